@@ -1,0 +1,418 @@
+"""The DIS object catalogue: the one description of the objects that sync to the state.
+
+District tables, state copies, the wire format, the state's field rules and the batch tool's
+tree are all built from this module; nothing else lists the objects or their fields.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+FieldKind = Literal["str", "int", "bool", "date", "time", "terms", "periods", "codes"]
+
+GRADES = ("PK", "KG", *(f"{n:02d}" for n in range(1, 13)))
+GENDERS = ("M", "F", "X")
+SERVICE_TYPES = ("P", "S", "N")
+# Federal race categories: American Indian, Asian, Black, Pacific Islander, White.
+RACE_CODES = ("AI", "AS", "BL", "PI", "WH")
+SCHOOL_TYPES = ("ELEM", "MID", "HIGH", "ALT", "CHTR")
+ENROLLMENT_START_STATUSES = ("E1", "E2", "R1")
+ENROLLMENT_END_STATUSES = ("W1", "W2", "G1", "C1")
+EVENT_CODES = ("HOL", "PD", "ERL", "SNW")
+# Subject areas (first two digits of a state course code) in the state's course code set.
+COURSE_SUBJECT_AREAS = frozenset(f"{n:02d}" for n in range(1, 24))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One data field of an object (its ID and parent IDs are not fields)."""
+
+    name: str
+    kind: FieldKind
+    required: bool = True
+    max_length: int | None = None
+    # Regular expression the value must match in full (E-FORMAT), and what it means in words.
+    pattern: str | None = None
+    pattern_text: str = ""
+    # The state's code set for the value (E-CODE).
+    codes: tuple[str, ...] = ()
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind in ("terms", "periods", "codes")
+
+
+@dataclass(frozen=True)
+class DisObject:
+    """One DIS object: where it hangs, what it depends on, and what it carries."""
+
+    name: str
+    # The objects whose records this one references, in column order.
+    parents: tuple[str, ...]
+    # The column name other objects use to reference this one (`school_id`, `person_id`).
+    key: str
+    fields: tuple[Field, ...]
+    # Whether the record belongs to one school year through its calendar.
+    year_scoped: bool = False
+    # Where it sits in the batch tool's tree, when that differs from its first parent.
+    tree_parent: str | None = None
+    # Fields that identify a record within a district besides its ID (E-DUPLICATE).
+    natural_key: tuple[str, ...] = ()
+    label: str = ""
+    description: str = ""
+
+    @property
+    def district_table(self) -> str:
+        return f"district_{self.name.lower()}"
+
+    @property
+    def state_table(self) -> str:
+        return f"state_copy_{self.name.lower()}"
+
+    @property
+    def parent_keys(self) -> tuple[str, ...]:
+        return tuple(OBJECTS[p].key for p in self.parents)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column of a record in wire order: ID, parent IDs, then fields."""
+        return ("id", *self.parent_keys, *(f.name for f in self.fields))
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+
+def _state_number(name: str, digits: int) -> Field:
+    return Field(name, "str", pattern=rf"\d{{{digits}}}", pattern_text=f"{digits} digits")
+
+
+_OBJECTS: tuple[DisObject, ...] = (
+    DisObject(
+        "District",
+        parents=(),
+        key="district_id",
+        fields=(_state_number("state_district_number", 4), Field("name", "str", max_length=100)),
+        natural_key=("state_district_number",),
+        description="The district itself.",
+    ),
+    DisObject(
+        "School",
+        parents=("District",),
+        key="school_id",
+        fields=(
+            _state_number("state_school_number", 4),
+            Field("name", "str", max_length=100),
+            Field("grade_low", "str", codes=GRADES),
+            Field("grade_high", "str", codes=GRADES),
+            Field("school_type", "str", codes=SCHOOL_TYPES),
+        ),
+        natural_key=("state_school_number",),
+        description="Schools of the district.",
+    ),
+    DisObject(
+        "Calendar",
+        parents=("School",),
+        key="calendar_id",
+        year_scoped=True,
+        fields=(
+            Field("school_year", "int"),
+            Field("name", "str", max_length=100),
+            Field("start_date", "date"),
+            Field("end_date", "date"),
+            Field("is_summer", "bool"),
+        ),
+        description="A school's calendar for one school year.",
+    ),
+    DisObject(
+        "CourseSection",
+        parents=("Calendar",),
+        key="section_id",
+        year_scoped=True,
+        fields=(
+            Field("course_number", "str", max_length=20),
+            Field("state_course_code", "str", pattern=r"\d{5}", pattern_text="5 digits"),
+            Field("course_name", "str", max_length=100),
+            Field("section_number", "int"),
+            Field("max_students", "int"),
+        ),
+        natural_key=("calendar_id", "course_number", "section_number"),
+        description="Sections of courses taught in a calendar.",
+    ),
+    DisObject(
+        "SchoolMonth",
+        parents=("Calendar",),
+        key="school_month_id",
+        year_scoped=True,
+        fields=(
+            Field("seq", "int"),
+            Field("name", "str", max_length=40),
+            Field("start_date", "date"),
+            Field("end_date", "date"),
+        ),
+        natural_key=("calendar_id", "seq"),
+        description="The reporting months of a calendar.",
+    ),
+    DisObject(
+        "ScheduleStructure",
+        parents=("Calendar",),
+        key="structure_id",
+        year_scoped=True,
+        fields=(Field("name", "str", max_length=60), Field("is_primary", "bool")),
+        description="How a calendar's schedule is built.",
+    ),
+    DisObject(
+        "TermSchedule",
+        parents=("ScheduleStructure",),
+        key="term_schedule_id",
+        year_scoped=True,
+        fields=(Field("name", "str", max_length=60), Field("terms", "terms")),
+        description="The terms of a schedule structure.",
+    ),
+    DisObject(
+        "PeriodSchedule",
+        parents=("ScheduleStructure",),
+        key="period_schedule_id",
+        year_scoped=True,
+        fields=(Field("name", "str", max_length=60), Field("periods", "periods")),
+        description="The periods of a school day.",
+    ),
+    DisObject(
+        "Day",
+        parents=("Calendar", "PeriodSchedule"),
+        key="day_id",
+        year_scoped=True,
+        tree_parent="PeriodSchedule",
+        fields=(
+            Field("date", "date"),
+            Field("instructional", "bool"),
+            Field("attendance", "bool"),
+            Field("event_code", "str", required=False, codes=EVENT_CODES),
+        ),
+        natural_key=("calendar_id", "date"),
+        description="The days of a calendar.",
+    ),
+    DisObject(
+        "PersonIdentity",
+        parents=("District",),
+        key="person_id",
+        fields=(
+            Field(
+                "state_id",
+                "str",
+                required=False,
+                pattern=r"\d{10}",
+                pattern_text="10 digits",
+            ),
+            Field("last_name", "str", max_length=60),
+            Field("first_name", "str", max_length=60),
+            Field("middle_name", "str", required=False, max_length=60),
+            Field("suffix", "str", required=False, max_length=10),
+            Field("birth_date", "date"),
+            Field("gender", "str", codes=GENDERS),
+            Field("hispanic", "bool"),
+            Field("race_codes", "codes", codes=RACE_CODES),
+        ),
+        natural_key=("state_id",),
+        label="Person",
+        description="People: students enrolled in the school year.",
+    ),
+    DisObject(
+        "Enrollment",
+        parents=("PersonIdentity", "Calendar"),
+        key="enrollment_id",
+        year_scoped=True,
+        fields=(
+            Field("grade", "str", codes=GRADES),
+            Field("service_type", "str", codes=SERVICE_TYPES),
+            Field("start_date", "date"),
+            Field("start_status", "str", codes=ENROLLMENT_START_STATUSES),
+            Field("end_date", "date", required=False),
+            Field("end_status", "str", required=False, codes=ENROLLMENT_END_STATUSES),
+        ),
+        label="Enrollment",
+        description="A person's enrollment in a calendar.",
+    ),
+)
+
+OBJECTS: dict[str, DisObject] = {o.name: o for o in _OBJECTS}
+NAMES: tuple[str, ...] = tuple(OBJECTS)
+
+
+class UnknownObject(KeyError):
+    """An object name that is not in the catalogue."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown DIS object {self.name!r}; known objects: {', '.join(NAMES)}"
+
+
+def get(name: str) -> DisObject:
+    """Return the object called `name`, or raise UnknownObject naming it."""
+    try:
+        return OBJECTS[name]
+    except KeyError:
+        raise UnknownObject(name) from None
+
+
+def parse_names(names: Iterable[str]) -> list[str]:
+    """Check a list of object names (case-insensitive) and return their catalogue spelling."""
+    by_lower = {n.lower(): n for n in NAMES}
+    result = []
+    for raw in names:
+        name = by_lower.get(raw.strip().lower())
+        if name is None:
+            raise UnknownObject(raw.strip())
+        result.append(name)
+    return result
+
+
+@cache
+def order() -> tuple[str, ...]:
+    """Every object, parents before children (deterministic: ties keep catalogue order)."""
+    sorter = graphlib.TopologicalSorter({o.name: o.parents for o in _OBJECTS})
+    sorter.prepare()
+    position = {n: i for i, n in enumerate(NAMES)}
+    result: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        result.extend(ready)
+        sorter.done(*ready)
+    return tuple(result)
+
+
+def ordered(names: Iterable[str]) -> list[str]:
+    """`names` sorted parents before children."""
+    wanted = set(names)
+    return [n for n in order() if n in wanted]
+
+
+def ancestors(names: Iterable[str]) -> set[str]:
+    """Every object that the records of `names` reference, directly or not."""
+    result: set[str] = set()
+    stack = [p for n in names for p in get(n).parents]
+    while stack:
+        name = stack.pop()
+        if name not in result:
+            result.add(name)
+            stack.extend(OBJECTS[name].parents)
+    return result
+
+
+def with_dependencies(names: Iterable[str]) -> list[str]:
+    """`names` plus their ancestors, in order: what "Check dependencies" runs."""
+    names = set(names)
+    return ordered(names | ancestors(names))
+
+
+def children(name: str) -> list[str]:
+    """Objects that reference `name` directly."""
+    return [o.name for o in _OBJECTS if name in o.parents]
+
+
+def descendants(name: str) -> set[str]:
+    """Every object whose records can reference `name`'s, directly or not."""
+    result: set[str] = set()
+    stack = children(name)
+    while stack:
+        child = stack.pop()
+        if child not in result:
+            result.add(child)
+            stack.extend(children(child))
+    return result
+
+
+def tree_parent(name: str) -> str | None:
+    """The node `name` hangs under in the batch tool's tree."""
+    obj = get(name)
+    return obj.tree_parent or (obj.parents[0] if obj.parents else None)
+
+
+@dataclass
+class TreeNode:
+    name: str
+    children: list[TreeNode] = field(default_factory=list)
+    depth: int = 0
+
+
+@cache
+def tree() -> tuple[TreeNode, ...]:
+    """The batch tool's tree: roots in catalogue order, children in catalogue order."""
+    nodes = {n: TreeNode(n) for n in NAMES}
+    roots = []
+    for name in NAMES:
+        parent = tree_parent(name)
+        if parent is None:
+            roots.append(nodes[name])
+        else:
+            nodes[parent].children.append(nodes[name])
+
+    def set_depth(node: TreeNode, depth: int) -> None:
+        node.depth = depth
+        for child in node.children:
+            set_depth(child, depth + 1)
+
+    for root in roots:
+        set_depth(root, 0)
+    return tuple(roots)
+
+
+def flat_tree() -> list[TreeNode]:
+    """The tree depth-first, as the batch tool lists it."""
+    result: list[TreeNode] = []
+
+    def walk(node: TreeNode) -> None:
+        result.append(node)
+        for child in node.children:
+            walk(child)
+
+    for root in tree():
+        walk(root)
+    return result
+
+
+def subtree(name: str) -> list[str]:
+    """`name` and every node below it in the tree (what ticking `name` ticks)."""
+    return [n.name for n in flat_tree() if n.name == name or name in _tree_ancestors(n.name)]
+
+
+def _tree_ancestors(name: str) -> list[str]:
+    result = []
+    parent = tree_parent(name)
+    while parent is not None:
+        result.append(parent)
+        parent = tree_parent(parent)
+    return result
+
+
+def path_to(name: str, target: str) -> list[str]:
+    """The chain of first parents from `name` up to `target` (inclusive), or [] if none.
+
+    Year scope and an error's school are found by following it: Day → Calendar, TermSchedule →
+    ScheduleStructure → Calendar, Enrollment → Calendar (its second parent, the one it names).
+    """
+    if name == target:
+        return [name]
+    for parent in get(name).parents:
+        rest = path_to(parent, target)
+        if rest:
+            return [name, *rest]
+    return []
+
+
+def school_years(year: int) -> tuple[str, str]:
+    """First and last ISO date of school year `year` (its end year: 2024 = 2023-07-01..2024-06-30)."""
+    return f"{year - 1}-07-01", f"{year}-06-30"
+
+
+def year_label(year: int) -> str:
+    return f"{year - 1}-{year}"

@@ -1,0 +1,71 @@
+"""Settings that come from the environment (DESIGN.md §10), read in one place."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = ("district", "state", "both")
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value statesync cannot use."""
+
+
+def get_home() -> Path:
+    """The data folder: SQLite files, the queue, the DIS connection file."""
+    return Path(os.environ.get("STATESYNC_HOME", "./var")).resolve()
+
+
+def get_role() -> str:
+    """Which edition this process serves: district, state, or both."""
+    role = os.environ.get("STATESYNC_ROLE", "both").strip().lower()
+    if role not in ROLES:
+        raise ConfigError(f"STATESYNC_ROLE={role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
+def connection_file() -> Path:
+    return get_home() / "dis.json"
+
+
+@dataclass(frozen=True)
+class DisConnection:
+    """Where the district's state edition is and the token it presents there."""
+
+    state_url: str
+    token: str
+
+    @property
+    def api_url(self) -> str:
+        return self.state_url.rstrip("/") + "/api/state/v1"
+
+
+def get_dis_connection() -> DisConnection | None:
+    """The DIS connection, or None when DIS is not enabled (no state URL or token).
+
+    The environment wins; otherwise `statesync dis configure` (or the demo) wrote dis.json.
+    """
+    url = os.environ.get("STATESYNC_STATE_URL", "")
+    token = os.environ.get("STATESYNC_STATE_TOKEN", "")
+    if not (url and token):
+        try:
+            saved = json.loads(connection_file().read_text())
+        except (OSError, ValueError):
+            saved = {}
+        url = url or saved.get("state_url", "")
+        token = token or saved.get("token", "")
+    if not (url and token):
+        return None
+    return DisConnection(url, token)
+
+
+def save_dis_connection(state_url: str, token: str) -> Path:
+    """Write dis.json, readable by its owner only since it holds a secret."""
+    path = connection_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps({"state_url": state_url, "token": token}, indent=2))
+    return path

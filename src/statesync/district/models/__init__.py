@@ -1,0 +1,35 @@
+from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
+from statesync.district.models.outbox import OutboxEntry
+from statesync.district.models.runs import (
+    COUNTERS,
+    MODE_HELP,
+    Difference,
+    DifferenceKind,
+    ErrorLogEntry,
+    Mode,
+    ObjectStatus,
+    Run,
+    RunObject,
+    RunStatus,
+)
+from statesync.district.models.years import SchoolYear
+
+globals().update(DIS_MODELS)
+
+__all__ = [
+    "COUNTERS",
+    "DIS_MODELS",
+    "MODE_HELP",
+    "Difference",
+    "DifferenceKind",
+    "DisRecord",
+    "ErrorLogEntry",
+    "Mode",
+    "ObjectStatus",
+    "OutboxEntry",
+    "Run",
+    "RunObject",
+    "RunStatus",
+    "SchoolYear",
+    "dis_model",
+]

@@ -1,0 +1,66 @@
+"""The district edition's tables, one per DIS object, built from the catalogue.
+
+Each table is `district_<object>` so administrators can find it with SQL.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from statesync import catalog
+from statesync.columns import model_field
+
+def parent_field_name(parent: str) -> str:
+    """`school_id` → `school`: the ForeignKey whose column is the parent's key."""
+    return catalog.get(parent).key.removesuffix("_id")
+
+
+class DisRecord(models.Model):
+    """Common behaviour of the district's DIS object tables."""
+
+    dis_object: catalog.DisObject
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        label = getattr(self, "name", None) or getattr(self, "last_name", None) or ""
+        return f"{self.dis_object.name} {self.pk}" + (f" ({label})" if label else "")
+
+
+def _build(obj: catalog.DisObject) -> type[DisRecord]:
+    attrs: dict = {
+        "__module__": __name__,
+        "__qualname__": obj.name,
+        "dis_object": obj,
+        "id": models.BigIntegerField(primary_key=True),
+    }
+    for parent in obj.parents:
+        attrs[parent_field_name(parent)] = models.ForeignKey(
+            f"district.{parent}", on_delete=models.CASCADE, related_name="+", db_index=True
+        )
+    for field in obj.fields:
+        attrs[field.name] = model_field(field)
+    indexes = []
+    if "school_year" in attrs:
+        indexes.append(models.Index(fields=["school_year", "id"], name=f"{obj.name.lower()}_year"))
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "db_table": obj.district_table,
+            "ordering": ["id"],
+            "indexes": indexes,
+            "verbose_name": obj.name,
+        },
+    )
+    return type(obj.name, (DisRecord,), attrs)
+
+
+DIS_MODELS: dict[str, type[DisRecord]] = {name: _build(catalog.OBJECTS[name]) for name in catalog.order()}
+globals().update(DIS_MODELS)
+
+
+def dis_model(name: str) -> type[DisRecord]:
+    """The district model of object `name`."""
+    return DIS_MODELS[catalog.get(name).name]

@@ -1,0 +1,239 @@
+"""Batch resync runs, their per-object results, the error log and verify's differences."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Mode(models.TextChoices):
+    DIFFERENTIAL = "differential", "Differential"
+    FORCE = "force", "Force"
+    VERIFY = "verify", "Verify"
+
+
+MODE_HELP = {
+    Mode.DIFFERENTIAL: "Compare with the state and send only what is new, changed or deleted.",
+    Mode.FORCE: "Send every record in scope, whether or not the state already has it.",
+    Mode.VERIFY: "Compare only and list the differences; nothing is sent or changed.",
+}
+
+
+class Run(models.Model):
+    """One batch resync: its plan, its lifecycle, and who asked for it."""
+
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.DIFFERENTIAL)
+    school_year = models.IntegerField()
+    check_dependencies = models.BooleanField(default=False)
+    status = models.CharField(max_length=30, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    message = models.TextField(blank=True, help_text="Why the run failed or was cancelled.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    requested_from = models.CharField(max_length=20, default="cli")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "district_run"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"], name="run_status")]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.mode}, {self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def objects_in_order(self) -> list[RunObject]:
+        return list(self.run_objects.order_by("position"))
+
+    def start(self) -> None:
+        self.status = RunStatus.RUNNING
+        self.started_at = self.started_at or timezone.now()
+        self.heartbeat_at = timezone.now()
+        self.save(update_fields=["status", "started_at", "heartbeat_at"])
+
+    def beat(self) -> None:
+        """Record that a worker is still on this run."""
+        self.heartbeat_at = timezone.now()
+        Run.objects.filter(pk=self.pk).update(heartbeat_at=self.heartbeat_at)
+
+    def finish(self) -> None:
+        """End the run; its outcome follows from the errors its objects met."""
+        errors = self.run_objects.aggregate(n=models.Sum("errors"))["n"] or 0
+        self.status = RunStatus.COMPLETED_WITH_ERRORS if errors else RunStatus.SUCCEEDED
+        self._end()
+
+    def fail(self, reason: str) -> None:
+        self.status = RunStatus.FAILED
+        self.message = reason
+        self._end()
+
+    def cancel(self, reason: str = "Cancelled.") -> None:
+        self.status = RunStatus.CANCELLED
+        self.message = reason
+        self._end()
+
+    def _end(self) -> None:
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "message", "finished_at"])
+        self.run_objects.filter(status__in=[ObjectStatus.PENDING, ObjectStatus.RUNNING]).update(
+            status=ObjectStatus.FAILED if self.status == RunStatus.FAILED else ObjectStatus.SKIPPED
+        )
+
+    def result(self) -> dict:
+        """The run as DESIGN.md §10's JSON result."""
+        return {
+            "run": self.pk,
+            "status": self.status,
+            "mode": self.mode,
+            "school_year": self.school_year,
+            "message": self.message,
+            "objects": [ro.result() for ro in self.objects_in_order],
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
+
+class ObjectStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+COUNTERS = ("processed", "inserted", "updated", "unchanged", "deleted", "errors")
+
+
+class RunObject(models.Model):
+    """One object's part of a run: progress, counts and the checkpoint a resumed run starts from."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_objects")
+    object = models.CharField(max_length=40)
+    position = models.IntegerField()
+    status = models.CharField(
+        max_length=20, choices=ObjectStatus.choices, default=ObjectStatus.PENDING
+    )
+    total = models.IntegerField(default=0, help_text="Records in scope when the object started.")
+    processed = models.IntegerField(default=0)
+    inserted = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    unchanged = models.IntegerField(default=0)
+    deleted = models.IntegerField(default=0)
+    errors = models.IntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    # The highest district ID whose batch the state has answered: a resumed run goes on after it.
+    checkpoint = models.BigIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "district_runobject"
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "object"], name="runobject_unique"),
+        ]
+        indexes = [models.Index(fields=["object", "status", "run"], name="runobject_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.object} in run {self.run_id}"
+
+    @property
+    def rate(self) -> float:
+        return self.processed / self.seconds if self.seconds else 0.0
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.processed / self.total)) if self.total else 0
+
+    def result(self) -> dict:
+        return {
+            "object": self.object,
+            "status": self.status,
+            **{name: getattr(self, name) for name in COUNTERS},
+            "total": self.total,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class ErrorLogEntry(models.Model):
+    """A record the state rejected (or the district could not read), and why."""
+
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="error_entries"
+    )
+    source = models.CharField(max_length=20, default="resync")
+    object = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    school_id = models.BigIntegerField(null=True, blank=True)
+    code = models.CharField(max_length=20)
+    field = models.CharField(max_length=60, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "district_errorlog"
+        ordering = ["-id"]
+        verbose_name_plural = "error log entries"
+        indexes = [
+            models.Index(fields=["run", "object"], name="errorlog_run"),
+            models.Index(fields=["object", "code"], name="errorlog_object_code"),
+            models.Index(fields=["school_id"], name="errorlog_school"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object} {self.record_id}: {self.code} {self.message}"
+
+    def as_dict(self) -> dict:
+        return {
+            "run": self.run_id,
+            "source": self.source,
+            "object": self.object,
+            "record_id": self.record_id,
+            "school_id": self.school_id,
+            "code": self.code,
+            "field": self.field,
+            "message": self.message,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class DifferenceKind(models.TextChoices):
+    MISSING = "missing", "Missing at the state"
+    CHANGED = "changed", "Different at the state"
+    EXTRA = "extra", "At the state, no longer in the district"
+
+
+class Difference(models.Model):
+    """What a verify run found different between district and state."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="differences")
+    object = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    kind = models.CharField(max_length=10, choices=DifferenceKind.choices)
+
+    class Meta:
+        db_table = "district_difference"
+        ordering = ["run", "object", "record_id"]
+
+    def __str__(self) -> str:
+        return f"{self.object} {self.record_id}: {self.get_kind_display()}"

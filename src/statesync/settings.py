@@ -1,0 +1,160 @@
+"""Django settings, built from the environment (see config.py and DESIGN.md §10)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from statesync import config
+
+HOME = config.get_home()
+HOME.mkdir(parents=True, exist_ok=True)
+ROLE = config.get_role()
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _secret_key() -> str:
+    """The key from the environment, or one made once and kept beside the data."""
+    if key := os.environ.get("DJANGO_SECRET_KEY"):
+        return key
+    path = HOME / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("STATESYNC_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("STATESYNC_ALLOWED_HOSTS", "*").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "statesync.web",
+]
+if ROLE in ("district", "both"):
+    INSTALLED_APPS.append("statesync.district")
+if ROLE in ("state", "both"):
+    INSTALLED_APPS.append("statesync.state")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "statesync.urls"
+WSGI_APPLICATION = "statesync.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "statesync.web.context.site",
+            ]
+        },
+    }
+]
+
+
+def _sqlite(name: str) -> dict:
+    # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
+    # write lock up front so concurrent writers wait (timeout) instead of failing to upgrade.
+    # synchronous=NORMAL is durable across process crashes in WAL mode (never OFF).
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": HOME / f"{name}.sqlite3",
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        "TEST": {"NAME": HOME / f"test_{name}.sqlite3"},
+    }
+
+
+def _database(env_name: str, sqlite_name: str) -> dict:
+    url = os.environ.get(env_name)
+    if not url:
+        return _sqlite(sqlite_name)
+    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    db.setdefault("OPTIONS", {})
+    return db
+
+
+if ROLE == "both":
+    DATABASES = {
+        "default": _database("DATABASE_URL", "district"),
+        "state": _database("STATE_DATABASE_URL", "state"),
+    }
+elif ROLE == "state":
+    DATABASES = {"default": _database("STATE_DATABASE_URL", "state")}
+else:
+    DATABASES = {"default": _database("DATABASE_URL", "district")}
+DATABASE_ROUTERS = ["statesync.routers.StateRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("STATESYNC_TIME_ZONE", "America/Chicago")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+
+# The state refuses request bodies over this size before parsing them (413).
+STATE_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = STATE_MAX_BODY_BYTES
+
+EMAIL_BACKEND = os.environ.get(
+    "STATESYNC_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("STATESYNC_FROM_EMAIL", "statesync@localhost")
+
+
+def _huey() -> dict:
+    url = os.environ.get("STATESYNC_QUEUE_URL", "")
+    common = {"name": os.environ.get("STATESYNC_QUEUE_NAME", "statesync"), "immediate": False}
+    if url.startswith("redis"):
+        return {**common, "huey_class": "huey.RedisHuey", "url": url}
+    return {**common, "huey_class": "huey.SqliteHuey", "filename": str(HOME / "queue.sqlite3")}
+
+
+HUEY = _huey()
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "statesync": {"handlers": ["console"], "level": "INFO"},
+        "huey": {"handlers": ["console"], "level": "INFO"},
+    },
+}

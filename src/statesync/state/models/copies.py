@@ -1,0 +1,95 @@
+"""The state's copy of each district's DIS objects, one table per object, built from the catalogue.
+
+A row is a record the state accepted, keyed by (district, district record ID), with its digest.
+Rejected records live in Rejection instead, so the next run sends and judges them again.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from statesync import catalog
+from statesync.columns import model_field
+from statesync.state.models.registry import District
+
+
+class StateCopy(models.Model):
+    dis_object: catalog.DisObject
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.dis_object.name} {self.record_id} of district {self.tenant_id}"
+
+
+def _build(obj: catalog.DisObject) -> type[StateCopy]:
+    attrs: dict = {
+        "__module__": __name__,
+        "__qualname__": f"{obj.name}Copy",
+        "dis_object": obj,
+        # The registered district that owns the row (`district_id` is the record's parent key).
+        "tenant": models.ForeignKey(District, on_delete=models.CASCADE, related_name="+"),
+        "record_id": models.BigIntegerField(),
+        "digest": models.BinaryField(max_length=16),
+        "accepted_at": models.DateTimeField(),
+        "run": models.BigIntegerField(null=True, blank=True),
+    }
+    for key in obj.parent_keys:
+        attrs[key] = models.BigIntegerField(null=True)
+    for field in obj.fields:
+        attrs[field.name] = model_field(field)
+    if obj.year_scoped and "school_year" not in attrs:
+        attrs["school_year"] = models.IntegerField(null=True)
+    indexes = [
+        models.Index(fields=["tenant", *obj.parent_keys[:1]], name=f"copy_{obj.name.lower()}_p")
+    ]
+    if obj.year_scoped:
+        indexes.append(
+            models.Index(
+                fields=["tenant", "school_year", "record_id"], name=f"copy_{obj.name.lower()}_y"
+            )
+        )
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "db_table": obj.state_table,
+            "verbose_name": f"{obj.name} (state copy)",
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["tenant", "record_id"], name=f"copy_{obj.name.lower()}_key"
+                )
+            ],
+            "indexes": indexes if obj.parents else indexes[1:],
+        },
+    )
+    return type(f"{obj.name}Copy", (StateCopy,), attrs)
+
+
+COPY_MODELS: dict[str, type[StateCopy]] = {
+    name: _build(catalog.OBJECTS[name]) for name in catalog.order()
+}
+globals().update({m.__name__: m for m in COPY_MODELS.values()})
+
+
+class Rejection(models.Model):
+    """The state's latest judgement against a record it did not accept."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="rejections")
+    object = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    errors = models.JSONField()
+    run = models.BigIntegerField(null=True, blank=True)
+    rejected_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "state_rejection"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "object", "record_id"], name="rejection_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object} {self.record_id} of district {self.district_id}"

@@ -1,0 +1,81 @@
+"""The state's registry of districts and the API tokens that act for them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+TOKEN_PREFIX = "sst_"
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class District(models.Model):
+    """A district registered with the state edition."""
+
+    number = models.CharField(max_length=4, unique=True, help_text="State district number.")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_realtime_at = models.DateTimeField(null=True, blank=True)
+    last_resync_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "state_district"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @classmethod
+    def register(cls, number: str, name: str) -> District:
+        if not re.fullmatch(r"\d{4}", number or ""):
+            raise ValueError(f"district number {number!r} must be 4 digits, like 0001")
+        if cls.objects.filter(number=number).exists():
+            raise ValueError(f"district {number} is already registered")
+        return cls.objects.create(number=number, name=name)
+
+    def issue_token(self, label: str = "") -> str:
+        """Create a token for this district and return it; only its hash is kept."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        ApiToken.objects.create(
+            district=self, token_hash=hash_token(token), prefix=token[:10], label=label
+        )
+        return token
+
+
+class ApiToken(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell it.")
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "state_apitoken"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.district.number})"
+
+    @classmethod
+    def authenticate(cls, token: str) -> ApiToken | None:
+        """The live token matching `token`, or None."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        return (
+            cls.objects.select_related("district")
+            .filter(token_hash=hash_token(token), revoked_at__isnull=True)
+            .first()
+        )
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("statesync.web.urls")),
+    path("admin/", admin.site.urls),
+]
+if settings.ROLE in ("district", "both"):
+    urlpatterns.append(path("district/", include("statesync.district.urls")))
+if settings.ROLE in ("state", "both"):
+    urlpatterns.append(path("", include("statesync.state.urls")))
