@@ -7,10 +7,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Piped into `head`, stop quietly as Unix tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statesync.settings")
     if args and not args[0].startswith("-"):

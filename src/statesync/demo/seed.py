@@ -55,11 +55,15 @@ def scaled_counts(scale: str) -> dict[str, int]:
     factor = SCALES[scale]
     counts = {name: max(1, round(n * factor)) for name, n in SEED_COUNTS.items()}
     counts["District"] = 1
-    # Each school needs a calendar, each calendar a structure, each structure a period schedule.
-    counts["School"] = max(counts["School"], 3)
-    counts["Calendar"] = max(counts["Calendar"], counts["School"])
-    counts["ScheduleStructure"] = max(counts["ScheduleStructure"], counts["Calendar"])
-    counts["PeriodSchedule"] = max(counts["PeriodSchedule"], counts["ScheduleStructure"])
+    # A district worth looking at even when small: a dozen schools, each with a calendar, a
+    # structure and a period schedule, and a few of the rest.
+    counts["School"] = max(counts["School"], 12)
+    counts["Calendar"] = max(counts["Calendar"], counts["School"] + 2)
+    counts["ScheduleStructure"] = max(counts["ScheduleStructure"], counts["Calendar"] + 1)
+    counts["TermSchedule"] = max(counts["TermSchedule"], counts["Calendar"])
+    counts["PeriodSchedule"] = max(counts["PeriodSchedule"], counts["ScheduleStructure"] + 2)
+    counts["CourseSection"] = max(counts["CourseSection"], 20 * counts["School"])
+    counts["Day"] = max(counts["Day"], 20 * counts["Calendar"])
     counts["SchoolMonth"] = max(counts["SchoolMonth"], counts["Calendar"])
     counts["Enrollment"] = max(counts["Enrollment"], counts["PersonIdentity"])
     return counts
@@ -160,13 +164,31 @@ def generate(
     for school in schools:
         start = _next_weekday(dt.date(year - 1, 8, 14) + dt.timedelta(rng.randrange(14)))
         end = dt.date(year, 5, 20) + dt.timedelta(rng.randrange(16))
-        calendars.append([0, school[0], year, f"{year - 1}-{year % 100:02d} {school[3]}"[:100],
-                          start, end, False])
+        calendars.append(
+            [
+                0,
+                school[0],
+                year,
+                f"{year - 1}-{year % 100:02d} {school[3]}"[:100],
+                start,
+                end,
+                False,
+            ]
+        )
     summer_schools = rng.sample(schools, min(len(schools), counts["Calendar"] - len(schools)))
     for school in summer_schools:
         start = _next_weekday(dt.date(year, 6, 8) + dt.timedelta(rng.randrange(5)))
-        calendars.append([0, school[0], year, f"Summer {year} {school[3]}"[:100], start,
-                          start + dt.timedelta(25), True])
+        calendars.append(
+            [
+                0,
+                school[0],
+                year,
+                f"Summer {year} {school[3]}"[:100],
+                start,
+                start + dt.timedelta(25),
+                True,
+            ]
+        )
     rng.shuffle(calendars)
     for i, cal in enumerate(calendars):
         cal[0] = i + 1
@@ -178,7 +200,9 @@ def generate(
         else:
             cal[4] = first_day - dt.timedelta(40)  # starts in the previous school year
         out.defects["Calendar"] += 1
-    out.rows["Calendar"] = [(c[0], c[1], c[2], c[3], _iso(c[4]), _iso(c[5]), c[6]) for c in calendars]
+    out.rows["Calendar"] = [
+        (c[0], c[1], c[2], c[3], _iso(c[4]), _iso(c[5]), c[6]) for c in calendars
+    ]
 
     # Schedule structures: one primary per calendar, the rest alternates.
     structures = [[i + 1, c[0], "Main", True] for i, c in enumerate(calendars)]
@@ -190,7 +214,9 @@ def generate(
 
     # Term schedules tile their calendar with semesters, quarters or one summer term.
     term_schedules = []
-    chosen = sorted(rng.sample(range(len(structures)), min(len(structures), counts["TermSchedule"])))
+    chosen = sorted(
+        rng.sample(range(len(structures)), min(len(structures), counts["TermSchedule"]))
+    )
     for n, si in enumerate(chosen):
         structure = structures[si]
         start, end = good_calendar_dates[structure[1]]
@@ -207,7 +233,9 @@ def generate(
             first_end = dt.date.fromisoformat(terms[0]["end_date"])
             terms[1]["start_date"] = _iso(first_end - dt.timedelta(7))
         else:
-            terms[0]["end_date"] = _iso(dt.date.fromisoformat(terms[0]["start_date"]) - dt.timedelta(3))
+            terms[0]["end_date"] = _iso(
+                dt.date.fromisoformat(terms[0]["start_date"]) - dt.timedelta(3)
+            )
         out.defects["TermSchedule"] += 1
     out.rows["TermSchedule"] = [(t[0], t[1], t[2], json.dumps(t[3])) for t in term_schedules]
 
@@ -223,9 +251,14 @@ def generate(
             for p in range(rng.choice((6, 7, 8))):
                 begin = first + dt.timedelta(minutes=(length + 5) * p)
                 finish = begin + dt.timedelta(minutes=length)
-                periods.append({"seq": p + 1, "name": f"Period {p + 1}",
-                                "start_time": begin.strftime("%H:%M"),
-                                "end_time": finish.strftime("%H:%M")})
+                periods.append(
+                    {
+                        "seq": p + 1,
+                        "name": f"Period {p + 1}",
+                        "start_time": begin.strftime("%H:%M"),
+                        "end_time": finish.strftime("%H:%M"),
+                    }
+                )
             period_schedules.append([len(period_schedules) + 1, structure[0], label, periods])
     for i in _pick_defects(rng, len(period_schedules), DEFECT_RATES["PeriodSchedule"], defects):
         period = period_schedules[i][3][-1]  # last period ends before it starts
@@ -253,8 +286,17 @@ def generate(
         schedules = schedules_of[cal_id]
         for k, date in enumerate(sorted(rng.sample(weekdays[cal_id], n))):
             pd_day = rng.random() < 0.03
-            days.append([len(days) + 1, cal_id, schedules[k % len(schedules)], date,
-                         not pd_day, not pd_day, "PD" if pd_day else None])
+            days.append(
+                [
+                    len(days) + 1,
+                    cal_id,
+                    schedules[k % len(schedules)],
+                    date,
+                    not pd_day,
+                    not pd_day,
+                    "PD" if pd_day else None,
+                ]
+            )
     for i in _pick_defects(rng, len(days), DEFECT_RATES["Day"], defects):
         days[i][3] = good_calendar_dates[days[i][1]][1] + dt.timedelta(rng.randrange(3, 30))
         out.defects["Day"] += 1
@@ -293,8 +335,17 @@ def generate(
             while (cal_id, number, section) in seen:
                 section += 1
             seen.add((cal_id, number, section))
-            sections.append([len(sections) + 1, cal_id, number, code, title, section,
-                             rng.choice((20, 25, 28, 30, 32, 35))])
+            sections.append(
+                [
+                    len(sections) + 1,
+                    cal_id,
+                    number,
+                    code,
+                    title,
+                    section,
+                    rng.choice((20, 25, 28, 30, 32, 35)),
+                ]
+            )
     for i in _pick_defects(rng, len(sections), DEFECT_RATES["CourseSection"], defects):
         fault = rng.randrange(3)
         if fault == 0:
@@ -330,8 +381,19 @@ def _people(rng, counts, year, schools, calendars, good_dates, defects, out) -> 
     def enroll(person_id: int, cal, grade: str, service: str) -> None:
         start, end = good_dates[cal[0]]
         ended = cal[6]
-        enrollments.append([len(enrollments) + 1, person_id, cal[0], grade, service,
-                            start, "E1", end if ended else None, "C1" if ended else None])
+        enrollments.append(
+            [
+                len(enrollments) + 1,
+                person_id,
+                cal[0],
+                grade,
+                service,
+                start,
+                "E1",
+                end if ended else None,
+                "C1" if ended else None,
+            ]
+        )
 
     chosen_calendars = rng.choices(regular, weights=weights, k=counts["PersonIdentity"])
     for i, cal in enumerate(chosen_calendars):
@@ -340,12 +402,25 @@ def _people(rng, counts, year, schools, calendars, good_dates, defects, out) -> 
         birth = sept_first - dt.timedelta(days=365 * age + rng.randrange(365))
         gender = "X" if rng.random() < 0.01 else rng.choice("MF")
         first = rng.choice(names.FIRST_NAMES_F if gender == "F" else names.FIRST_NAMES_M)
-        middle = rng.choice(names.FIRST_NAMES_M + names.FIRST_NAMES_F) if rng.random() < 0.6 else None
+        middle = (
+            rng.choice(names.FIRST_NAMES_M + names.FIRST_NAMES_F) if rng.random() < 0.6 else None
+        )
         races = sorted(rng.sample(catalog.RACE_CODES, 2 if rng.random() < 0.1 else 1))
-        persons.append([i + 1, 1, f"{state_ids[i]:010d}" if rng.random() < 0.97 else None,
-                        rng.choice(names.LAST_NAMES), first, middle,
-                        "Jr" if rng.random() < 0.01 else None, birth, gender,
-                        rng.random() < 0.25, races])
+        persons.append(
+            [
+                i + 1,
+                1,
+                f"{state_ids[i]:010d}" if rng.random() < 0.97 else None,
+                rng.choice(names.LAST_NAMES),
+                first,
+                middle,
+                "Jr" if rng.random() < 0.01 else None,
+                birth,
+                gender,
+                rng.random() < 0.25,
+                races,
+            ]
+        )
         enroll(i + 1, cal, grade, "P")
 
     # Extra enrollments: summer school at the same school, or a secondary (S) enrollment.

@@ -10,6 +10,7 @@ from django.db import models
 from statesync import catalog
 from statesync.columns import model_field
 
+
 def parent_field_name(parent: str) -> str:
     """`school_id` → `school`: the ForeignKey whose column is the parent's key."""
     return catalog.get(parent).key.removesuffix("_id")
@@ -57,7 +58,9 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
     return type(obj.name, (DisRecord,), attrs)
 
 
-DIS_MODELS: dict[str, type[DisRecord]] = {name: _build(catalog.OBJECTS[name]) for name in catalog.order()}
+DIS_MODELS: dict[str, type[DisRecord]] = {
+    name: _build(catalog.OBJECTS[name]) for name in catalog.order()
+}
 globals().update(DIS_MODELS)
 
 

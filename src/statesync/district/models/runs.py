@@ -152,7 +152,7 @@ class RunObject(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "object"], name="runobject_unique"),
         ]
-        indexes = [models.Index(fields=["object", "status", "run"], name="runobject_latest")]
+        indexes = [models.Index(fields=["object", "run"], name="runobject_latest")]
 
     def __str__(self) -> str:
         return f"{self.object} in run {self.run_id}"

@@ -23,6 +23,10 @@ class StateCopy(models.Model):
         return f"{self.dis_object.name} {self.record_id} of district {self.tenant_id}"
 
 
+def _index_name(obj: catalog.DisObject, what: str) -> str:
+    return f"cp_{obj.name.lower()[:14]}_{what[:10]}"  # index names stop at 30 characters
+
+
 def _build(obj: catalog.DisObject) -> type[StateCopy]:
     attrs: dict = {
         "__module__": __name__,
@@ -41,13 +45,20 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         attrs[field.name] = model_field(field)
     if obj.year_scoped and "school_year" not in attrs:
         attrs["school_year"] = models.IntegerField(null=True)
+    # Children are found by each parent (rules, cascading deletes).
     indexes = [
-        models.Index(fields=["tenant", *obj.parent_keys[:1]], name=f"copy_{obj.name.lower()}_p")
+        models.Index(fields=["tenant", key], name=_index_name(obj, key.removesuffix("_id")))
+        for key in obj.parent_keys
     ]
+    if obj.natural_key and obj.natural_key[0] not in obj.parent_keys:
+        # Duplicate checks look records up by their natural key.
+        indexes.append(
+            models.Index(fields=["tenant", obj.natural_key[0]], name=_index_name(obj, "natural"))
+        )
     if obj.year_scoped:
         indexes.append(
             models.Index(
-                fields=["tenant", "school_year", "record_id"], name=f"copy_{obj.name.lower()}_y"
+                fields=["tenant", "school_year", "record_id"], name=_index_name(obj, "year")
             )
         )
     attrs["Meta"] = type(
@@ -61,7 +72,7 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
                     fields=["tenant", "record_id"], name=f"copy_{obj.name.lower()}_key"
                 )
             ],
-            "indexes": indexes if obj.parents else indexes[1:],
+            "indexes": indexes,
         },
     )
     return type(f"{obj.name}Copy", (StateCopy,), attrs)

@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=list(seed.SCALES), default="small")
-        parser.add_argument("--year", type=int, default=2024, help="School end year (2024 = 2023-2024).")
+        parser.add_argument(
+            "--year", type=int, default=2024, help="School end year (2024 = 2023-2024)."
+        )
         parser.add_argument("--no-defects", action="store_true", help="Plant no defects.")
         parser.add_argument("--random-seed", type=int, default=1)
 
@@ -27,7 +29,9 @@ class Command(BaseCommand):
         total = sum(district.counts().values())
         for name, count in district.counts().items():
             planted = district.defects[name]
-            self.stdout.write(f"  {name:<18} {count:>9,}" + (f"  ({planted} defects)" if planted else ""))
+            self.stdout.write(
+                f"  {name:<18} {count:>9,}" + (f"  ({planted} defects)" if planted else "")
+            )
         self.stdout.write(
             f"Seeded {total:,} records for school year {year - 1}-{year} "
             f"(scale {scale}, seed {random_seed}) in {written - started:.1f} s "

@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync import config
+from statesync.sync.client import StateClient, StateError
+
+
+class Command(BaseCommand):
+    help = "Configure or check the district's connection to the state edition (DIS)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        configure = sub.add_parser(
+            "configure", help="Save the state URL and this district's token."
+        )
+        configure.add_argument("--url", required=True)
+        configure.add_argument("--token", required=True)
+        sub.add_parser("check", help="Ask the state who this token belongs to.")
+
+    def handle(self, *args, action, **opts):
+        if action == "configure":
+            path = config.save_dis_connection(opts["url"], opts["token"])
+            self.stdout.write(f"Saved the DIS connection in {path}.")
+            return
+        try:
+            with StateClient(retries=0) as client:
+                who = client.whoami()
+        except StateError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Connected: the token acts for district {who['district']} {who['name']}."
+        )

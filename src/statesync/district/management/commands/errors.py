@@ -1,0 +1,57 @@
+import csv
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync import catalog
+from statesync.district.models import ErrorLogEntry
+
+FIELDS = (
+    "run",
+    "source",
+    "object",
+    "record_id",
+    "school_id",
+    "code",
+    "field",
+    "message",
+    "created_at",
+)
+
+
+class Command(BaseCommand):
+    help = "The error log: why the state rejected records."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--run", type=int)
+        parser.add_argument("--object")
+        parser.add_argument("--code", help="Rule code, e.g. E-PARENT.")
+        parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+        parser.add_argument("--limit", type=int, default=0, help="At most this many rows (0: all).")
+
+    def handle(self, *args, **opts):
+        entries = ErrorLogEntry.objects.order_by("id")
+        if opts["run"]:
+            entries = entries.filter(run_id=opts["run"])
+        if opts["object"]:
+            try:
+                entries = entries.filter(object=catalog.parse_names([opts["object"]])[0])
+            except catalog.UnknownObject as exc:
+                raise CommandError(str(exc)) from None
+        if opts["code"]:
+            entries = entries.filter(code=opts["code"].upper())
+        if opts["limit"]:
+            entries = entries[: opts["limit"]]
+        rows = (e.as_dict() for e in entries.iterator(chunk_size=2000))
+        if opts["format"] == "json":
+            self.stdout.write(json.dumps(list(rows)))
+        elif opts["format"] == "csv":
+            writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                self.stdout.write(
+                    f"run {row['run']} {row['object']} {row['record_id']} "
+                    f"{row['code']} {row['field']}: {row['message']}"
+                )

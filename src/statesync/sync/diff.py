@@ -1,0 +1,54 @@
+"""Comparing the district's records with the state's digests: a merge-join in ID order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from statesync import wire
+from statesync.sync.source import Unreadable
+
+
+class Kind(Enum):
+    NEW = "new"  # in the district, not at the state
+    CHANGED = "changed"  # at both, digests differ
+    SAME = "same"  # at both, digests equal
+    EXTRA = "extra"  # at the state, not in the district's scope
+    UNREADABLE = "unreadable"  # the district's row cannot be read
+
+
+@dataclass(slots=True)
+class Change:
+    kind: Kind
+    id: int
+    record: wire.Record | Unreadable | None = None
+
+
+def compare(
+    district: Iterator[wire.Record | Unreadable], state: Iterator[tuple[int, bytes]]
+) -> Iterator[Change]:
+    """Both streams must be in ascending ID order; so is what comes out."""
+    d = next(district, None)
+    s = next(state, None)
+    while d is not None or s is not None:
+        if s is None or (d is not None and d.id < s[0]):
+            yield _district_only(d)
+            d = next(district, None)
+        elif d is None or s[0] < d.id:
+            yield Change(Kind.EXTRA, s[0])
+            s = next(state, None)
+        else:
+            if isinstance(d, Unreadable):
+                yield Change(Kind.UNREADABLE, d.id, d)
+            else:
+                kind = Kind.SAME if wire.digest(d) == s[1] else Kind.CHANGED
+                yield Change(kind, d.id, d)
+            d = next(district, None)
+            s = next(state, None)
+
+
+def _district_only(record: wire.Record | Unreadable) -> Change:
+    if isinstance(record, Unreadable):
+        return Change(Kind.UNREADABLE, record.id, record)
+    return Change(Kind.NEW, record.id, record)
