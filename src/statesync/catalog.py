@@ -410,7 +410,7 @@ def path_to(name: str, target: str) -> list[str]:
 
 
 def school_years(year: int) -> tuple[str, str]:
-    """First and last ISO date of school year `year` (its end year: 2024 = 2023-07-01..2024-06-30)."""
+    """First and last ISO date of school year `year` (end year: 2024 = 2023-07-01..2024-06-30)."""
     return f"{year - 1}-07-01", f"{year}-06-30"
 
 

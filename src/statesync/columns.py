@@ -1,4 +1,4 @@
-"""The database column for a catalogue field, shared by the district tables and the state's copies."""
+"""The database column of a catalogue field, for district tables and state copies alike."""
 
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ def generate(
     rng = random.Random(seed)
     counts = scaled_counts(scale)
     out = District()
-    first_day, last_day = (dt.date.fromisoformat(d) for d in catalog.school_years(year))
+    first_day = dt.date.fromisoformat(catalog.school_years(year)[0])
 
     out.rows["District"].append((1, "0001", "Demo Unified School District"))
 

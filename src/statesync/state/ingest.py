@@ -142,7 +142,8 @@ def _record_rejections(
     sql = (
         "INSERT INTO state_rejection (district_id, object, record_id, errors, run, rejected_at) "
         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (district_id, object, record_id) "
-        "DO UPDATE SET errors = excluded.errors, run = excluded.run, rejected_at = excluded.rejected_at"
+        "DO UPDATE SET errors = excluded.errors, run = excluded.run, "
+        "rejected_at = excluded.rejected_at"
     )
     with connections[ctx.using].cursor() as cursor:
         cursor.executemany(sql, rows)

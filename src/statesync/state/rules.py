@@ -68,7 +68,7 @@ class Context:
     def fetch_by(
         self, name: str, key: str, values: Iterable, columns: Sequence[str]
     ) -> list[tuple]:
-        """Accepted records of `name` whose `key` is among `values`: rows of (record_id, *columns)."""
+        """Accepted records of `name` whose `key` is in `values`: rows (record_id, *columns)."""
         values = sorted({v for v in values if v is not None})
         return self._select(name, key, values, columns) if values else []
 

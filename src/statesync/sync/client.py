@@ -176,4 +176,5 @@ def _refusal(response: httpx.Response) -> str:
         404: "Check the state URL; it should be the state edition's base address.",
         413: "A batch was larger than the state accepts; lower the batch size.",
     }.get(response.status_code, "")
-    return f"The state edition refused the request: {response.status_code} {_detail(response)}. {advice}".strip()
+    status = response.status_code
+    return f"The state edition refused the request: {status} {_detail(response)}. {advice}".strip()

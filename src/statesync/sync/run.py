@@ -119,12 +119,16 @@ class ObjectSync:
         for change in changes:
             self.take(change)
             self.position = change.id
-            if len(self.upserts) >= self.batch_size or len(self.extras) >= self.batch_size or time.monotonic() - self.last_save >= PROGRESS_EVERY:
+            if self._flush_due():
                 self.flush()
         self.flush()
         ro.status = ObjectStatus.DONE
         ro.finished_at = timezone.now()
         ro.save(update_fields=["status", "finished_at"])
+
+    def _flush_due(self) -> bool:
+        full = max(len(self.upserts), len(self.extras)) >= self.batch_size
+        return full or time.monotonic() - self.last_save >= PROGRESS_EVERY
 
     def take(self, change: Change) -> None:
         ro = self.ro

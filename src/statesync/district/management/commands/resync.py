@@ -67,7 +67,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Run {run.pk} {run.status}" + (f": {run.message}" if run.message else "")
         )
-        header = f"{'object':<18} {'processed':>9} {'inserted':>9} {'updated':>8} {'unchanged':>9} {'deleted':>8} {'errors':>7} {'seconds':>8}"
+        header = (
+            f"{'object':<18} {'processed':>9} {'inserted':>9} {'updated':>8} "
+            f"{'unchanged':>9} {'deleted':>8} {'errors':>7} {'seconds':>8}"
+        )
         self.stdout.write(header)
         for ro in run.objects_in_order:
             self.stdout.write(
