@@ -177,7 +177,8 @@ def generate(
         )
     summer_schools = rng.sample(schools, min(len(schools), counts["Calendar"] - len(schools)))
     for school in summer_schools:
-        start = _next_weekday(dt.date(year, 6, 8) + dt.timedelta(rng.randrange(5)))
+        # After every regular calendar ends (June 4 at the latest), inside the school year.
+        start = _next_weekday(dt.date(year, 6, 8) + dt.timedelta(rng.randrange(3)))
         calendars.append(
             [
                 0,
@@ -185,7 +186,7 @@ def generate(
                 year,
                 f"Summer {year} {school[3]}"[:100],
                 start,
-                start + dt.timedelta(25),
+                start + dt.timedelta(17),
                 True,
             ]
         )
@@ -429,7 +430,9 @@ def _people(rng, counts, year, schools, calendars, good_dates, defects, out) -> 
         person_id, grade = primary[1], primary[3]
         school_id = _school_of_calendar(calendars, primary[2])
         summer = summer_by_school.get(school_id)
-        if summer is not None and rng.random() < 0.5:
+        if summer is not None and rng.random() < 0.5 and primary[7] is None:
+            # Summer school follows a completed year: the regular enrollment ends with it.
+            primary[7], primary[8] = good_dates[primary[2]][1], "C1"
             enroll(person_id, summer, grade, "P")
         else:
             enroll(person_id, rng.choice(regular), grade, "S")
@@ -497,3 +500,11 @@ def write(district: District, using: str = "default", progress: Callable | None 
             bulk.insert_rows(connection, obj.district_table, obj.columns, district.rows[name])
             if progress:
                 progress(name, len(district.rows[name]))
+        # Explicit IDs leave PostgreSQL's sequences behind; the next save would collide.
+        from django.core.management.color import no_style
+
+        from statesync.district.models import DIS_MODELS
+
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(DIS_MODELS.values())):
+                cursor.execute(sql)

@@ -115,10 +115,12 @@ def batch(request: HttpRequest, number: str, name: str) -> HttpResponse:
     body = read_body(request)
     try:
         envelope, records, failures = wire.decode_batch(obj.name, body)
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
+        raise ApiProblem(400, "invalid batch", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ApiProblem(400, "malformed JSON", str(exc)) from None
-    except msgspec.ValidationError as exc:
-        raise ApiProblem(400, "invalid batch", str(exc)) from None
+    except RecursionError:
+        raise ApiProblem(400, "invalid batch", "the JSON is nested too deeply") from None
     unnamed = [f for f in failures if f.id is None]
     if unnamed:
         raise ApiProblem(400, "invalid batch", f"a record has no integer id: {unnamed[0].message}")

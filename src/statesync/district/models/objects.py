@@ -34,7 +34,7 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
         "__module__": __name__,
         "__qualname__": obj.name,
         "dis_object": obj,
-        "id": models.BigIntegerField(primary_key=True),
+        "id": models.BigAutoField(primary_key=True),
     }
     for parent in obj.parents:
         attrs[parent_field_name(parent)] = models.ForeignKey(

@@ -1,0 +1,57 @@
+"""Django admin for the district's data: saves here reach the state through the outbox."""
+
+from django.contrib import admin
+
+from statesync.district.models import (
+    DIS_MODELS,
+    ErrorLogEntry,
+    OutboxEntry,
+    Run,
+    RunObject,
+    SchoolYear,
+)
+
+
+class DisRecordAdmin(admin.ModelAdmin):
+    list_per_page = 50
+    show_full_result_count = False  # COUNT(*) over 130,000 enrollments on every page is waste
+
+    def get_list_display(self, request):
+        obj = self.model.dis_object
+        return ("id", *(f.name for f in obj.fields[:4]))
+
+    def get_search_fields(self, request):
+        text = [f.name for f in self.model.dis_object.fields if f.kind == "str"]
+        return ["=id", *text[:3]]
+
+    def get_raw_id_fields(self, request):
+        return [f.name for f in self.model._meta.fields if f.is_relation]
+
+
+for model in DIS_MODELS.values():
+    admin.site.register(model, DisRecordAdmin)
+
+
+class RunObjectInline(admin.TabularInline):
+    model = RunObject
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in RunObject._meta.fields]
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ("id", "mode", "status", "school_year", "requested_by", "created_at")
+    list_filter = ("status", "mode")
+    inlines = [RunObjectInline]
+
+
+@admin.register(ErrorLogEntry)
+class ErrorLogAdmin(admin.ModelAdmin):
+    list_display = ("id", "run", "object", "record_id", "code", "field", "message")
+    list_filter = ("object", "code", "source")
+    show_full_result_count = False
+
+
+admin.site.register(OutboxEntry)
+admin.site.register(SchoolYear)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from statesync.state.models import ApiToken, District, Rejection
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = ApiToken
+    extra = 0
+    can_delete = False
+    fields = ("prefix", "label", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "last_realtime_at", "last_resync_at")
+    inlines = [ApiTokenInline]
+
+
+@admin.register(Rejection)
+class RejectionAdmin(admin.ModelAdmin):
+    list_display = ("district", "object", "record_id", "rejected_at")
+    list_filter = ("object",)

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test area.
+
+Services: outside CI a test that needs PostgreSQL, Redis or Chromium skips with the reason;
+under CI=true it fails instead, so nothing is silently skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connections
+
+from statesync.demo import seed
+from statesync.state.models import District
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (locally) or fail (in CI) when a service the test needs is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expected_database(django_db_setup):
+    """CI's PostgreSQL pass must really run on PostgreSQL (and the SQLite pass on SQLite)."""
+    expected = os.environ.get("STATESYNC_EXPECT_VENDOR")
+    if expected:
+        for alias in connections:
+            assert connections[alias].vendor == expected, (
+                f"database {alias!r} is {connections[alias].vendor}, expected {expected}"
+            )
+
+
+@pytest.fixture
+def registered(transactional_db):
+    """District 0001 registered at the state, with a token."""
+    district = District.register("0001", "Demo Unified School District")
+    return district, district.issue_token()
+
+
+@pytest.fixture
+def dis(live_server, registered, monkeypatch):
+    """The district connected to a live state server over real HTTP."""
+    district, token = registered
+    monkeypatch.setenv("STATESYNC_STATE_URL", live_server.url)
+    monkeypatch.setenv("STATESYNC_STATE_TOKEN", token)
+    return live_server
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Write a synthetic district; returns the generated rows."""
+
+    def make(scale: str = "small", defects: bool = True, random_seed: int = 1, year: int = 2024):
+        from statesync.district.models import SchoolYear
+
+        district = seed.generate(scale, year, random_seed, defects=defects)
+        seed.write(district)
+        SchoolYear.activate(year)
+        return district
+
+    return make

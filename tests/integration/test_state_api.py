@@ -1,0 +1,239 @@
+"""The state ingest API over real HTTP: auth, tenancy, bad input, idempotence, rules."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from statesync.state.models import District, Rejection, SchoolCopy
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+SCHOOL = {
+    "id": 10,
+    "district_id": 1,
+    "state_school_number": "0420",
+    "name": "Lincoln Elementary",
+    "grade_low": "KG",
+    "grade_high": "05",
+    "school_type": "ELEM",
+}
+DISTRICT = {"id": 1, "state_district_number": "0001", "name": "Demo"}
+
+
+@pytest.fixture
+def api(live_server, registered):
+    district, token = registered
+    client = httpx.Client(
+        base_url=f"{live_server.url}/api/state/v1/districts/0001",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    yield client
+    client.close()
+
+
+def post(api, name, upserts=(), deletes=(), run=None, **kwargs):
+    return api.post(
+        f"/objects/{name}/batch",
+        json={"run": run, "upserts": list(upserts), "deletes": list(deletes)},
+        **kwargs,
+    )
+
+
+def test_batch_inserts_then_is_idempotent(api):
+    assert post(api, "District", [DISTRICT]).json()["inserted"] == 1
+    first = post(api, "School", [SCHOOL]).json()
+    assert (first["inserted"], first["updated"], first["rejected"]) == (1, 0, [])
+    again = post(api, "School", [SCHOOL]).json()
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 1)
+    changed = post(api, "School", [{**SCHOOL, "name": "Lincoln Elem"}]).json()
+    assert changed["updated"] == 1
+    assert SchoolCopy.objects.get(record_id=10).name == "Lincoln Elem"
+
+
+def test_digests_list_accepted_records_in_id_order(api):
+    post(api, "District", [DISTRICT])
+    post(api, "School", [{**SCHOOL, "id": i, "state_school_number": f"{i:04d}"} for i in (5, 3, 9)])
+    page = api.get("/objects/School/digest", params={"limit": 2}).json()
+    assert [i for i, _ in page["items"]] == [3, 5]
+    assert page["next_after"] == 5
+    rest = api.get("/objects/School/digest", params={"after": 5}).json()
+    assert [i for i, _ in rest["items"]] == [9] and rest["next_after"] is None
+    assert all(len(d) == 32 for _, d in page["items"])
+
+
+def test_rejections_name_code_field_and_value(api):
+    post(api, "District", [DISTRICT])
+    bad = {**SCHOOL, "state_school_number": "12A", "grade_low": "13"}
+    answer = post(api, "School", [bad]).json()
+    assert answer["inserted"] == 0
+    [rejected] = answer["rejected"]
+    errors = {(e["code"], e["field"]): e["message"] for e in rejected["errors"]}
+    assert errors[("E-FORMAT", "state_school_number")] == (
+        "state_school_number '12A' is not 4 digits"
+    )
+    assert "'13'" in errors[("E-CODE", "grade_low")]
+    assert Rejection.objects.filter(object="School", record_id=10).exists()
+    assert not SchoolCopy.objects.exists()
+
+
+def test_child_of_rejected_parent_gets_e_parent_naming_why(api):
+    post(api, "District", [DISTRICT])
+    post(api, "School", [{**SCHOOL, "state_school_number": None}])
+    calendar = {
+        "id": 7,
+        "school_id": 10,
+        "school_year": 2024,
+        "name": "2023-24",
+        "start_date": "2023-08-20",
+        "end_date": "2024-05-30",
+        "is_summer": False,
+    }
+    [rejected] = post(api, "Calendar", [calendar]).json()["rejected"]
+    [error] = rejected["errors"]
+    assert error["code"] == "E-PARENT"
+    assert error["message"].startswith("School 10 was rejected (E-REQUIRED state_school_number")
+    [missing] = post(api, "Calendar", [{**calendar, "school_id": 99}]).json()["rejected"]
+    assert missing["errors"][0]["message"] == "School 99 is not at the state"
+
+
+def test_wrong_type_in_one_record_rejects_only_that_record(api):
+    post(api, "District", [DISTRICT])
+    good = {**SCHOOL, "id": 1, "state_school_number": "0001"}
+    bad = {**SCHOOL, "id": 2, "state_school_number": 1234}
+    answer = post(api, "School", [good, bad]).json()
+    assert answer["inserted"] == 1
+    [rejected] = answer["rejected"]
+    assert rejected["id"] == 2
+    assert rejected["errors"][0]["code"] == "E-FORMAT"
+    assert rejected["errors"][0]["field"] == "state_school_number"
+
+
+def test_deletes_cascade_to_children(api):
+    post(api, "District", [DISTRICT])
+    post(api, "School", [SCHOOL])
+    calendar = {
+        "id": 7,
+        "school_id": 10,
+        "school_year": 2024,
+        "name": "c",
+        "start_date": "2023-08-20",
+        "end_date": "2024-05-30",
+        "is_summer": False,
+    }
+    assert post(api, "Calendar", [calendar]).json()["inserted"] == 1
+    assert post(api, "School", deletes=[10]).json()["deleted"] == 1
+    assert api.get("/objects/Calendar/digest").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        ({}, 401, "missing token"),
+        ({"Authorization": "Bearer sst_nope"}, 401, "invalid token"),
+        ({"Authorization": "Basic dXNlcjpwdw=="}, 401, "missing token"),
+    ],
+)
+def test_bad_tokens_are_refused_and_nothing_written(
+    live_server, registered, headers, status, error
+):
+    url = f"{live_server.url}/api/state/v1/districts/0001/objects/District/batch"
+    response = httpx.post(url, json={"upserts": [DISTRICT]}, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert District.objects.get(number="0001").last_realtime_at is None
+
+
+def test_revoked_token_is_refused(api, registered):
+    district, _ = registered
+    district.tokens.get().revoke()
+    assert post(api, "District", [DISTRICT]).status_code == 401
+
+
+def test_token_of_one_district_cannot_touch_another(live_server, registered):
+    other = District.register("0002", "Other District")
+    other_token = other.issue_token()
+    base = f"{live_server.url}/api/state/v1/districts"
+    # B writes a school of its own.
+    httpx.post(
+        f"{base}/0002/objects/District/batch",
+        json={"upserts": [{**DISTRICT, "state_district_number": "0002"}]},
+        headers={"Authorization": f"Bearer {other_token}"},
+    ).raise_for_status()
+    _, token_a = registered
+    headers = {"Authorization": f"Bearer {token_a}"}
+    write = httpx.post(
+        f"{base}/0002/objects/District/batch",
+        json={"upserts": [{**DISTRICT, "name": "hijacked"}], "deletes": [1]},
+        headers=headers,
+    )
+    assert write.status_code == 403
+    assert "belongs to district 0001, not district 0002" in write.json()["detail"]
+    read = httpx.get(f"{base}/0002/objects/District/digest", headers=headers)
+    assert read.status_code == 403
+    from statesync.state.models import DistrictCopy
+
+    assert list(DistrictCopy.objects.values_list("tenant__number", "name")) == [("0002", "Demo")]
+
+
+def test_a_district_record_must_carry_the_tokens_number(api):
+    [rejected] = post(api, "District", [{**DISTRICT, "state_district_number": "0002"}]).json()[
+        "rejected"
+    ]
+    assert rejected["errors"][0]["code"] == "E-CODE"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "malformed JSON"),
+        (b'{"upserts": {"a": 1}}', 400, "invalid batch"),
+        (b'{"upserts": [], "surprise": 1}', 400, "invalid batch"),
+        (b'{"upserts": [{"name": "no id"}]}', 400, "invalid batch"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "invalid batch"),
+        (b'{"deletes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "invalid batch"),
+        (b'{"upserts": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", 400, "invalid batch"),
+        (b'{"upserts": [{"id": 1, "name": "\\ud800"}]}', 400, "malformed JSON"),
+        (b"\xff\xfe not utf-8", 400, "malformed JSON"),
+    ],
+)
+def test_malformed_bodies_get_a_clear_400(api, body, status, error):
+    response = api.post("/objects/School/batch", content=body)
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert response.json()["detail"]
+
+
+def test_unknown_object_is_404(api):
+    response = post(api, "Student", [])
+    assert response.status_code == 404
+    assert "Student" in response.json()["detail"]
+
+
+def test_oversize_body_is_413_before_parsing(api, settings):
+    settings.STATE_MAX_BODY_BYTES = 1000
+    response = api.post("/objects/School/batch", content=b"x" * 5000)
+    assert response.status_code == 413
+    assert "limit is 1000 bytes" in response.json()["detail"]
+
+
+def test_wrong_method_is_405(api):
+    response = api.get("/objects/School/batch")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("params", [{"after": "x"}, {"limit": "0"}, {"school_year": "1800"}])
+def test_bad_digest_parameters_are_400(api, params):
+    response = api.get("/objects/School/digest", params=params)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_sql_injection_text_is_stored_verbatim(api):
+    post(api, "District", [DISTRICT])
+    name = "Robert'); DROP TABLE state_copy_school;--"
+    assert post(api, "School", [{**SCHOOL, "name": name}]).json()["inserted"] == 1
+    assert SchoolCopy.objects.get(record_id=10).name == name
