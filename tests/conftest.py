@@ -47,7 +47,7 @@ def registered(transactional_db):
 @pytest.fixture
 def dis(live_server, registered, monkeypatch):
     """The district connected to a live state server over real HTTP."""
-    district, token = registered
+    _district, token = registered
     monkeypatch.setenv("STATESYNC_STATE_URL", live_server.url)
     monkeypatch.setenv("STATESYNC_STATE_TOKEN", token)
     return live_server

@@ -164,7 +164,7 @@ def test_cli_resync_status_and_errors(dis, seeded, capsys):
     assert status["School"]["status"] == "amber"
     assert (
         status["School"]["errors"]
-        == [o for o in result["objects"] if o["object"] == "School"][0]["errors"]
+        == next(o for o in result["objects"] if o["object"] == "School")["errors"]
     )
 
     call_command("errors", "--run", str(result["run"]), "--object", "school", "--format", "csv")

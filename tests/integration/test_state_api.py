@@ -23,7 +23,7 @@ DISTRICT = {"id": 1, "state_district_number": "0001", "name": "Demo"}
 
 @pytest.fixture
 def api(live_server, registered):
-    district, token = registered
+    _district, token = registered
     client = httpx.Client(
         base_url=f"{live_server.url}/api/state/v1/districts/0001",
         headers={"Authorization": f"Bearer {token}"},

@@ -1,6 +1,7 @@
 """The generator alone (no database): counts, reproducibility, plausibility, defects."""
 
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -72,7 +73,7 @@ def test_clean_data_is_plausible():
         spans.sort()
         assert spans[0][0] == calendars[cal_id][0].isoformat()
         assert spans[-1][1] == calendars[cal_id][1].isoformat()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert dt.date.fromisoformat(start) == dt.date.fromisoformat(end) + dt.timedelta(1)
     for _id, _structure, _name, terms in d.rows["TermSchedule"]:
         terms = json.loads(terms)
