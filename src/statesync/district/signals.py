@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from statesync.district.models import DIS_MODELS, OutboxEntry
+
+log = logging.getLogger(__name__)
 
 
 def record_change(sender, instance, **kwargs) -> None:
     # Same connection and transaction as the change: both commit or neither does.
     OutboxEntry.objects.create(object=sender.dis_object.name, record_id=instance.pk)
+    # One wake-up per transaction, not one per record of a cascading delete.
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is _wake_drainer for _, callback, _ in pending):
+        transaction.on_commit(_wake_drainer)
+
+
+def _wake_drainer() -> None:
+    from statesync.district.tasks import drain_outbox
+
+    try:
+        drain_outbox()
+    except Exception:  # the queue being away must not fail a save; housekeeping drains later
+        log.exception("could not queue the real-time drain")
 
 
 def connect() -> None:

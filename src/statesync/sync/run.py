@@ -40,6 +40,10 @@ class Cancelled(Exception):
     pass
 
 
+class LeaseLost(Exception):
+    """Another worker took the run over (this one looked dead): stop without ending it."""
+
+
 Progress = Callable[[RunObject], None]
 
 
@@ -48,8 +52,12 @@ def execute(
     client: StateClient | None = None,
     batch_size: int = BATCH_SIZE,
     on_progress: Progress | None = None,
+    lease=None,
 ) -> Run:
-    """Run (or resume) `run` to its end; never raises for what the state or data did."""
+    """Run (or resume) `run` to its end; never raises for what the state or data did.
+
+    `lease` (background.Lease) is checked at every batch: if it was lost, stop quietly.
+    """
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return run
     run.start()
@@ -59,8 +67,10 @@ def execute(
         for run_object in run.run_objects.order_by("position"):
             if run_object.status == ObjectStatus.DONE:
                 continue
-            ObjectSync(run, run_object, client, batch_size, on_progress).execute()
+            ObjectSync(run, run_object, client, batch_size, on_progress, lease).execute()
         run.finish()
+    except LeaseLost:
+        log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:
         run.cancel("Cancelled while running; everything sent before that is at the state.")
     except StateError as exc:
@@ -87,7 +97,9 @@ class ObjectSync:
         client: StateClient,
         batch_size: int,
         on_progress: Progress | None,
+        lease=None,
     ):
+        self.lease = lease
         self.run = run
         self.ro = run_object
         self.client = client
@@ -231,5 +243,7 @@ class ObjectSync:
         )
 
     def _check_cancel(self) -> None:
+        if self.lease is not None and self.lease.lost:
+            raise LeaseLost
         if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             raise Cancelled

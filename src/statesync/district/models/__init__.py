@@ -1,3 +1,5 @@
+from statesync.district.models.locks import RunLock
+from statesync.district.models.notifications import Notification
 from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
 from statesync.district.models.outbox import OutboxEntry
 from statesync.district.models.runs import (
@@ -25,9 +27,11 @@ __all__ = [
     "DisRecord",
     "ErrorLogEntry",
     "Mode",
+    "Notification",
     "ObjectStatus",
     "OutboxEntry",
     "Run",
+    "RunLock",
     "RunObject",
     "RunStatus",
     "SchoolYear",

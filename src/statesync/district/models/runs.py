@@ -66,6 +66,37 @@ class Run(models.Model):
     def objects_in_order(self) -> list[RunObject]:
         return list(self.run_objects.order_by("position"))
 
+    @property
+    def queue_position(self) -> int | None:
+        """1 for the next run to start; None unless queued."""
+        if self.status != RunStatus.QUEUED:
+            return None
+        return Run.objects.filter(status=RunStatus.QUEUED, pk__lt=self.pk).count() + 1
+
+    @property
+    def has_errors(self) -> bool:
+        return self.status == RunStatus.COMPLETED_WITH_ERRORS
+
+    def request_cancel(self) -> bool:
+        """Cancel now if queued; ask a running run to stop at its next batch. False if ended."""
+        if self.status == RunStatus.QUEUED:
+            updated = Run.objects.filter(pk=self.pk, status=RunStatus.QUEUED).update(
+                status=RunStatus.CANCELLED,
+                message="Cancelled before it started.",
+                finished_at=timezone.now(),
+                cancel_requested=True,
+            )
+            if updated:
+                self.refresh_from_db()
+                self.run_objects.update(status=ObjectStatus.SKIPPED)
+                return True
+            self.refresh_from_db()  # it started meanwhile: stop it like a running one
+        if self.status == RunStatus.RUNNING:
+            Run.objects.filter(pk=self.pk).update(cancel_requested=True)
+            self.cancel_requested = True
+            return True
+        return False
+
     def start(self) -> None:
         self.status = RunStatus.RUNNING
         self.started_at = self.started_at or timezone.now()
@@ -105,6 +136,7 @@ class Run(models.Model):
         return {
             "run": self.pk,
             "status": self.status,
+            "queue_position": self.queue_position,
             "mode": self.mode,
             "school_year": self.school_year,
             "message": self.message,

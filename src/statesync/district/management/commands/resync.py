@@ -1,13 +1,16 @@
 import json
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog
-from statesync.district.models import Mode, RunObject
-from statesync.sync import plan
+from statesync.district.models import Mode, Run
+from statesync.district.progress import ProgressPrinter
+from statesync.sync import background, plan
 from statesync.sync.client import NotConfigured, get_connection
-from statesync.sync.run import execute
+
+NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is running
 
 
 class Command(BaseCommand):
@@ -24,7 +27,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--mode", choices=Mode.values, default=Mode.DIFFERENTIAL)
         parser.add_argument("--year", type=int, help="School end year; default: the active year.")
-        parser.add_argument("--wait", action="store_true", help="Run now and wait for the result.")
+        how = parser.add_mutually_exclusive_group()
+        how.add_argument(
+            "--wait", action="store_true", help="Queue it, show progress, print the result."
+        )
+        how.add_argument(
+            "--foreground", action="store_true", help="Run it in this process, without a worker."
+        )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args, **opts):
@@ -32,48 +41,68 @@ class Command(BaseCommand):
             get_connection()
         except NotConfigured as exc:
             raise CommandError(str(exc)) from None
-        selected = (
-            catalog.NAMES if opts["all"] else [n for n in opts["objects"].split(",") if n.strip()]
-        )
+        selected = catalog.NAMES if opts["all"] else opts["objects"].split(",")
         try:
-            run = plan.create_run(selected, opts["mode"], opts["check_dependencies"], opts["year"])
+            run = plan.create_run(
+                [n for n in selected if n.strip()],
+                opts["mode"],
+                opts["check_dependencies"],
+                opts["year"],
+            )
         except (plan.PlanError, catalog.UnknownObject) as exc:
             raise CommandError(str(exc)) from None
-        names = [ro.object for ro in run.objects_in_order]
+        names = ", ".join(ro.object for ro in run.objects_in_order)
         if not opts["json"]:
             self.stderr.write(
-                f"Run {run.pk}: {run.mode} resync of {', '.join(names)} "
+                f"Run {run.pk}: {run.mode} resync of {names} "
                 f"for {catalog.year_label(run.school_year)}"
             )
-        run = execute(run, on_progress=None if opts["json"] else self._progress)
+        progress = ProgressPrinter(self.stderr) if not opts["json"] else None
+        if opts["foreground"]:
+            run = background.run_here(run, on_progress=progress and progress.update)
+        else:
+            from statesync.district.tasks import enqueue_run
+
+            enqueue_run(run.pk)
+            if not opts["wait"]:
+                run.refresh_from_db()
+                self._queued(run, opts["json"])
+                return
+            run = self._wait(run, progress)
+        if progress:
+            progress.close()
         if opts["json"]:
             self.stdout.write(json.dumps(run.result()))
         else:
-            self._summary(run)
+            self.stdout.write(ProgressPrinter.table(run))
         if run.status == "failed":
             sys.exit(1)
 
-    def _progress(self, ro: RunObject) -> None:
-        if self.stderr.isatty():
-            self.stderr.write(
-                f"\r  {ro.object:<18} {ro.processed:>9,}/{ro.total:,} "
-                f"{ro.percent:>3}% {ro.rate:>9,.0f}/s",
-                ending="",
+    def _queued(self, run: Run, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps({"run": run.pk, "status": run.status}))
+        else:
+            self.stdout.write(
+                f"Run {run.pk} queued (position {run.queue_position}). Follow it with "
+                f"'statesync runs' or wait for its notification."
             )
 
-    def _summary(self, run) -> None:
-        if self.stderr.isatty():
-            self.stderr.write("")
-        self.stdout.write(
-            f"Run {run.pk} {run.status}" + (f": {run.message}" if run.message else "")
-        )
-        header = (
-            f"{'object':<18} {'processed':>9} {'inserted':>9} {'updated':>8} "
-            f"{'unchanged':>9} {'deleted':>8} {'errors':>7} {'seconds':>8}"
-        )
-        self.stdout.write(header)
-        for ro in run.objects_in_order:
-            self.stdout.write(
-                f"{ro.object:<18} {ro.processed:>9,} {ro.inserted:>9,} {ro.updated:>8,} "
-                f"{ro.unchanged:>9,} {ro.deleted:>8,} {ro.errors:>7,} {ro.seconds:>8.2f}"
-            )
+    def _wait(self, run: Run, progress: ProgressPrinter | None) -> Run:
+        started = time.monotonic()
+        hinted = False
+        while True:
+            run.refresh_from_db()
+            if not run.is_active:
+                return run
+            if progress:
+                for ro in run.objects_in_order:
+                    if ro.status != "pending":
+                        progress.update(ro)
+            waited = time.monotonic() - started
+            if run.status == "queued" and not hinted and waited > NO_WORKER_HINT:
+                self.stderr.write(
+                    f"Run {run.pk} is still queued (position {run.queue_position}). "
+                    "Is a worker running? Start one with 'statesync worker'."
+                )
+                hinted = True
+            time.sleep(0.5)

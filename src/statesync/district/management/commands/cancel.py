@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync.district.models import Run
+
+
+class Command(BaseCommand):
+    help = "Cancel a queued or running resync (a running one stops after its current batch)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("run", type=int)
+
+    def handle(self, *args, run, **opts):
+        found = Run.objects.filter(pk=run).first()
+        if found is None:
+            raise CommandError(f"there is no run {run}")
+        if not found.request_cancel():
+            raise CommandError(f"run {run} has already ended ({found.status})")
+        if found.status == "cancelled":
+            self.stdout.write(f"Run {run} cancelled before it started.")
+        else:
+            self.stdout.write(f"Run {run} will stop after its current batch.")

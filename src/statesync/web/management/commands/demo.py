@@ -1,0 +1,105 @@
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync import config
+from statesync.demo.seed import SCALES
+from statesync.web.management.commands.serve import gunicorn_argv
+
+
+class Command(BaseCommand):
+    help = "Run the whole system on this machine: migrate, seed, users, web server and worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=list(SCALES), default="small")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--reseed", action="store_true", help="Replace the district's data.")
+
+    def handle(self, *args, scale, host, port, reseed, **opts):
+        if settings.ROLE != "both":
+            raise CommandError(
+                "the demo runs both editions: unset STATESYNC_ROLE or set it to both"
+            )
+        self.stdout.write(f"Data folder: {config.get_home()}")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("migrate", database="state", interactive=False, verbosity=0)
+        from statesync.district.models import dis_model
+
+        if reseed or not dis_model("District").objects.exists():
+            self.stdout.write(f"Seeding a {scale} district…")
+            call_command("seed", scale=scale)
+        url = f"http://{host}:{port}"
+        self._connect_to_state(url)
+        password = self._admin_password()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nstatesync is starting on {url}/\n"
+                f"  log in as: admin   password: {password}\n"
+                "Press Ctrl-C to stop the web server and the worker.\n"
+            )
+        )
+        self._serve(host, port)
+
+    def _connect_to_state(self, url: str) -> None:
+        """Register district 0001 at the (local) state and save its token for the district."""
+        from statesync.state.models import ApiToken, District
+
+        number = "0001"
+        district = District.objects.filter(number=number).first()
+        if district is None:
+            district = District.register(number, "Demo Unified School District")
+        saved = config.get_dis_connection()
+        token_ok = (
+            saved
+            and (found := ApiToken.authenticate(saved.token))
+            and found.district_id == district.pk
+        )
+        token = saved.token if token_ok else district.issue_token("demo")
+        config.save_dis_connection(url, token)
+
+    def _admin_password(self) -> str:
+        password = secrets.token_urlsafe(9)
+        users = get_user_model()
+        admin = users.objects.filter(username="admin").first()
+        if admin is None:
+            admin = users.objects.create_superuser("admin", "admin@example.org", password)
+        else:
+            admin.set_password(password)
+            admin.is_active = admin.is_staff = admin.is_superuser = True
+            admin.save()
+        return password
+
+    def _serve(self, host: str, port: int) -> None:
+        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"])
+        web = subprocess.Popen(gunicorn_argv(host, port, workers=2, threads=8))
+        children = (web, worker)
+
+        def stop(*_):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed:
+            raise CommandError("the web server or the worker stopped unexpectedly; see above")
