@@ -77,13 +77,13 @@ TEMPLATES = [
 ]
 
 
-def _sqlite(name: str) -> dict:
+def _sqlite(name: str, path: Path | None = None) -> dict:
     # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
     # write lock up front so concurrent writers wait (timeout) instead of failing to upgrade.
     # synchronous=NORMAL is durable across process crashes in WAL mode (never OFF).
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": HOME / f"{name}.sqlite3",
+        "NAME": path or HOME / f"{name}.sqlite3",
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
@@ -97,6 +97,8 @@ def _database(env_name: str, sqlite_name: str) -> dict:
     url = os.environ.get(env_name)
     if not url:
         return _sqlite(sqlite_name)
+    if url.startswith("sqlite:///"):
+        return _sqlite(sqlite_name, Path(url.removeprefix("sqlite:///")))
     db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     db.setdefault("OPTIONS", {})
     return db
@@ -128,6 +130,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Served by WhiteNoise straight from the package: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
@@ -140,6 +143,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = STATE_MAX_BODY_BYTES
 EMAIL_BACKEND = os.environ.get(
     "STATESYNC_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_FILE_PATH = os.environ.get("STATESYNC_EMAIL_FILE_PATH", str(HOME / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("STATESYNC_FROM_EMAIL", "statesync@localhost")
 
 
@@ -148,7 +152,10 @@ def _huey() -> dict:
     common = {"name": os.environ.get("STATESYNC_QUEUE_NAME", "statesync"), "immediate": False}
     if url.startswith("redis"):
         return {**common, "huey_class": "huey.RedisHuey", "url": url}
-    return {**common, "huey_class": "huey.SqliteHuey", "filename": str(HOME / "queue.sqlite3")}
+    path = (
+        url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else HOME / "queue.sqlite3"
+    )
+    return {**common, "huey_class": "huey.SqliteHuey", "filename": str(path)}
 
 
 HUEY = _huey()

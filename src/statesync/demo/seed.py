@@ -130,7 +130,11 @@ SCHOOL_KINDS = (
 
 
 def generate(
-    scale: str = "small", year: int = 2024, seed: int = 1, defects: bool = True
+    scale: str = "small",
+    year: int = 2024,
+    seed: int = 1,
+    defects: bool = True,
+    district_number: str = "0001",
 ) -> District:
     """Build a whole district in memory (rows as tuples; about 100 MB at `large`)."""
     rng = random.Random(seed)
@@ -138,7 +142,7 @@ def generate(
     out = District()
     first_day = dt.date.fromisoformat(catalog.school_years(year)[0])
 
-    out.rows["District"].append((1, "0001", "Demo Unified School District"))
+    out.rows["District"].append((1, district_number, f"Demo District {district_number}"))
 
     # Schools.
     school_numbers = rng.sample(range(1000, 10000), counts["School"])

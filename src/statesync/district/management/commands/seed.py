@@ -16,12 +16,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-defects", action="store_true", help="Plant no defects.")
         parser.add_argument("--random-seed", type=int, default=1)
+        parser.add_argument(
+            "--district-number", default="0001", help="The district's 4-digit state number."
+        )
 
-    def handle(self, *args, scale, year, no_defects, random_seed, **options):
+    def handle(self, *args, scale, year, no_defects, random_seed, district_number, **options):
+        if not (len(district_number) == 4 and district_number.isdigit()):
+            raise CommandError(f"--district-number {district_number!r} must be 4 digits")
         if not 2000 <= year <= 2100:
             raise CommandError(f"--year {year} is not a plausible school end year (2000-2100)")
         started = time.perf_counter()
-        district = seed.generate(scale, year, random_seed, defects=not no_defects)
+        district = seed.generate(
+            scale, year, random_seed, defects=not no_defects, district_number=district_number
+        )
         generated = time.perf_counter()
         seed.write(district)
         SchoolYear.activate(year)

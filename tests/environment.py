@@ -1,0 +1,15 @@
+"""Environment for the test run, set before pytest-django imports the settings.
+
+Tests get their own data folder (databases, queue, mail), so a demo running from ./var is
+never touched, and workers the tests start see the same folder.
+"""
+
+import os
+from pathlib import Path
+
+HOME = Path(__file__).resolve().parent.parent / "var" / "test"
+os.environ.setdefault("STATESYNC_HOME", str(HOME))
+# Heartbeats every 2 s; a worker silent for 8 s is dead (30 s in production).
+os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
+for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_ROLE"):
+    os.environ.pop(name, None)

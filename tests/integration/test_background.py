@@ -1,0 +1,138 @@
+"""Runs in real worker processes (Huey consumers): lifecycle, queueing, cancel, crash recovery."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from huey.contrib.djhuey import HUEY
+
+from statesync.district.models import Difference, Notification, Run, RunObject, RunStatus
+from statesync.district.tasks import enqueue_run
+from statesync.sync import plan
+from statesync.sync.background import run_here
+from tests.support.workers import Worker, wait_for, worker_env
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytest.fixture
+def workers(dis, registered, tmp_path, settings):
+    """Start workers on the test databases and queue; stop them before the tables are flushed."""
+    HUEY.flush()
+    started: list[Worker] = []
+    mail = tmp_path / "mail"
+    env = worker_env(
+        STATESYNC_STATE_URL=dis.url,
+        STATESYNC_STATE_TOKEN=registered[1],
+        STATESYNC_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        STATESYNC_EMAIL_FILE_PATH=str(mail),
+    )
+
+    def start() -> Worker:
+        worker = Worker(env, tmp_path / f"worker{len(started)}.log").start()
+        started.append(worker)
+        return worker
+
+    start.mail = mail
+    yield start
+    for worker in started:
+        worker.stop()
+    HUEY.flush()
+
+
+def ended(run: Run):
+    run.refresh_from_db()
+    return not run.is_active and run
+
+
+def progress_of(run: Run, name: str) -> int:
+    return RunObject.objects.get(run=run, object=name).processed
+
+
+def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
+    seeded("small")
+    users = get_user_model()
+    starter = users.objects.create_user("clerk", "clerk@example.org", "pw")
+    bystander = users.objects.create_user("other", "other@example.org", "pw")
+    run = plan.create_run(["District", "School", "Calendar"], requested_by=starter)
+    assert run.status == RunStatus.QUEUED
+    enqueue_run(run.pk)
+    worker = workers()
+    run = wait_for(lambda: ended(run), 60, "the run to end")
+    assert run.status == RunStatus.COMPLETED_WITH_ERRORS, worker.output()
+    assert run.started_at and run.finished_at and run.heartbeat_at
+
+    note = Notification.objects.get(user=starter)
+    assert note.run == run
+    assert "Completed with errors" in note.title
+    assert "School: Processed: 12 Errors: 1" in note.body
+    assert Notification.unread_count(starter) == 1
+    assert not Notification.objects.filter(user=bystander).exists()
+    sent = "\n".join(p.read_text() for p in workers.mail.glob("*.log"))
+    assert "To: clerk@example.org" in sent
+    assert "School: Processed: 12 Errors: 1" in sent
+    assert f"/district/errors/?run={run.pk}" in sent
+
+
+def test_second_run_waits_its_turn_then_runs(workers, seeded):
+    seeded("seed", defects=False)
+    first = plan.create_run(["District", "PersonIdentity"])
+    second = plan.create_run(["District"])
+    enqueue_run(first.pk)
+    enqueue_run(second.pk)
+    workers()
+    wait_for(lambda: progress_of(first, "PersonIdentity") > 0, 60, "the first run to start")
+    second.refresh_from_db()
+    assert second.status == RunStatus.QUEUED
+    assert second.queue_position == 1
+    wait_for(lambda: ended(second), 120, "the second run to end")
+    first.refresh_from_db()
+    assert first.status == second.status == RunStatus.SUCCEEDED
+    assert second.started_at >= first.finished_at
+
+
+def test_cancel_a_running_and_a_queued_run(workers, seeded):
+    seeded("seed", defects=False)
+    running = plan.create_run(["District", "PersonIdentity"])
+    waiting = plan.create_run(["District"])
+    enqueue_run(running.pk)
+    enqueue_run(waiting.pk)
+    workers()
+    wait_for(lambda: progress_of(running, "PersonIdentity") > 0, 60, "the run to start")
+    assert waiting.request_cancel()
+    assert waiting.status == RunStatus.CANCELLED
+    assert running.request_cancel()
+    running = wait_for(lambda: ended(running), 60, "the cancel to take effect")
+    assert running.status == RunStatus.CANCELLED
+    assert progress_of(running, "PersonIdentity") < 120_000
+    waiting.refresh_from_db()
+    assert waiting.started_at is None
+    # What it sent is consistent: a new run finishes the job.
+    finished = run_here(plan.create_run(["District", "PersonIdentity"]))
+    assert finished.status == RunStatus.SUCCEEDED
+
+
+def test_run_survives_sigkill_of_its_worker(workers, seeded):
+    seeded("seed", defects=False)
+    run = plan.create_run(["District", "School", "PersonIdentity", "Calendar", "Enrollment"])
+    enqueue_run(run.pk)
+    first = workers()
+    wait_for(lambda: progress_of(run, "PersonIdentity") > 30_000, 90, "the run to be under way")
+    first.kill()
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    killed_at = progress_of(run, "PersonIdentity")
+
+    second = workers()
+    run = wait_for(lambda: ended(run), 180, "the resumed run to end")
+    assert run.status == RunStatus.SUCCEEDED, second.output()
+    person = RunObject.objects.get(run=run, object="PersonIdentity")
+    assert person.processed == 120_000
+    assert person.checkpoint is not None
+    assert killed_at < 120_000
+
+    objects = [o["object"] for o in run.result()["objects"]]
+    verify = run_here(plan.create_run(objects, "verify"))
+    assert verify.status == RunStatus.SUCCEEDED
+    assert not Difference.objects.filter(run=verify).exists()
+    assert all(o["inserted"] + o["updated"] + o["deleted"] == 0 for o in verify.result()["objects"])

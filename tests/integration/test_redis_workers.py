@@ -1,0 +1,129 @@
+"""Scaled out on Redis: workers share a queue; districts run side by side; one run per district.
+
+Each district edition has its own database (as deployed); both queue on the machine's Redis.
+District A has two workers on one queue, so its second resync finds a free worker and still
+waits for the first; district B's resync runs at the same time as A's first.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from statesync.state.models import District
+from tests.conftest import require
+from tests.support.workers import Worker, wait_for
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+REDIS_URL = os.environ.get("STATESYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+class DistrictEdition:
+    """A district deployment of its own: database file, queue name, token, CLI and workers."""
+
+    def __init__(self, number: str, state_url: str, token: str, folder, queue: str):
+        folder.mkdir()
+        self.db = folder / "district.sqlite3"
+        self.folder = folder
+        self.env = dict(
+            os.environ,
+            STATESYNC_ROLE="district",
+            STATESYNC_HOME=str(folder),
+            DATABASE_URL=f"sqlite:///{self.db}",
+            STATESYNC_QUEUE_URL=REDIS_URL,
+            STATESYNC_QUEUE_NAME=queue,
+            STATESYNC_STATE_URL=state_url,
+            STATESYNC_STATE_TOKEN=token,
+            PYTHONUNBUFFERED="1",
+        )
+        self.workers: list[Worker] = []
+        self.cli("migrate", "-v0")
+        self.cli("seed", "--scale", "seed", "--no-defects", "--district-number", number)
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "statesync", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start_worker(self) -> None:
+        log = self.folder / f"worker{len(self.workers)}.log"
+        self.workers.append(Worker(self.env, log).start())
+
+    def queue_resync(self) -> int:
+        out = self.cli("resync", "--all", "--json")
+        import json
+
+        return json.loads(out)["run"]
+
+    def run(self, run_id: int) -> dict:
+        with sqlite3.connect(self.db, timeout=30) as db:
+            status, started, finished = db.execute(
+                "SELECT status, started_at, finished_at FROM district_run WHERE id = ?", (run_id,)
+            ).fetchone()
+        return {"status": status, "started_at": started, "finished_at": finished}
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+def test_two_districts_in_parallel_one_run_per_district(live_server, transactional_db, tmp_path):
+    require(redis_available(), f"Redis at {REDIS_URL} is not answering")
+    editions = []
+    try:
+        tag = uuid.uuid4().hex[:8]
+        for number in ("0001", "0002"):
+            token = District.register(number, f"District {number}").issue_token()
+            editions.append(
+                DistrictEdition(
+                    number, live_server.url, token, tmp_path / number, f"t-{tag}-{number}"
+                )
+            )
+        a, b = editions
+        a.start_worker()
+        a.start_worker()  # two processes share district A's queue
+        b.start_worker()
+
+        a_first = a.queue_resync()
+        a_second = a.queue_resync()
+        b_first = b.queue_resync()
+
+        wait_for(
+            lambda: a.run(a_first)["status"] == "running" and b.run(b_first)["status"] == "running",
+            120,
+            "both districts' first runs to be running at once",
+        )
+        assert a.run(a_second)["status"] == "queued"
+
+        for edition, run_id in ((a, a_first), (a, a_second), (b, b_first)):
+            wait_for(
+                lambda: edition.run(run_id)["status"] not in ("queued", "running"),
+                300,
+                f"run {run_id} to end",
+            )
+            assert edition.run(run_id)["status"] == "succeeded"
+        assert a.run(a_second)["started_at"] >= a.run(a_first)["finished_at"]
+    finally:
+        for edition in editions:
+            edition.stop()
