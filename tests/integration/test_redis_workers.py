@@ -118,7 +118,7 @@ def test_two_districts_in_parallel_one_run_per_district(live_server, transaction
 
         for edition, run_id in ((a, a_first), (a, a_second), (b, b_first)):
             wait_for(
-                lambda: edition.run(run_id)["status"] not in ("queued", "running"),
+                lambda e=edition, r=run_id: e.run(r)["status"] not in ("queued", "running"),
                 300,
                 f"run {run_id} to end",
             )
