@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
     "statesync.web",
+    "statesync.access",
 ]
 if ROLE in ("district", "both"):
     INSTALLED_APPS.append("statesync.district")

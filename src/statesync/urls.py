@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("statesync.web.urls")),
+    path("", include("statesync.access.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.ROLE in ("district", "both"):

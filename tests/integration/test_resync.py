@@ -153,7 +153,7 @@ def test_unreadable_district_value_is_logged_not_fatal(dis, seeded):
 
 def test_cli_resync_status_and_errors(dis, seeded, capsys):
     seeded("small")
-    call_command("resync", "--all", "--wait", "--json")
+    call_command("resync", "--all", "--foreground", "--json")
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "completed_with_errors"
     assert {o["object"] for o in result["objects"]} == set(catalog.NAMES)

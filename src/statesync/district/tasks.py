@@ -55,11 +55,27 @@ def reclaim_orphans() -> None:
         enqueue_run(run.pk)
 
 
+@db_task()
+def poll_state_requests() -> int:
+    """Run the resyncs the state asked for; returns how many were taken."""
+    from statesync.sync.client import NotConfigured, StateClient, StateError
+
+    try:
+        with StateClient(retries=0) as client:
+            return background.take_state_requests(client, enqueue_run)
+    except NotConfigured:
+        return 0
+    except StateError as exc:
+        log.warning("could not ask the state for resync requests: %s", exc)
+        return 0
+
+
 @db_periodic_task(crontab(minute="*"))
 def housekeeping() -> None:
-    """Every minute: resume orphaned runs, and drain what real-time sync left behind."""
+    """Every minute: resume orphaned runs, drain what real-time sync left, ask the state."""
     reclaim_orphans.call_local()
     drain_outbox()
+    poll_state_requests()
 
 
 _started = threading.Lock()
@@ -77,3 +93,13 @@ def _on_worker_start() -> None:
     # A worker killed just before this one started is not stale yet: look again when it is.
     reclaim_orphans.schedule(delay=STALE_AFTER.total_seconds() + 1)
     drain_outbox()
+
+
+@db_task()
+def run_selective(entry_id: int) -> None:
+    from statesync.district.models import SelectiveSync
+    from statesync.sync import selective
+
+    entry = SelectiveSync.objects.filter(pk=entry_id, status=SelectiveSync.Status.PENDING).first()
+    if entry is not None:
+        selective.perform(entry)

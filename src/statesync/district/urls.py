@@ -1,15 +1,21 @@
 from django.urls import path
 
-from statesync.district import views
+from statesync.district.views import batch, errors, notifications, selective
 
 app_name = "district"
 urlpatterns = [
-    path("batch/", views.coming_soon, {"tool": "Resync State Data - Batch"}, name="batch"),
-    path(
-        "selective/",
-        views.coming_soon,
-        {"tool": "Resync State Data - Selective Sync"},
-        name="selective",
-    ),
-    path("errors/", views.coming_soon, {"tool": "Error Log"}, name="errors"),
+    path("batch/", batch.batch, name="batch"),
+    path("batch/rows/", batch.batch_rows, name="batch-rows"),
+    path("batch/plan/", batch.batch_plan, name="batch-plan"),
+    path("runs/<int:pk>/", batch.run_detail, name="run"),
+    path("runs/<int:pk>/cancel/", batch.run_cancel, name="run-cancel"),
+    path("errors/", errors.error_log, name="errors"),
+    path("errors/report.csv", errors.error_report, name="errors-report"),
+    path("errors/clear/", errors.error_clear, name="errors-clear"),
+    path("selective/", selective.selective_tool, name="selective"),
+    path("selective/<int:pk>/", selective.selective_result, name="selective-result"),
+    path("selective/history/delete/", selective.selective_delete, name="selective-delete"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification"),
+    path("notifications/read-all/", notifications.notification_read_all, name="notifications-read"),
 ]

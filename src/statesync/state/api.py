@@ -19,7 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
-from statesync.state.models import ApiToken, District
+from statesync.state.models import ApiToken, District, ResyncRequest
+from statesync.state.openapi import Claim, document
 
 log = logging.getLogger(__name__)
 MAX_DIGEST_PAGE = 50_000
@@ -155,3 +156,34 @@ def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
 def whoami(request: HttpRequest, number: str) -> HttpResponse:
     tenant = authenticate(request, number)
     return json_response({"district": tenant.number, "name": tenant.name})
+
+
+def openapi(request: HttpRequest) -> HttpResponse:
+    return json_response(document())
+
+
+@api_view("GET")
+def resync_requests(request: HttpRequest, number: str) -> HttpResponse:
+    tenant = authenticate(request, number)
+    pending = ResyncRequest.objects.filter(district=tenant, claimed_at__isnull=True).order_by("pk")
+    return json_response([r.as_dict() for r in pending[:100]])
+
+
+@api_view("POST")
+def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    tenant = authenticate(request, number)
+    body = read_body(request)
+    try:
+        claim = msgspec.json.decode(body or b"{}", type=Claim)
+    except msgspec.DecodeError as exc:  # ValidationError included
+        raise ApiProblem(400, "invalid claim", str(exc)) from None
+    found = ResyncRequest.objects.filter(district=tenant, pk=pk).first()
+    if found is None:
+        raise ApiProblem(404, "no such request", f"district {number} has no resync request {pk}")
+    taken = ResyncRequest.objects.filter(pk=pk, claimed_at__isnull=True).update(
+        claimed_at=timezone.now(), district_run=claim.run
+    )
+    if not taken:
+        raise ApiProblem(409, "already claimed", f"request {pk} was picked up already")
+    found.refresh_from_db()
+    return json_response(found.as_dict())

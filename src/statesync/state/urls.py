@@ -1,10 +1,10 @@
 from django.urls import path
 
-from statesync.district import views as placeholder
-from statesync.state import api
+from statesync.state import api, views
 
 app_name = "state"
 urlpatterns = [
+    path("api/state/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/state/v1/districts/<str:number>/", api.whoami, name="api-whoami"),
     path(
         "api/state/v1/districts/<str:number>/objects/<str:name>/batch",
@@ -17,9 +17,16 @@ urlpatterns = [
         name="api-digest",
     ),
     path(
-        "state/districts/",
-        placeholder.coming_soon,
-        {"tool": "Resync State Data (State)"},
-        name="districts",
+        "api/state/v1/districts/<str:number>/resync-requests",
+        api.resync_requests,
+        name="api-resync-requests",
     ),
+    path(
+        "api/state/v1/districts/<str:number>/resync-requests/<int:pk>/claim",
+        api.claim_resync_request,
+        name="api-resync-claim",
+    ),
+    path("state/districts/", views.districts, name="districts"),
+    path("state/districts/<str:number>/", views.district, name="district"),
+    path("state/districts/<str:number>/request/", views.request_resync, name="request-resync"),
 ]

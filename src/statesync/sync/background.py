@@ -99,6 +99,29 @@ def run_here(run: Run, poll: float = 1.0, on_progress=None) -> Run:
     return run
 
 
+def take_state_requests(client, enqueue: Callable[[int], None]) -> int:
+    """Turn the state's pending resync requests into queued runs (each request once)."""
+    from statesync.sync import plan
+
+    taken = 0
+    for request in client.resync_requests():
+        run = plan.create_run(
+            request["objects"],
+            request["mode"],
+            request["check_dependencies"],
+            requested_from="state",
+        )
+        if client.claim_resync_request(request["id"], run.pk):
+            Run.objects.filter(pk=run.pk).update(
+                message=f"Requested by the state ({request['requested_by']})."
+            )
+            enqueue(run.pk)
+            taken += 1
+        else:  # another worker took it first
+            run.delete()
+    return taken
+
+
 def orphaned_runs() -> list[Run]:
     """Runs marked running whose worker stopped beating (killed, powered off)."""
     stale = timezone.now() - STALE_AFTER

@@ -160,6 +160,22 @@ class StateClient:
     def whoami(self) -> dict:
         return self._request("GET", "/").json()
 
+    def resync_requests(self) -> list[dict]:
+        """Resync requests the state made of this district that nobody has picked up."""
+        return self._request("GET", "/resync-requests").json()
+
+    def claim_resync_request(self, request_id: int, run: int) -> bool:
+        """Take a request for `run`; False if another worker took it first."""
+        try:
+            self._request(
+                "POST", f"/resync-requests/{request_id}/claim", content=wire.encode({"run": run})
+            )
+        except StateRefused as exc:
+            if " 409 " in str(exc):
+                return False
+            raise
+        return True
+
 
 def _detail(response: httpx.Response) -> str:
     try:

@@ -4,17 +4,17 @@ from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
 from statesync.district.models.outbox import OutboxEntry
 from statesync.district.models.runs import (
     COUNTERS,
-    MODE_HELP,
     Difference,
     DifferenceKind,
     ErrorLogEntry,
-    Mode,
     ObjectStatus,
     Run,
     RunObject,
     RunStatus,
 )
+from statesync.district.models.selective import SelectiveSync
 from statesync.district.models.years import SchoolYear
+from statesync.modes import MODE_HELP, Mode
 
 globals().update(DIS_MODELS)
 
@@ -35,5 +35,6 @@ __all__ = [
     "RunObject",
     "RunStatus",
     "SchoolYear",
+    "SelectiveSync",
     "dis_model",
 ]

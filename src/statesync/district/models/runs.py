@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from statesync.modes import Mode
+
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -17,19 +19,6 @@ class RunStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
-
-
-class Mode(models.TextChoices):
-    DIFFERENTIAL = "differential", "Differential"
-    FORCE = "force", "Force"
-    VERIFY = "verify", "Verify"
-
-
-MODE_HELP = {
-    Mode.DIFFERENTIAL: "Compare with the state and send only what is new, changed or deleted.",
-    Mode.FORCE: "Send every record in scope, whether or not the state already has it.",
-    Mode.VERIFY: "Compare only and list the differences; nothing is sent or changed.",
-}
 
 
 class Run(models.Model):

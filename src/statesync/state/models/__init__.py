@@ -1,6 +1,15 @@
 from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy
 from statesync.state.models.registry import ApiToken, District, hash_token
+from statesync.state.models.requests import ResyncRequest
 
 globals().update({m.__name__: m for m in COPY_MODELS.values()})
 
-__all__ = ["COPY_MODELS", "ApiToken", "District", "Rejection", "StateCopy", "hash_token"]
+__all__ = [
+    "COPY_MODELS",
+    "ApiToken",
+    "District",
+    "Rejection",
+    "ResyncRequest",
+    "StateCopy",
+    "hash_token",
+]

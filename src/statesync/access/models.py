@@ -1,0 +1,102 @@
+"""Rights holder, audit log and personal API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from statesync.access.rights import PERMISSIONS
+
+PERSONAL_TOKEN_PREFIX = "ssp_"
+
+
+class ToolRight(models.Model):
+    """No rows: it only carries the tool-right permissions, so Django's groups can hold them."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = PERMISSIONS
+
+    def __str__(self) -> str:
+        return "tool rights"
+
+
+class AuditEntry(models.Model):
+    """One action that changed data or started work. Never deleted from the application."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    action = models.CharField(max_length=60, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    via = models.CharField(max_length=20, default="web")
+
+    class Meta:
+        db_table = "access_audit"
+        ordering = ["-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.target}"
+
+
+class PersonalToken(models.Model):
+    """A user's API token for automation; acts with that user's rights. Only its hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    label = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "access_personaltoken"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.label})"
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, label: str) -> tuple[PersonalToken, str]:
+        """Create a token; the secret is returned once and never stored."""
+        secret = PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, label=label, token_hash=cls.digest(secret), prefix=secret[:10]
+        )
+        return token, secret
+
+    @classmethod
+    def authenticate(cls, secret: str):
+        """The active user behind a live token, or None."""
+        if not secret.startswith(PERSONAL_TOKEN_PREFIX):
+            return None
+        token = (
+            cls.objects.select_related("user")
+            .filter(token_hash=cls.digest(secret), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

@@ -1,0 +1,106 @@
+"""Tool rights (DESIGN.md §9): R/W/A/D per tool, as Django permissions granted to groups or users.
+
+A right that the table marks N/A has no permission at all, so it cannot be granted. The
+product security role (a superuser: "System Administrator") holds every right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LETTERS = ("R", "W", "A", "D")
+
+
+@dataclass(frozen=True)
+class Tool:
+    slug: str
+    name: str
+    edition: str  # "district" or "state"
+    url_name: str
+    description: str
+    rights: dict[str, str]  # letter → what it allows; letters missing here are N/A
+
+    def codename(self, letter: str) -> str:
+        return f"{self.slug}_{letter.lower()}"
+
+    def meaning(self, letter: str) -> str:
+        return self.rights.get(letter, "N/A")
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "batch",
+        "Resync State Data - Batch",
+        "district",
+        "district:batch",
+        "Resynchronize whole DIS objects from the district edition to the state edition.",
+        {"R": "View and run batch sync"},
+    ),
+    Tool(
+        "selective",
+        "Resync State Data - Selective Sync",
+        "district",
+        "district:selective",
+        "Sync an individual person or enrollment, or a pasted list of them.",
+        {
+            "R": "View the tool and sync history",
+            "W": "Use the sync tool",
+            "D": "Delete sync history",
+        },
+    ),
+    Tool(
+        "errorlog",
+        "Error Log",
+        "district",
+        "district:errors",
+        "Why the state rejected records: by run, object, school and rule.",
+        {"R": "View and export", "D": "Clear the log"},
+    ),
+    Tool(
+        "state",
+        "Resync State Data (State)",
+        "state",
+        "state:districts",
+        "The state's view of every district's sync and resync.",
+        {"R": "View districts' sync state", "W": "Request a district's resync"},
+    ),
+)
+BY_SLUG = {t.slug: t for t in TOOLS}
+
+# Every grantable right, as (codename, label) for the permission-holding model's Meta.
+PERMISSIONS = tuple(
+    (tool.codename(letter), f"{tool.name}: {letter} ({meaning})")
+    for tool in TOOLS
+    for letter, meaning in tool.rights.items()
+)
+
+
+class UnknownRight(ValueError):
+    pass
+
+
+def get_tool(slug: str) -> Tool:
+    try:
+        return BY_SLUG[slug]
+    except KeyError:
+        raise UnknownRight(f"unknown tool {slug!r}") from None
+
+
+def is_security_role(user) -> bool:
+    """Whether `user` holds the product security role (every right, the Tool Rights page)."""
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def has_right(user, slug: str, letter: str) -> bool:
+    """Whether `user` holds right `letter` on tool `slug` (through a group or directly)."""
+    tool = get_tool(slug)
+    if letter not in tool.rights:
+        return False  # N/A rights exist for nobody
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.has_perm(f"access.{tool.codename(letter)}")
+
+
+def right_label(slug: str, letter: str) -> str:
+    tool = get_tool(slug)
+    return f"{letter} ({tool.meaning(letter)}) on {tool.name}"

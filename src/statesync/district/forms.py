@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django import forms
+
+from statesync import catalog
+from statesync.district.models import MODE_HELP, Mode
+from statesync.sync import selective
+
+
+class BatchForm(forms.Form):
+    objects = forms.MultipleChoiceField(
+        choices=[(n, n) for n in catalog.NAMES],
+        error_messages={"required": "Tick at least one DIS object to resync."},
+    )
+    check_dependencies = forms.BooleanField(required=False, initial=True)
+    mode = forms.ChoiceField(
+        choices=[(m.value, f"{m.label} — {MODE_HELP[m]}") for m in Mode],
+        initial=Mode.DIFFERENTIAL,
+        widget=forms.RadioSelect,
+    )
+
+
+class SelectiveForm(forms.Form):
+    object = forms.ChoiceField(
+        choices=[("PersonIdentity", "PersonIdentity"), ("Enrollment", "Enrollment")],
+        initial="PersonIdentity",
+    )
+    ids = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "e.g. 1201, 1202 1300"}),
+        max_length=2_000_000,
+        error_messages={"required": "Enter at least one ID."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("ids")
+        if text is None:
+            return cleaned
+        try:
+            parsed = selective.parse_ids(text)
+        except selective.SelectionError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if not parsed.ids:
+            shown = ", ".join(parsed.not_ids[:10])
+            raise forms.ValidationError(
+                f"No IDs found: IDs are whole numbers. These are not IDs: {shown}."
+            )
+        cleaned["parsed"] = parsed
+        return cleaned

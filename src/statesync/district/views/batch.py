@@ -1,0 +1,121 @@
+"""Resync State Data - Batch: the tree, the plan, running, and each object's latest result."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from statesync import catalog
+from statesync.access import audit
+from statesync.access.decorators import requires_right
+from statesync.district.forms import BatchForm
+from statesync.district.models import MODE_HELP, Mode, Run, RunStatus, SchoolYear
+from statesync.district.status import LEGEND, object_states
+from statesync.district.tasks import enqueue_run
+from statesync.sync import plan
+from statesync.sync.client import NotConfigured, get_connection
+from statesync.web.navigation import safe_next
+
+
+def _dis_enabled() -> str:
+    """'' when DIS is configured, else why the tools cannot run."""
+    try:
+        get_connection()
+    except NotConfigured as exc:
+        return str(exc)
+    return ""
+
+
+def _rows_context() -> dict:
+    active = list(
+        Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).order_by("pk")
+    )
+    return {"states": object_states(), "active_runs": active, "legend": LEGEND}
+
+
+@requires_right("batch", "R")
+def batch(request):
+    year = SchoolYear.current()
+    form = BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        problem = _dis_enabled()
+        if problem:
+            messages.error(request, problem)
+            return redirect("district:batch")
+        data = form.cleaned_data
+        run = plan.create_run(
+            data["objects"],
+            data["mode"],
+            data["check_dependencies"],
+            year,
+            requested_by=request.user,
+            requested_from="web",
+        )
+        enqueue_run(run.pk)
+        objects = [ro.object for ro in run.objects_in_order]
+        audit.record(request, "resync.start", f"run {run.pk}", mode=run.mode, objects=objects)
+        position = run.queue_position
+        messages.success(
+            request,
+            f"Run {run.pk} queued ({run.get_mode_display().lower()}: {', '.join(objects)}). "
+            + ("It starts next. " if position == 1 else f"It is number {position} in the queue. ")
+            + "You will get a notification when it completes.",
+        )
+        return redirect("district:batch")
+    context = {
+        "form": form,
+        "year_label": catalog.year_label(year),
+        "tree": catalog.flat_tree(),
+        "subtrees": {n: catalog.subtree(n) for n in catalog.NAMES},
+        "modes": [(m.value, m.label, MODE_HELP[m]) for m in Mode],
+        "dis_problem": _dis_enabled(),
+        **_rows_context(),
+    }
+    return render(request, "district/batch.html", context)
+
+
+@requires_right("batch", "R")
+def batch_rows(request):
+    """The object rows and the queue, refreshed by htmx while runs are active."""
+    return render(request, "district/_batch_rows.html", _rows_context())
+
+
+@requires_right("batch", "R")
+def batch_plan(request):
+    """The plan preview: the objects the current selection runs, in order."""
+    selected = request.GET.getlist("objects")
+    check = request.GET.get("check_dependencies") in ("on", "true", "1")
+    try:
+        objects = plan.plan_objects(selected, check) if selected else []
+        error = "" if selected else "Tick the objects to resync."
+    except (plan.PlanError, catalog.UnknownObject) as exc:
+        objects, error = [], str(exc)
+    added = [o for o in objects if o not in selected]
+    return render(
+        request, "district/_plan.html", {"objects": objects, "added": added, "error": error}
+    )
+
+
+@requires_right("batch", "R")
+def run_detail(request, pk: int):
+    run = get_object_or_404(Run, pk=pk)
+    differences = run.differences.all()[:200] if run.mode == Mode.VERIFY else []
+    return render(request, "district/run.html", {"run": run, "differences": differences})
+
+
+@require_POST
+@requires_right("batch", "R")
+def run_cancel(request, pk: int):
+    run = get_object_or_404(Run, pk=pk)
+    if run.request_cancel():
+        audit.record(request, "resync.cancel", f"run {run.pk}")
+        messages.success(
+            request,
+            f"Run {run.pk} cancelled."
+            if run.status == RunStatus.CANCELLED
+            else f"Run {run.pk} will stop after its current batch.",
+        )
+    else:
+        messages.error(request, f"Run {run.pk} has already ended ({run.get_status_display()}).")
+    return redirect(safe_next(request, "district:batch"))

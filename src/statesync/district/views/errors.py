@@ -1,0 +1,150 @@
+"""Error Log: why the state rejected records, filtered, summarised, exported and cleared."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from statesync import catalog
+from statesync.access import audit
+from statesync.access.decorators import requires_right
+from statesync.access.rights import has_right
+from statesync.district.models import ErrorLogEntry
+from statesync.state.rules import CODES
+
+PAGE_SIZE = 50
+CSV_FIELDS = (
+    "run",
+    "source",
+    "object",
+    "record_id",
+    "school_id",
+    "code",
+    "field",
+    "message",
+    "created_at",
+)
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def filtered(params) -> tuple[object, dict]:
+    """The entries matching the request's filters, and the filters as understood."""
+    entries = ErrorLogEntry.objects.all()
+    chosen = {
+        "run": _int(params.get("run", "")),
+        "object": params.get("object", "") if params.get("object") in catalog.NAMES else "",
+        "school": _int(params.get("school", "")),
+        "code": params.get("code", "") if params.get("code") in CODES else "",
+        "q": params.get("q", "").strip()[:200],
+    }
+    if chosen["run"]:
+        entries = entries.filter(run_id=chosen["run"])
+    if chosen["object"]:
+        entries = entries.filter(object=chosen["object"])
+    if chosen["school"]:
+        entries = entries.filter(school_id=chosen["school"])
+    if chosen["code"]:
+        entries = entries.filter(code=chosen["code"])
+    if chosen["q"]:
+        q = chosen["q"]
+        text = Q(message__icontains=q) | Q(field__icontains=q)
+        if q.isdigit() and len(q) < 19:
+            text |= Q(record_id=int(q))
+        entries = entries.filter(text)
+    return entries, chosen
+
+
+@requires_right("errorlog", "R")
+def error_log(request):
+    entries, chosen = filtered(request.GET)
+    summary = (
+        entries.order_by()
+        .values("object", "code")
+        .annotate(n=Count("id"))
+        .order_by("object", "code")
+    )
+    codes = sorted({row["code"] for row in summary})
+    table: dict[str, dict[str, int]] = {}
+    for row in summary:
+        table.setdefault(row["object"], {})[row["code"]] = row["n"]
+    matrix = [
+        (name, [table[name].get(code, 0) for code in codes], sum(table[name].values()))
+        for name in catalog.NAMES
+        if name in table
+    ]
+    page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "district/errors.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "codes": codes,
+            "all_codes": CODES,
+            "objects": catalog.NAMES,
+            "matrix": matrix,
+            "query": query.urlencode(),
+            "can_clear": has_right(request.user, "errorlog", "D"),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@requires_right("errorlog", "R")
+def error_report(request):
+    """Generate Report: the filtered entries as CSV, streamed (no row limit, flat memory)."""
+    entries, chosen = filtered(request.GET)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_FIELDS)
+        for e in entries.order_by("id").iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    e.run_id or "",
+                    e.source,
+                    e.object,
+                    e.record_id,
+                    e.school_id or "",
+                    e.code,
+                    e.field,
+                    e.message,
+                    timezone.localtime(e.created_at).isoformat(),
+                ]
+            )
+
+    audit.record(request, "errorlog.export", "error log", filters=chosen)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statesync-errors-{stamp}.csv"'
+    return response
+
+
+@requires_right("errorlog", "D")
+def error_clear(request):
+    """Clear Log, behind a confirmation; clears what the filters select (all by default)."""
+    entries, chosen = filtered(request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        count = entries.count()
+        entries.delete()
+        audit.record(request, "errorlog.clear", "error log", filters=chosen, deleted=count)
+        messages.success(request, f"Cleared {count} error log entries.")
+        return redirect("district:errors")
+    return render(
+        request, "district/errors_clear.html", {"count": entries.count(), "chosen": chosen}
+    )

@@ -1,0 +1,97 @@
+"""Resync State Data - Selective Sync: paste IDs, sync them, keep a history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from statesync.access import audit
+from statesync.access.decorators import forbidden, requires_right
+from statesync.access.rights import has_right, right_label
+from statesync.district.forms import SelectiveForm
+from statesync.district.models import SelectiveSync
+from statesync.sync import selective
+
+LABELS = {
+    "PersonIdentity": "Enter District Person IDs",
+    "Enrollment": "Enter District Enrollment IDs",
+}
+
+
+def start_sync(request, object_name: str, parsed: selective.ParsedIds, via: str = "web"):
+    """Record the sync, then run it now (short lists) or in the worker (long ones)."""
+    entry = SelectiveSync.objects.create(
+        object=object_name,
+        requested_by=request.user,
+        ids_asked=parsed.ids,
+        not_ids=parsed.not_ids,
+    )
+    audit.record(
+        request,
+        "selective.sync",
+        f"selective sync {entry.pk}",
+        via=via,
+        object=object_name,
+        ids=parsed.ids[:1000],
+        count=len(parsed.ids),
+    )
+    if len(parsed.ids) <= selective.INLINE_LIMIT:
+        selective.perform(entry)
+    else:
+        from statesync.district.tasks import run_selective
+
+        run_selective(entry.pk)
+    return entry
+
+
+@requires_right("selective", "R")
+def selective_tool(request):
+    form = SelectiveForm(request.POST or None)
+    result = None
+    if request.method == "POST":
+        if not has_right(request.user, "selective", "W"):
+            return forbidden(request, right_label("selective", "W"))
+        if form.is_valid():
+            result = start_sync(request, form.cleaned_data["object"], form.cleaned_data["parsed"])
+            form = SelectiveForm(initial={"object": result.object})
+    chosen = (form.data.get("object") if form.is_bound else None) or form.initial.get("object")
+    history = Paginator(SelectiveSync.objects.select_related("requested_by"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "district/selective.html",
+        {
+            "form": form,
+            "result": result,
+            "history": history,
+            "labels": LABELS,
+            "id_label": LABELS.get(chosen, LABELS["PersonIdentity"]),
+            "can_sync": has_right(request.user, "selective", "W"),
+            "can_delete": has_right(request.user, "selective", "D"),
+        },
+    )
+
+
+@requires_right("selective", "R")
+def selective_result(request, pk: int):
+    """One sync's outcome (polled by htmx while the worker is on it)."""
+    entry = get_object_or_404(SelectiveSync, pk=pk)
+    return render(request, "district/_selective_result.html", {"result": entry})
+
+
+@require_POST
+@requires_right("selective", "D")
+def selective_delete(request):
+    ids = [int(i) for i in request.POST.getlist("entries") if i.isdigit() and len(i) < 19]
+    if not ids:
+        messages.error(request, "Tick the history rows to delete first.")
+        return redirect("district:selective")
+    deleted, _ = SelectiveSync.objects.filter(pk__in=ids).delete()
+    audit.record(request, "selective.history.delete", "sync history", entries=ids, deleted=deleted)
+    messages.success(
+        request, f"Deleted {deleted} sync history entr{'y' if deleted == 1 else 'ies'}."
+    )
+    return redirect("district:selective")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from statesync.state.models.registry import District
+
+
+class ResyncRequest(models.Model):
+    """The state asking a district to resync; the district's worker polls for these and runs them.
+
+    The state never writes into a district: it can only ask.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="requests")
+    objects_requested = models.JSONField()
+    mode = models.CharField(max_length=20, default="differential")
+    check_dependencies = models.BooleanField(default=True)
+    # Users live in the district edition's database, so the requester is kept by name.
+    requested_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    district_run = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "state_resyncrequest"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Resync request {self.pk} for {self.district.number}"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.pk,
+            "objects": self.objects_requested,
+            "mode": self.mode,
+            "check_dependencies": self.check_dependencies,
+            "requested_by": self.requested_by,
+            "created_at": self.created_at.isoformat(),
+            "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
+        }

@@ -1,0 +1,209 @@
+"""The state API's OpenAPI 3.1 document, built from the wire structs so it cannot drift."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import msgspec
+
+from statesync import catalog, wire
+
+REF = "#/components/schemas/{name}"
+
+_ERRORS = {
+    "400": "Malformed JSON or an invalid batch or parameter",
+    "401": "Missing, unknown or revoked token",
+    "403": "The token belongs to another district",
+    "405": "Method not allowed",
+    "413": "Body over the size limit",
+}
+
+
+class ResyncRequestItem(msgspec.Struct):
+    id: int
+    objects: list[str]
+    mode: str
+    check_dependencies: bool
+    requested_by: str
+    created_at: str
+    claimed_at: str | None
+
+
+class Claim(msgspec.Struct):
+    run: int | None = None
+
+
+class WhoAmI(msgspec.Struct):
+    district: str
+    name: str
+
+
+def _error_responses(*codes: str) -> dict:
+    return {
+        code: {
+            "description": _ERRORS[code],
+            "content": {"application/json": {"schema": {"$ref": REF.format(name="ApiError")}}},
+        }
+        for code in codes
+    }
+
+
+def _ok(name: str, description: str) -> dict:
+    return {
+        "200": {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": REF.format(name=name)}}},
+        }
+    }
+
+
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "description": "The district's 4-digit state number; it must be the token's district.",
+    "schema": {"type": "string"},
+}
+
+
+def _int_query(name: str, description: str, minimum: int, maximum: int) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
+    }
+
+
+@cache
+def document() -> dict:
+    batch_types = [wire.typed_batch(n) for n in catalog.NAMES]
+    types = [
+        *batch_types,
+        wire.BatchResult,
+        wire.DigestPage,
+        wire.ApiError,
+        ResyncRequestItem,
+        Claim,
+        WhoAmI,
+    ]
+    _, components = msgspec.json.schema_components(types, ref_template=REF)
+    paths: dict = {
+        "/api/state/v1/districts/{number}/": {
+            "get": {
+                "summary": "Which district the token acts for",
+                "operationId": "whoami",
+                "parameters": [NUMBER],
+                "responses": {
+                    **_ok("WhoAmI", "The district"),
+                    **_error_responses("400", "401", "403"),
+                },
+            }
+        },
+        "/api/state/v1/districts/{number}/resync-requests": {
+            "get": {
+                "summary": "Resync requests the state made of this district, not yet picked up",
+                "operationId": "resyncRequests",
+                "parameters": [NUMBER],
+                "responses": {
+                    "200": {
+                        "description": "Pending requests, oldest first",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "array",
+                                    "items": {"$ref": REF.format(name="ResyncRequestItem")},
+                                }
+                            }
+                        },
+                    },
+                    **_error_responses("401", "403"),
+                },
+            }
+        },
+        "/api/state/v1/districts/{number}/resync-requests/{id}/claim": {
+            "post": {
+                "summary": "Take a resync request (once); optionally name the district's run",
+                "operationId": "claimResyncRequest",
+                "parameters": [
+                    NUMBER,
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"$ref": REF.format(name="Claim")}}},
+                },
+                "responses": {
+                    **_ok("ResyncRequestItem", "Claimed"),
+                    "404": {
+                        "description": "No such request for this district",
+                        "content": {
+                            "application/json": {"schema": {"$ref": REF.format(name="ApiError")}}
+                        },
+                    },
+                    "409": {
+                        "description": "Already claimed",
+                        "content": {
+                            "application/json": {"schema": {"$ref": REF.format(name="ApiError")}}
+                        },
+                    },
+                    **_error_responses("400", "401", "403"),
+                },
+            }
+        },
+    }
+    for name, batch_type in zip(catalog.NAMES, batch_types, strict=True):
+        obj = catalog.OBJECTS[name]
+        base = f"/api/state/v1/districts/{{number}}/objects/{name}"
+        paths[f"{base}/batch"] = {
+            "post": {
+                "summary": f"Upsert and delete {name} records",
+                "description": f"{obj.description} Idempotent: the same batch twice changes "
+                "nothing the second time. Each rejected record comes back with its errors.",
+                "operationId": f"batch{name}",
+                "parameters": [NUMBER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": REF.format(name=batch_type.__name__)}
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok("BatchResult", "Counts and rejections"),
+                    **_error_responses("400", "401", "403", "413"),
+                },
+            }
+        }
+        paths[f"{base}/digest"] = {
+            "get": {
+                "summary": f"Digests of the {name} records the state accepted, in ID order",
+                "operationId": f"digest{name}",
+                "parameters": [
+                    NUMBER,
+                    _int_query("school_year", "School end year (year-scoped objects)", 2000, 2100),
+                    _int_query("after", "Only IDs greater than this", -(2**63), 2**63 - 1),
+                    _int_query("limit", "Page size", 1, 50_000),
+                ],
+                "responses": {
+                    **_ok("DigestPage", "A page of [id, digest]"),
+                    **_error_responses("400", "401", "403"),
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "statesync state ingest API",
+            "version": "1",
+            "description": "District → state sync. Bearer tokens belong to one district.",
+        },
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

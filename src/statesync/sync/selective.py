@@ -1,0 +1,160 @@
+"""Selective sync (DESIGN.md §8): a pasted list of person or enrollment IDs, synced now.
+
+IDs may be separated by line breaks, commas or spaces in any mix; duplicates collapse; tokens
+that are not IDs, and IDs that match nothing, are listed back and nothing happens for them.
+An enrollment's person is sent first, so the state has what the enrollment references.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from statesync import wire
+from statesync.sync import source
+from statesync.sync.client import StateClient
+from statesync.sync.source import Unreadable
+
+OBJECTS = ("PersonIdentity", "Enrollment")
+MAX_IDS = 10_000
+MAX_ID = 2**63 - 1
+SEND_BATCH = 2000
+_SEPARATORS = re.compile(r"[\s,]+")
+_DIGITS = re.compile(r"\d{1,19}")
+
+
+class SelectionError(ValueError):
+    """Input that cannot be synced at all; the message says what to do instead."""
+
+
+@dataclass
+class ParsedIds:
+    ids: list[int] = field(default_factory=list)
+    not_ids: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def parse_ids(text: str, limit: int = MAX_IDS) -> ParsedIds:
+    """Split `text` into distinct IDs (in the order given) and the tokens that are not IDs."""
+    parsed = ParsedIds()
+    seen: set[int] = set()
+    for token in _SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        value = int(token) if _DIGITS.fullmatch(token) else 0
+        if not 0 < value <= MAX_ID:
+            if len(parsed.not_ids) < 1000:  # say enough to fix the paste, not everything
+                parsed.not_ids.append(token[:40])
+            continue
+        if value in seen:
+            parsed.duplicates += 1
+            continue
+        seen.add(value)
+        parsed.ids.append(value)
+        if len(parsed.ids) > limit:
+            raise SelectionError(
+                f"More than {limit:,} IDs were entered; one sync takes at most {limit:,}. "
+                "Split the list, or use Resync State Data - Batch to resync whole objects."
+            )
+    return parsed
+
+
+@dataclass
+class SelectiveResult:
+    synced: list[int] = field(default_factory=list)
+    not_found: list[int] = field(default_factory=list)
+    rejected: dict[int, list[dict]] = field(default_factory=dict)
+    sent_first: list[int] = field(default_factory=list)  # persons sent ahead of enrollments
+
+
+def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
+    """Send the records of `name` with these IDs; report what happened to each."""
+    if name not in OBJECTS:
+        raise SelectionError(f"Selective sync takes {' or '.join(OBJECTS)}, not {name!r}.")
+    result = SelectiveResult()
+    for start in range(0, len(ids), SEND_BATCH):
+        part = ids[start : start + SEND_BATCH]
+        found = source.by_ids(name, part)
+        result.not_found += [i for i in part if i not in found]
+        records = [r for r in found.values() if not isinstance(r, Unreadable)]
+        for bad in (r for r in found.values() if isinstance(r, Unreadable)):
+            result.rejected[bad.id] = [
+                {"code": "E-FORMAT", "field": bad.field, "message": bad.message}
+            ]
+        if name == "Enrollment" and records:
+            _send_people_first(client, records, result)
+        if records:
+            answer = client.send_batch(name, records)
+            _take(answer, records, result)
+    result.synced.sort()
+    return result
+
+
+def _send_people_first(client: StateClient, enrollments: list, result: SelectiveResult) -> None:
+    person_ids = sorted({e.person_id for e in enrollments if e.person_id is not None})
+    people = [
+        r
+        for r in source.by_ids("PersonIdentity", person_ids).values()
+        if not isinstance(r, Unreadable)
+    ]
+    if people:
+        client.send_batch("PersonIdentity", people)
+        result.sent_first += [p.id for p in people]
+
+
+def _take(answer: wire.BatchResult, records: list, result: SelectiveResult) -> None:
+    rejected = {r.id: [wire_error(e) for e in r.errors] for r in answer.rejected}
+    result.rejected.update(rejected)
+    result.synced += [r.id for r in records if r.id not in rejected]
+
+
+def wire_error(error: wire.RecordError) -> dict:
+    return {"code": error.code, "field": error.field, "message": error.message}
+
+
+INLINE_LIMIT = 200  # IDs synced within the request; more go to the worker
+
+
+def perform(entry, client: StateClient | None = None):
+    """Carry out a recorded SelectiveSync entry and save what happened to it."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from statesync.district.models import ErrorLogEntry, SelectiveSync
+    from statesync.sync.client import StateError
+
+    own_client = client is None
+    try:
+        client = client or StateClient()
+        result = sync(entry.object, entry.ids_asked, client)
+    except StateError as exc:
+        entry.status = SelectiveSync.Status.FAILED
+        entry.message = str(exc)
+    else:
+        entry.status = SelectiveSync.Status.DONE
+        entry.synced = result.synced
+        entry.not_found = result.not_found
+        entry.rejected = {str(k): v for k, v in sorted(result.rejected.items())}
+        if result.sent_first:
+            entry.message = f"Sent {len(result.sent_first)} person record(s) first."
+    finally:
+        if own_client and client is not None:
+            client.close()
+    entry.finished_at = timezone.now()
+    schools = source.schools_of(entry.object, [int(k) for k in entry.rejected])
+    with transaction.atomic():
+        entry.save()
+        ErrorLogEntry.objects.bulk_create(
+            ErrorLogEntry(
+                source="selective",
+                object=entry.object,
+                record_id=int(record_id),
+                school_id=schools.get(int(record_id)),
+                code=error["code"],
+                field=error["field"],
+                message=error["message"],
+            )
+            for record_id, errors in entry.rejected.items()
+            for error in errors
+        )
+    return entry
