@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "statesync.web.middleware.BrowserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -138,8 +139,8 @@ WHITENOISE_USE_FINDERS = True
 STATESYNC_BASE_URL = os.environ.get("STATESYNC_BASE_URL", "http://127.0.0.1:8000")
 
 # The state refuses request bodies over this size before parsing them (413).
-STATE_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))
-DATA_UPLOAD_MAX_MEMORY_SIZE = STATE_MAX_BODY_BYTES
+API_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 EMAIL_BACKEND = os.environ.get(
     "STATESYNC_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

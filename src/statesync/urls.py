@@ -9,5 +9,6 @@ urlpatterns = [
 ]
 if settings.ROLE in ("district", "both"):
     urlpatterns.append(path("district/", include("statesync.district.urls")))
+    urlpatterns.append(path("api/district/v1/", include("statesync.district.api_urls")))
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))

@@ -213,7 +213,7 @@ def test_unknown_object_is_404(api):
 
 
 def test_oversize_body_is_413_before_parsing(api, settings):
-    settings.STATE_MAX_BODY_BYTES = 1000
+    settings.API_MAX_BODY_BYTES = 1000
     response = api.post("/objects/School/batch", content=b"x" * 5000)
     assert response.status_code == 413
     assert "limit is 1000 bytes" in response.json()["detail"]

@@ -43,6 +43,7 @@ class AuditEntry(models.Model):
     class Meta:
         db_table = "access_audit"
         ordering = ["-id"]
+        default_permissions = ("view",)  # no add/change/delete: the log is append-only
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """Tool rights (DESIGN.md §9): R/W/A/D per tool, as Django permissions granted to groups or users.
 
-A right that the table marks N/A has no permission at all, so it cannot be granted. The
-product security role (a superuser: "System Administrator") holds every right.
+A right that the table marks N/A has no permission at all, so it cannot be granted. W, A and
+D include R: a tool you may use or clean up is a tool you may see. The product security role
+(a superuser: "System Administrator") holds every right.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def has_right(user, slug: str, letter: str) -> bool:
         return False  # N/A rights exist for nobody
     if not (user and user.is_authenticated and user.is_active):
         return False
-    return user.is_superuser or user.has_perm(f"access.{tool.codename(letter)}")
+    if user.is_superuser:
+        return True
+    letters = tool.rights if letter == "R" else (letter,)
+    return any(user.has_perm(f"access.{tool.codename(held)}") for held in letters)
 
 
 def right_label(slug: str, letter: str) -> str:

@@ -6,66 +6,21 @@ unless the whole batch was read and its district matched the token.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import msgspec
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
 from statesync.state.models import ApiToken, District, ResyncRequest
 from statesync.state.openapi import Claim, document
+from statesync.web.api import ApiProblem, api_view, int_param, json_response, read_body
 
 log = logging.getLogger(__name__)
 MAX_DIGEST_PAGE = 50_000
-
-
-class ApiProblem(Exception):
-    """An answer other than success: status, a short error, and what to do about it."""
-
-    def __init__(self, status: int, error: str, detail: str = ""):
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.detail = detail
-
-
-def json_response(payload, status: int = 200) -> HttpResponse:
-    return HttpResponse(wire.encode(payload), status=status, content_type="application/json")
-
-
-def api_view(*methods: str):
-    """Wrap a view: method check, ApiProblem → JSON error, no CSRF (bearer tokens, no cookies)."""
-
-    def decorate(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            try:
-                if request.method not in methods:
-                    raise ApiProblem(
-                        405, "method not allowed", f"use {' or '.join(methods)} on this URL"
-                    )
-                return view(request, *args, **kwargs)
-            except ApiProblem as problem:
-                response = json_response(
-                    wire.ApiError(problem.error, problem.detail), problem.status
-                )
-                if problem.status == 401:
-                    response["WWW-Authenticate"] = 'Bearer realm="statesync"'
-                if problem.status == 405:
-                    response["Allow"] = ", ".join(methods)
-                return response
-
-        return wrapper
-
-    return decorate
 
 
 def authenticate(request: HttpRequest, number: str) -> District:
@@ -94,21 +49,6 @@ def dis_object(name: str) -> catalog.DisObject:
         raise ApiProblem(404, "unknown object", str(exc)) from None
 
 
-def read_body(request: HttpRequest) -> bytes:
-    """The request body, refused before reading when it is over the limit."""
-    limit = settings.STATE_MAX_BODY_BYTES
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ApiProblem(400, "bad Content-Length", "Content-Length must be a number") from None
-    if length > limit:
-        raise ApiProblem(413, "payload too large", f"{length} bytes; the limit is {limit} bytes")
-    try:
-        return request.body
-    except RequestDataTooBig:
-        raise ApiProblem(413, "payload too large", f"the limit is {limit} bytes") from None
-
-
 @api_view("POST")
 def batch(request: HttpRequest, number: str, name: str) -> HttpResponse:
     tenant = authenticate(request, number)
@@ -129,26 +69,13 @@ def batch(request: HttpRequest, number: str, name: str) -> HttpResponse:
     return json_response(result)
 
 
-def _int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int):
-    raw = request.GET.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiProblem(400, f"bad {name}", f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ApiProblem(400, f"bad {name}", f"{name}={value} is outside {low}..{high}")
-    return value
-
-
 @api_view("GET")
 def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
     tenant = authenticate(request, number)
     obj = dis_object(name)
-    school_year = _int_param(request, "school_year", None, 2000, 2100)
-    after = _int_param(request, "after", 0, -(2**63), 2**63 - 1)
-    limit = _int_param(request, "limit", 10_000, 1, MAX_DIGEST_PAGE)
+    school_year = int_param(request, "school_year", None, 2000, 2100)
+    after = int_param(request, "after", 0, -(2**63), 2**63 - 1)
+    limit = int_param(request, "limit", 10_000, 1, MAX_DIGEST_PAGE)
     return json_response(ingest.digest_page(tenant, obj.name, school_year, after, limit))
 
 

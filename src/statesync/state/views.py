@@ -71,7 +71,7 @@ def request_resync(request, number: str):
         request,
         "state.request_resync",
         f"district {number}",
-        request=req.pk,
+        request_id=req.pk,
         objects=objects,
         mode=mode,
     )

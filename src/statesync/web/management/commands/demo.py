@@ -1,16 +1,15 @@
-import secrets
 import signal
 import subprocess
 import sys
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import config
 from statesync.demo.seed import SCALES
+from statesync.demo.users import DEMO_USERS, demo_users
 from statesync.web.management.commands.serve import gunicorn_argv
 
 
@@ -38,11 +37,14 @@ class Command(BaseCommand):
             call_command("seed", scale=scale)
         url = f"http://{host}:{port}"
         self._connect_to_state(url)
-        password = self._admin_password()
+        passwords = demo_users()
+        logins = "\n".join(
+            f"  {name:<7} password: {password:<14} {DEMO_USERS[name]}"
+            for name, password in passwords.items()
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nstatesync is starting on {url}/\n"
-                f"  log in as: admin   password: {password}\n"
+                f"\nstatesync is starting on {url}/  Log in as:\n{logins}\n"
                 "Press Ctrl-C to stop the web server and the worker.\n"
             )
         )
@@ -64,18 +66,6 @@ class Command(BaseCommand):
         )
         token = saved.token if token_ok else district.issue_token("demo")
         config.save_dis_connection(url, token)
-
-    def _admin_password(self) -> str:
-        password = secrets.token_urlsafe(9)
-        users = get_user_model()
-        admin = users.objects.filter(username="admin").first()
-        if admin is None:
-            admin = users.objects.create_superuser("admin", "admin@example.org", password)
-        else:
-            admin.set_password(password)
-            admin.is_active = admin.is_staff = admin.is_superuser = True
-            admin.save()
-        return password
 
     def _serve(self, host: str, port: int) -> None:
         worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"])

@@ -1,0 +1,82 @@
+"""Helpers shared by statesync's JSON APIs: errors as JSON, method checks, bounded bodies."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from statesync import wire
+
+
+class ApiProblem(Exception):
+    """An answer other than success: status, a short error, and what to do about it."""
+
+    def __init__(self, status: int, error: str, detail: str = ""):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def json_response(payload, status: int = 200) -> HttpResponse:
+    return HttpResponse(wire.encode(payload), status=status, content_type="application/json")
+
+
+def api_view(*methods: str):
+    """Wrap a view: method check, ApiProblem → JSON error, no CSRF (bearer tokens, no cookies)."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiProblem(
+                        405, "method not allowed", f"use {' or '.join(methods)} on this URL"
+                    )
+                return view(request, *args, **kwargs)
+            except ApiProblem as problem:
+                response = json_response(
+                    wire.ApiError(problem.error, problem.detail), problem.status
+                )
+                if problem.status == 401:
+                    response["WWW-Authenticate"] = 'Bearer realm="statesync"'
+                if problem.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
+
+        return wrapper
+
+    return decorate
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """The request body, refused before reading when it is over the limit."""
+    limit = settings.API_MAX_BODY_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiProblem(400, "bad Content-Length", "Content-Length must be a number") from None
+    if length > limit:
+        raise ApiProblem(413, "payload too large", f"{length} bytes; the limit is {limit} bytes")
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise ApiProblem(413, "payload too large", f"the limit is {limit} bytes") from None
+
+
+def int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int):
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiProblem(400, f"bad {name}", f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ApiProblem(400, f"bad {name}", f"{name}={value} is outside {low}..{high}")
+    return value
