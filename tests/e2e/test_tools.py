@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -71,7 +72,7 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     assert all(r.split("\t")[2] == "Calendar" for r in rows.all_inner_texts())
     with page.expect_download() as download:
         page.click("text=Generate Report")
-    lines = open(download.value.path()).read().splitlines()
+    lines = Path(download.value.path()).read_text().splitlines()
     assert lines[0].startswith("run,source,object,record_id")
     assert len(lines) - 1 == rows.count()
     assert all(",Calendar," in line for line in lines[1:])
