@@ -232,6 +232,13 @@ def test_bad_digest_parameters_are_400(api, params):
     assert response.json()["detail"]
 
 
+def test_state_numbers_are_ascii_digits(api):
+    post(api, "District", [DISTRICT])
+    bad = {**SCHOOL, "state_school_number": "\u0661\u0662\u0663\u0664"}
+    [rejected] = post(api, "School", [bad]).json()["rejected"]
+    assert rejected["errors"][0]["code"] == "E-FORMAT"
+
+
 def test_sql_injection_text_is_stored_verbatim(api):
     post(api, "District", [DISTRICT])
     name = "Robert'); DROP TABLE state_copy_school;--"

@@ -29,8 +29,9 @@ PARENT = "E-PARENT"
 CODES = (REQUIRED, FORMAT, CODE, RANGE, OVERLAP, DUPLICATE, PARENT)
 
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+# ASCII: a state number is 0-9, not any script's digits.
 _PATTERNS = {
-    f.pattern: re.compile(f.pattern)
+    f.pattern: re.compile(f.pattern, re.ASCII)
     for o in catalog.OBJECTS.values()
     for f in o.fields
     if f.pattern
@@ -342,6 +343,7 @@ def course_codes_and_sizes(ctx: Context, records: list[Record], verdicts: Verdic
         if (
             code
             and len(code) == 5
+            and code.isascii()
             and code.isdigit()
             and code[:2] not in catalog.COURSE_SUBJECT_AREAS
         ):

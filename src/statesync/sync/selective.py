@@ -20,7 +20,7 @@ MAX_IDS = 10_000
 MAX_ID = 2**63 - 1
 SEND_BATCH = 2000
 _SEPARATORS = re.compile(r"[\s,]+")
-_DIGITS = re.compile(r"\d{1,19}")
+_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: int() takes any script's digits
 
 
 class SelectionError(ValueError):

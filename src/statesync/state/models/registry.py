@@ -35,7 +35,7 @@ class District(models.Model):
 
     @classmethod
     def register(cls, number: str, name: str) -> District:
-        if not re.fullmatch(r"\d{4}", number or ""):
+        if not re.fullmatch(r"[0-9]{4}", number or ""):
             raise ValueError(f"district number {number!r} must be 4 digits, like 0001")
         if cls.objects.filter(number=number).exists():
             raise ValueError(f"district {number} is already registered")

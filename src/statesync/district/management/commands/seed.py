@@ -21,7 +21,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale, year, no_defects, random_seed, district_number, **options):
-        if not (len(district_number) == 4 and district_number.isdigit()):
+        if not (
+            len(district_number) == 4 and district_number.isascii() and district_number.isdigit()
+        ):
             raise CommandError(f"--district-number {district_number!r} must be 4 digits")
         if not 2000 <= year <= 2100:
             raise CommandError(f"--year {year} is not a plausible school end year (2000-2100)")

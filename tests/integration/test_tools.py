@@ -1,0 +1,167 @@
+"""The district tools and the state's pages through Django's test client (the logic behind them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from statesync.access.models import AuditEntry
+from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
+from statesync.state.models import PersonIdentityCopy, ResyncRequest
+from statesync.sync import plan
+from statesync.sync.background import take_state_requests
+from statesync.sync.client import StateClient
+from statesync.sync.run import execute
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytest.fixture
+def admin_client():
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.org", "pw")
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def synced(dis, seeded):
+    seeded("small")
+    return execute(plan.create_run(["District", "School", "Calendar", "CourseSection"]))
+
+
+def test_error_log_filters_summarise_and_export(admin_client, synced):
+    page = admin_client.get(
+        reverse("district:errors"), {"run": synced.pk, "object": "CourseSection"}
+    )
+    assert page.status_code == 200
+    listed = page.context["page"].paginator.count
+    assert listed == ErrorLogEntry.objects.filter(run=synced, object="CourseSection").count() > 0
+    assert [row[0] for row in page.context["matrix"]] == ["CourseSection"]
+    report = admin_client.get(reverse("district:errors-report"), {"object": "CourseSection"})
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert rows[0][:3] == ["run", "source", "object"]
+    assert len(rows) - 1 == listed
+    by_code = admin_client.get(reverse("district:errors"), {"code": "E-PARENT"})
+    assert all(e.code == "E-PARENT" for e in by_code.context["page"].object_list)
+    nonsense = admin_client.get(reverse("district:errors"), {"run": "x'; --", "code": "bogus"})
+    assert nonsense.status_code == 200
+
+
+def test_clear_log_asks_first_then_clears_what_is_filtered(admin_client, synced):
+    total = ErrorLogEntry.objects.count()
+    schools = ErrorLogEntry.objects.filter(object="School").count()
+    confirm = admin_client.get(reverse("district:errors-clear"), {"object": "School"})
+    assert confirm.context["count"] == schools
+    assert ErrorLogEntry.objects.count() == total
+    admin_client.post(reverse("district:errors-clear"), {"object": "School"})  # no confirm
+    assert ErrorLogEntry.objects.count() == total
+    admin_client.post(reverse("district:errors-clear"), {"object": "School", "confirm": "yes"})
+    assert ErrorLogEntry.objects.count() == total - schools
+    entry = AuditEntry.objects.get(action="errorlog.clear")
+    assert entry.detail["deleted"] == schools
+    assert entry.detail["filters"]["object"] == "School"
+
+
+def test_empty_error_log_says_so(admin_client, registered):
+    page = admin_client.get(reverse("district:errors"))
+    assert b"The log is empty" in page.content
+
+
+def test_selective_form_errors_are_specific(admin_client, synced):
+    url = reverse("district:selective")
+    empty = admin_client.post(url, {"object": "PersonIdentity", "ids": ""})
+    assert b"Enter at least one ID." in empty.content
+    junk = admin_client.post(url, {"object": "PersonIdentity", "ids": "abc, -4"})
+    assert b"No IDs found" in junk.content
+    assert b"abc, -4" in junk.content
+    huge = admin_client.post(
+        url, {"object": "PersonIdentity", "ids": " ".join(map(str, range(1, 100_002)))}
+    )
+    assert huge.status_code == 200
+    assert b"one sync takes at most 10,000" in huge.content
+    assert not SelectiveSync.objects.exists()
+
+
+def test_selective_enrollment_sends_its_person_first(admin_client, synced):
+    from statesync.district.models import dis_model
+
+    enrollment = (
+        dis_model("Enrollment").objects.filter(grade="05").first()
+        or dis_model("Enrollment").objects.first()
+    )
+    assert not PersonIdentityCopy.objects.filter(record_id=enrollment.person_id).exists()
+    admin_client.post(
+        reverse("district:selective"), {"object": "Enrollment", "ids": str(enrollment.pk)}
+    )
+    entry = SelectiveSync.objects.get()
+    assert entry.status == "done"
+    assert PersonIdentityCopy.objects.filter(record_id=enrollment.person_id).exists()
+    assert "person record(s) first" in entry.message
+
+
+def test_long_selective_lists_go_to_the_worker(admin_client, synced):
+    ids = " ".join(str(i) for i in range(1, 400))
+    page = admin_client.post(
+        reverse("district:selective"), {"object": "PersonIdentity", "ids": ids}
+    )
+    entry = SelectiveSync.objects.get()
+    assert entry.status == "pending"
+    assert b'hx-trigger="every 1s"' in page.content
+
+
+def test_batch_page_says_when_dis_is_not_enabled(admin_client, registered, monkeypatch, tmp_path):
+    monkeypatch.setattr("statesync.config.connection_file", lambda: tmp_path / "none.json")
+    page = admin_client.get(reverse("district:batch"))
+    assert b"DIS is not enabled" in page.content
+    posted = admin_client.post(reverse("district:batch"), {"objects": ["School"], "mode": "verify"})
+    assert posted.status_code == 302
+    assert not Run.objects.exists()
+
+
+def test_state_asks_and_the_district_runs_it_once(admin_client, synced):
+    response = admin_client.post(
+        reverse("state:request-resync", args=["0001"]), {"objects": ["School"], "mode": "verify"}
+    )
+    assert response.status_code == 302
+    request = ResyncRequest.objects.get()
+    queued: list[int] = []
+    with StateClient() as client:
+        assert take_state_requests(client, queued.append) == 1
+        assert take_state_requests(client, queued.append) == 0
+    run = Run.objects.get(pk=queued[0])
+    assert run.requested_from == "state"
+    assert [ro.object for ro in run.objects_in_order] == ["District", "School"]
+    assert run.mode == "verify"
+    request.refresh_from_db()
+    assert request.claimed_at is not None
+    assert request.district_run == run.pk
+
+
+def test_state_pages_show_accepted_and_rejected(admin_client, synced):
+    overview = admin_client.get(reverse("state:districts"))
+    [row] = overview.context["rows"]
+    assert row.objects["School"].accepted == 11
+    assert row.objects["School"].rejected == 1
+    assert row.light == "amber"
+    detail = admin_client.get(reverse("state:district", args=["0001"]), {"object": "School"})
+    assert detail.context["page"].paginator.count == 1
+    assert (
+        b"E-DUPLICATE" in detail.content
+        or b"E-FORMAT" in detail.content
+        or b"E-REQUIRED" in detail.content
+    )
+
+
+def test_openapi_documents_every_state_route(admin_client, registered):
+    doc = admin_client.get("/api/state/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/state/v1/districts/{number}/objects/Enrollment/batch" in doc["paths"]
+    assert "EnrollmentBatch" in doc["components"]["schemas"]
+    district_doc = admin_client.get("/api/district/v1/openapi.json").json()
+    assert "/api/district/v1/selective-sync" in district_doc["paths"]
