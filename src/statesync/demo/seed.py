@@ -48,11 +48,18 @@ DEFECT_RATES: dict[str, float] = {
 }
 
 
-def scaled_counts(scale: str) -> dict[str, int]:
-    """Record counts for a scale; `seed` is exactly the product page."""
+def scale_factor(scale: str | float) -> float:
+    """A named scale's factor, or a number of records (e.g. 100000) turned into one."""
+    if isinstance(scale, int | float):
+        return scale / sum(SEED_COUNTS.values())
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    factor = SCALES[scale]
+    return SCALES[scale]
+
+
+def scaled_counts(scale: str | float) -> dict[str, int]:
+    """Record counts for a scale; `seed` is exactly the product page."""
+    factor = scale_factor(scale)
     counts = {name: max(1, round(n * factor)) for name, n in SEED_COUNTS.items()}
     counts["District"] = 1
     # A district worth looking at even when small: a dozen schools, each with a calendar, a
@@ -130,7 +137,7 @@ SCHOOL_KINDS = (
 
 
 def generate(
-    scale: str = "small",
+    scale: str | float = "small",
     year: int = 2024,
     seed: int = 1,
     defects: bool = True,

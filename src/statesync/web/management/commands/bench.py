@@ -1,0 +1,40 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync import bench
+from statesync.demo.seed import SCALES
+
+
+def scale_arg(value: str):
+    """A named scale, or a number of records."""
+    if value in SCALES:
+        return value
+    if value.isascii() and value.isdigit() and int(value) >= 1000:
+        return value
+    raise ValueError(value)
+
+
+class Command(BaseCommand):
+    help = "Measure statesync against the raw database rate (DESIGN.md §11). Builds its own data."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            default="large",
+            type=scale_arg,
+            help="small, seed, large, or a number of records (≥ 1000).",
+        )
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--keep", action="store_true", help="Keep the bench's data folder.")
+        parser.add_argument("--inside", action="store_true", help="(internal)")
+
+    def handle(self, *args, scale, **opts):
+        if not opts["inside"]:
+            code = bench.run_outside(scale, opts["json"], opts["keep"])
+            if code:
+                raise CommandError(f"the bench failed (exit {code})")
+            return
+        size = int(scale) if scale.isdigit() else scale
+        report = bench.run_inside(size, opts["json"], log=lambda m: self.stderr.write(m))
+        self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())
