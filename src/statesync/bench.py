@@ -389,9 +389,11 @@ class StateServer:
 
     def connect(self) -> dict:
         """Register the district at the state; the environment resyncs run with."""
+        from statesync import config
         from statesync.state.models import District
 
         token = District.register("0001", "Bench District").issue_token()
+        config.save_dis_connection(self.url, token)  # for the server's own district side
         return {**os.environ, "STATESYNC_STATE_URL": self.url, "STATESYNC_STATE_TOKEN": token}
 
     def peak_mb(self) -> float:

@@ -52,17 +52,30 @@ class Record(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 @cache
 def record_type(name: str) -> type[Record]:
-    """The struct of object `name`: ID, parent IDs, then its fields, every one nullable.
+    """The struct of object `name` as an object: ID, parent IDs, then its fields, all nullable.
 
     Fields are nullable on the wire because a district may lack them; the state's rules, not
     the decoder, say E-REQUIRED, so the answer names the field and the rule.
     """
+    return msgspec.defstruct(
+        name, _fields(name), bases=(Record,), kw_only=True, forbid_unknown_fields=True
+    )
+
+
+@cache
+def row_type(name: str) -> type[msgspec.Struct]:
+    """The same record as an array in catalogue column order: what the district sends.
+
+    Its JSON is the record's canonical form, so the digest is taken from it.
+    """
+    return msgspec.defstruct(f"{name}Row", [("id", int), *_fields(name)], array_like=True)
+
+
+def _fields(name: str) -> list[tuple]:
     obj = catalog.get(name)
     fields: list[tuple] = [(key, int | None, None) for key in obj.parent_keys]
     fields += [(f.name, _KIND_TYPES[f.kind] | None, None) for f in obj.fields]
-    return msgspec.defstruct(
-        name, fields, bases=(Record,), kw_only=True, forbid_unknown_fields=True
-    )
+    return fields
 
 
 class RecordError(msgspec.Struct):
@@ -95,14 +108,15 @@ class Batch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @cache
-def typed_batch(name: str) -> type[msgspec.Struct]:
-    """Batch with typed upserts: decoding it validates every record's shape at once."""
+def typed_batch(name: str, rows: bool = True) -> type[msgspec.Struct]:
+    """Batch with typed upserts (arrays, or objects): decoding it validates every record."""
+    kind = row_type(name) if rows else record_type(name)
     return msgspec.defstruct(
-        f"{name}Batch",
+        f"{name}Batch" if rows else f"{name}ObjectBatch",
         [
             ("run", int | None, None),
             ("school_year", int | None, None),
-            ("upserts", list[record_type(name)], msgspec.field(default_factory=list)),
+            ("upserts", list[kind], msgspec.field(default_factory=list)),
             ("deletes", list[int], msgspec.field(default_factory=list)),
         ],
         forbid_unknown_fields=True,
@@ -125,14 +139,20 @@ _encoder = msgspec.json.Encoder()
 encode = _encoder.encode
 
 
-def digest(record: Record) -> bytes:
-    """xxh3-128 of the record's canonical JSON (fields in catalogue order)."""
-    return xxhash.xxh3_128_digest(_encoder.encode(record))
+def canonical(record) -> bytes:
+    """The record's canonical JSON: its array form."""
+    if isinstance(record, Record):
+        record = row_type(type(record).__name__)(*msgspec.structs.astuple(record))
+    return _encoder.encode(record)
 
 
-def from_row(name: str, row: dict[str, Any]) -> Record:
-    """A record from database values (ISO strings, 0/1, JSON text already parsed)."""
-    return msgspec.convert(row, record_type(name), strict=False)
+def digest(record) -> bytes:
+    """xxh3-128 of the record's canonical JSON."""
+    return xxhash.xxh3_128_digest(canonical(record))
+
+
+def digest_bytes(data: bytes) -> bytes:
+    return xxhash.xxh3_128_digest(data)
 
 
 class DecodeFailure(msgspec.Struct):
@@ -143,42 +163,55 @@ class DecodeFailure(msgspec.Struct):
     field: str
 
 
-def decode_batch(name: str, body: bytes) -> tuple[Batch, list[Record], list[DecodeFailure]]:
-    """Decode a batch body; records that do not fit their type come back as failures.
+def decode_batch(name: str, body: bytes) -> tuple[Batch, list, list[DecodeFailure]]:
+    """Decode a batch body whose records are arrays or objects (not mixed, for the fast path).
 
-    Raises msgspec.DecodeError for malformed JSON and msgspec.ValidationError when the
-    envelope itself (not one record) is wrong.
+    Records that do not fit their type come back as failures, naming the field. Raises
+    msgspec.DecodeError for malformed JSON and msgspec.ValidationError when the envelope
+    itself (not one record) is wrong.
     """
-    try:
-        batch = msgspec.json.decode(body, type=typed_batch(name))
+    for rows in (True, False):
+        try:
+            batch = msgspec.json.decode(body, type=typed_batch(name, rows))
+        except msgspec.ValidationError:
+            continue  # another shape, or one record is off
         envelope = Batch(run=batch.run, school_year=batch.school_year, deletes=batch.deletes)
         return envelope, batch.upserts, []
-    except msgspec.ValidationError:
-        pass  # one record is off: decode each on its own to say which
     envelope = msgspec.json.decode(body, type=Batch)
     records, failures = [], []
-    kind = record_type(name)
     for raw in envelope.upserts:
+        as_row = bytes(raw).lstrip()[:1] == b"["
+        kind = row_type(name) if as_row else record_type(name)
         try:
             records.append(msgspec.json.decode(raw, type=kind))
         except msgspec.ValidationError as exc:
-            failures.append(_failure(raw, exc))
+            failures.append(_failure(name, raw, exc, as_row))
     envelope.upserts = []
     return envelope, records, failures
 
 
-def _failure(raw: msgspec.Raw, exc: msgspec.ValidationError) -> DecodeFailure:
+def _failure(name: str, raw: msgspec.Raw, exc: msgspec.ValidationError, as_row: bool):
     message = str(exc)
-    field = (
-        message.rsplit("$.", 1)[1].rstrip("`").split("[")[0].split(".")[0]
-        if "$." in message
-        else ""
-    )
+    field = ""
+    if "$" in message:
+        path = message.rsplit("`$", 1)[1].rstrip("`")
+        head = path.lstrip(".[").split("[")[0].split(".")[0].rstrip("]")
+        if as_row and head.isdigit():
+            columns = catalog.get(name).columns
+            field = columns[int(head)] if int(head) < len(columns) else ""
+            message = message.replace(f"$[{head}]", f"$.{field}") if field else message
+        else:
+            field = head
     try:
-        record_id = msgspec.json.decode(raw, type=dict).get("id")
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        value = msgspec.json.decode(raw)
+        record_id = (
+            value[0] if as_row and value else value.get("id") if isinstance(value, dict) else None
+        )
+    except (msgspec.DecodeError, msgspec.ValidationError, AttributeError, IndexError, TypeError):
         record_id = None
-    return DecodeFailure(record_id if isinstance(record_id, int) else None, message, field)
+    if not isinstance(record_id, int) or isinstance(record_id, bool):
+        record_id = None
+    return DecodeFailure(record_id, message, field)
 
 
 def chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -126,16 +126,17 @@ class StateClient:
     def send_batch(
         self,
         name: str,
-        upserts: list[wire.Record],
+        upserts: list,
         deletes: list[int] = (),
         run: int | None = None,
         school_year: int | None = None,
     ) -> wire.BatchResult:
-        # Records are pre-encoded and spliced in: one encode per record, no intermediate dicts.
+        """Send records (source.Outgoing, already encoded) and deletions of one object."""
+        # Each record was encoded once, for its digest; those bytes are spliced in as they are.
         body = b'{"run":%s,"school_year":%s,"upserts":[%s],"deletes":%s}' % (
             wire.encode(run),
             wire.encode(school_year),
-            b",".join(wire.encode(r) for r in upserts),
+            b",".join(r.data for r in upserts),
             wire.encode(list(deletes)),
         )
         response = self._request("POST", f"/objects/{name}/batch", content=body)

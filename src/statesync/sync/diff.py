@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-from statesync import wire
-from statesync.sync.source import Unreadable
+from statesync.sync.source import Outgoing, Unreadable
 
 
 class Kind(Enum):
@@ -22,11 +21,11 @@ class Kind(Enum):
 class Change:
     kind: Kind
     id: int
-    record: wire.Record | Unreadable | None = None
+    record: Outgoing | Unreadable | None = None
 
 
 def compare(
-    district: Iterator[wire.Record | Unreadable], state: Iterator[tuple[int, bytes]]
+    district: Iterator[Outgoing | Unreadable], state: Iterator[tuple[int, bytes]]
 ) -> Iterator[Change]:
     """Both streams must be in ascending ID order; so is what comes out."""
     d = next(district, None)
@@ -42,13 +41,13 @@ def compare(
             if isinstance(d, Unreadable):
                 yield Change(Kind.UNREADABLE, d.id, d)
             else:
-                kind = Kind.SAME if wire.digest(d) == s[1] else Kind.CHANGED
+                kind = Kind.SAME if d.digest == s[1] else Kind.CHANGED
                 yield Change(kind, d.id, d)
             d = next(district, None)
             s = next(state, None)
 
 
-def _district_only(record: wire.Record | Unreadable) -> Change:
+def _district_only(record: Outgoing | Unreadable) -> Change:
     if isinstance(record, Unreadable):
         return Change(Kind.UNREADABLE, record.id, record)
     return Change(Kind.NEW, record.id, record)

@@ -106,7 +106,7 @@ class ObjectSync:
         self.batch_size = batch_size
         self.on_progress = on_progress
         self.obj = catalog.get(run_object.object)
-        self.upserts: list[wire.Record] = []
+        self.upserts: list[source.Outgoing] = []
         self.extras: list[int] = []
         self.errors: list[ErrorLogEntry] = []
         self.differences: list[Difference] = []

@@ -91,7 +91,9 @@ def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
 
 
 def _send_people_first(client: StateClient, enrollments: list, result: SelectiveResult) -> None:
-    person_ids = sorted({e.person_id for e in enrollments if e.person_id is not None})
+    person_ids = sorted(
+        {p for e in enrollments if (p := e.value("Enrollment", "person_id")) is not None}
+    )
     people = [
         r
         for r in source.by_ids("PersonIdentity", person_ids).values()

@@ -7,7 +7,8 @@ enrollment in that year. Pages are keyset-paginated, so memory stays flat whatev
 
 from __future__ import annotations
 
-import json
+import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,13 +21,26 @@ from statesync.routers import district_db
 PAGE = 5000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unreadable:
     """A district row that cannot be made into a record (a bad value written with SQL)."""
 
     id: int
     field: str
     message: str
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A district record ready to send: its canonical JSON (an array) and that JSON's digest."""
+
+    id: int
+    data: bytes
+    digest: bytes
+    values: list
+
+    def value(self, name: str, column: str):
+        return self.values[catalog.OBJECTS[name].columns.index(column)]
 
 
 def _joins(name: str, target: str) -> tuple[str, str]:
@@ -68,75 +82,113 @@ def count(name: str, school_year: int) -> int:
         return cursor.fetchone()[0]
 
 
+def raw_cursor():
+    """A cursor on the district database that returns values as stored.
+
+    On SQLite that is a connection of our own without Django's type converters: dates stay the
+    ISO text they are stored as (a malformed one written with SQL then reaches the state and is
+    rejected, rather than crashing the read), and no value is converted twice.
+    """
+    connection = connections[district_db()]
+    if connection.vendor != "sqlite":
+        connection.ensure_connection()
+        return connection.connection.cursor()
+    path = str(connection.settings_dict["NAME"])
+    readers = _readers.__dict__.setdefault("by_path", {})
+    if path not in readers:
+        readers[path] = sqlite3.connect(path, timeout=30)
+    return readers[path].cursor()
+
+
+_readers = threading.local()  # one reading connection per thread and database file
+
+
 def rows(name: str, school_year: int, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
     """Raw rows (catalogue column order) of `name` in scope with ID > `after`, in ID order."""
     obj = catalog.get(name)
     where, takes_year = scope_sql(obj.name)
     columns = ", ".join(f"o.{c}" for c in obj.columns)
     sql = f"SELECT {columns} FROM {where} AND o.id > %s ORDER BY o.id LIMIT {int(page)}"
-    connection = connections[district_db()]
+    sqlite = connections[district_db()].vendor == "sqlite"
+    if sqlite:
+        sql = sql.replace("%s", "?")
     while True:
-        with connection.cursor() as cursor:
+        cursor = raw_cursor()
+        try:
             cursor.execute(sql, [school_year, after] if takes_year else [after])
             chunk = cursor.fetchall()
+        finally:
+            cursor.close()
         yield from chunk
         if len(chunk) < page:
             return
         after = chunk[-1][0]
 
 
+_NESTED = {"terms": list[wire.Term], "periods": list[wire.Period], "codes": list[str]}
+
+
 class RowReader:
-    """Turns raw rows of one object into wire records."""
+    """Turns raw rows of one object into outgoing records (canonical JSON and digest)."""
 
     def __init__(self, name: str):
         self.obj = catalog.get(name)
-        self.type = wire.record_type(self.obj.name)
-        self.columns = self.obj.columns
-        self.json_columns = {
-            i
-            for i, c in enumerate(self.columns)
-            if c in {f.name for f in self.obj.fields if f.is_list}
-        }
+        offset = 1 + len(self.obj.parent_keys)
+        self.bools = [offset + i for i, f in enumerate(self.obj.fields) if f.kind == "bool"]
+        self.nested = [
+            (offset + i, f.name, _NESTED[f.kind])
+            for i, f in enumerate(self.obj.fields)
+            if f.is_list
+        ]
 
-    def read(self, row: tuple) -> wire.Record | Unreadable:
-        values = dict(zip(self.columns, row, strict=True))
-        try:
-            for i in self.json_columns:
-                raw = row[i]
+    def read(self, row: tuple) -> Outgoing | Unreadable:
+        values = list(row)
+        for i in self.bools:
+            if values[i] is not None:
+                values[i] = bool(values[i])  # SQLite stores 0/1
+        for i, name, kind in self.nested:
+            raw = values[i]
+            try:
                 if isinstance(raw, str | bytes):
-                    values[self.columns[i]] = json.loads(raw) if raw else None
-            return msgspec.convert(values, self.type, strict=False)
-        except (msgspec.ValidationError, ValueError) as exc:
-            message = str(exc)
-            field = (
-                message.rsplit("$.", 1)[1].split("`")[0].split("[")[0] if "$." in message else ""
-            )
-            return Unreadable(row[0], field, f"the district's value cannot be read: {message}")
+                    raw = msgspec.json.decode(raw) if raw else None
+                # Normalised through the wire type: key order and shape as the state has it.
+                values[i] = msgspec.convert(raw, kind, strict=False) if raw is not None else None
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                return Unreadable(row[0], name, f"the district's value cannot be read: {exc}")
+        try:
+            data = wire.encode(values)
+        except (TypeError, msgspec.EncodeError) as exc:
+            return Unreadable(row[0], "", f"the district's row cannot be encoded: {exc}")
+        return Outgoing(values[0], data, wire.digest_bytes(data), values)
 
 
-def records(name: str, school_year: int, after: int = 0) -> Iterator[wire.Record | Unreadable]:
+def records(name: str, school_year: int, after: int = 0) -> Iterator[Outgoing | Unreadable]:
     """Records of `name` in scope after ID `after`, in ID order."""
     reader = RowReader(name)
     for row in rows(name, school_year, after):
         yield reader.read(row)
 
 
-def by_ids(name: str, ids: list[int]) -> dict[int, wire.Record | Unreadable]:
+def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
     """Records of `name` with these IDs, whatever their scope (selective and real-time sync)."""
     obj = catalog.get(name)
     reader = RowReader(obj.name)
-    found: dict[int, wire.Record | Unreadable] = {}
+    found: dict[int, Outgoing | Unreadable] = {}
     columns = ", ".join(obj.columns)
-    with connections[district_db()].cursor() as cursor:
+    mark = "?" if connections[district_db()].vendor == "sqlite" else "%s"
+    cursor = raw_cursor()
+    try:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             cursor.execute(
                 f"SELECT {columns} FROM {obj.district_table} WHERE id IN "
-                f"({', '.join(['%s'] * len(part))})",
+                f"({', '.join([mark] * len(part))})",
                 part,
             )
             for row in cursor.fetchall():
                 found[row[0]] = reader.read(row)
+    finally:
+        cursor.close()
     return found
 
 
