@@ -86,6 +86,8 @@ def _sqlite(name: str, path: Path | None = None) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path or HOME / f"{name}.sqlite3",
+        # Keep connections: reopening SQLite (and its PRAGMAs) per request cost ~10% of ingest.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",

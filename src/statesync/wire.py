@@ -151,8 +151,9 @@ def digest(record) -> bytes:
     return xxhash.xxh3_128_digest(canonical(record))
 
 
-def digest_bytes(data: bytes) -> bytes:
-    return xxhash.xxh3_128_digest(data)
+def hexdigest(data: bytes) -> str:
+    """The digest as the state's digest listing shows it (hex), computed in C."""
+    return xxhash.xxh3_128_hexdigest(data)
 
 
 class DecodeFailure(msgspec.Struct):

@@ -142,18 +142,17 @@ class StateClient:
         response = self._request("POST", f"/objects/{name}/batch", content=body)
         return msgspec.json.decode(response.content, type=wire.BatchResult)
 
-    def digests(
-        self, name: str, school_year: int | None, after: int = 0, limit: int = 20_000
-    ) -> Iterator[tuple[int, bytes]]:
-        """Every (ID, digest) the state accepted for `name`, in ID order, after `after`."""
+    def digest_pages(
+        self, name: str, school_year: int | None, after: int = 0, limit: int = 50_000
+    ) -> Iterator[list[tuple[int, str]]]:
+        """Pages of (ID, digest) the state accepted for `name`, in ID order, after `after`."""
         while True:
             params: dict[str, Any] = {"after": after, "limit": limit}
             if school_year is not None:
                 params["school_year"] = school_year
             response = self._request("GET", f"/objects/{name}/digest", params=params)
             page = msgspec.json.decode(response.content, type=wire.DigestPage)
-            for record_id, digest in page.items:
-                yield record_id, bytes.fromhex(digest)
+            yield page.items
             if page.next_after is None:
                 return
             after = page.next_after

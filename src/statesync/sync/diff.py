@@ -25,7 +25,7 @@ class Change:
 
 
 def compare(
-    district: Iterator[Outgoing | Unreadable], state: Iterator[tuple[int, bytes]]
+    district: Iterator[Outgoing | Unreadable], state: Iterator[tuple[int, str]]
 ) -> Iterator[Change]:
     """Both streams must be in ascending ID order; so is what comes out."""
     d = next(district, None)

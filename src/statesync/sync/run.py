@@ -8,8 +8,13 @@ from the checkpoint; what it sends again the state finds unchanged, so nothing a
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from queue import Full, Queue
 
 from django.db import transaction
 from django.utils import timezone
@@ -87,8 +92,26 @@ def execute(
     return run
 
 
+@dataclass
+class Pending:
+    """A batch on its way: what was read into it, and the state's answer when it comes."""
+
+    counts: Counter
+    errors: list[ErrorLogEntry]
+    differences: list[Difference]
+    position: int
+    deletes: list[int] = field(default_factory=list)
+    answer: Future | None = None
+
+
 class ObjectSync:
-    """One object's part of a run."""
+    """One object's part of a run.
+
+    Reading and comparing go on in this thread while a sender thread waits for the state's
+    answer to the previous batch, so district and state work at the same time. Answers are
+    taken strictly in order; a batch's counts, error-log entries and checkpoint are saved only
+    once its answer is in, so the checkpoint never runs ahead of what the state has.
+    """
 
     def __init__(
         self,
@@ -108,8 +131,10 @@ class ObjectSync:
         self.obj = catalog.get(run_object.object)
         self.upserts: list[source.Outgoing] = []
         self.extras: list[int] = []
+        self.counts: Counter = Counter()
         self.errors: list[ErrorLogEntry] = []
         self.differences: list[Difference] = []
+        self.in_flight: deque[Pending] = deque()
         self.position = run_object.checkpoint or 0
         self.verify = run.mode == Mode.VERIFY
         self.force = run.mode == Mode.FORCE
@@ -124,16 +149,24 @@ class ObjectSync:
         self.last_save = time.monotonic()
         after = ro.checkpoint or 0
         year = self.run.school_year if self.obj.year_scoped else None
-        changes = compare(
-            source.records(self.obj.name, self.run.school_year, after),
-            self.client.digests(self.obj.name, year, after),
-        )
-        for change in changes:
-            self.take(change)
-            self.position = change.id
-            if self._flush_due():
+        with ThreadPoolExecutor(1, thread_name_prefix="sender") as self.sender:
+            try:
+                state_side = prefetched(self.client.digest_pages(self.obj.name, year, after))
+                changes = compare(
+                    source.records(self.obj.name, self.run.school_year, after), state_side
+                )
+                for change in changes:
+                    self.take(change)
+                    self.position = change.id
+                    if self._flush_due():
+                        self.flush()
                 self.flush()
-        self.flush()
+                while self.in_flight:
+                    self._complete(self.in_flight.popleft())
+            finally:
+                for pending in self.in_flight:  # after an error: do not wait for the rest
+                    if pending.answer is not None:
+                        pending.answer.cancel()
         ro.status = ObjectStatus.DONE
         ro.finished_at = timezone.now()
         ro.save(update_fields=["status", "finished_at"])
@@ -143,61 +176,79 @@ class ObjectSync:
         return full or time.monotonic() - self.last_save >= PROGRESS_EVERY
 
     def take(self, change: Change) -> None:
-        ro = self.ro
         if change.kind is Kind.EXTRA:
             self.extras.append(change.id)
             return
-        ro.processed += 1
+        counts = self.counts
+        counts["processed"] += 1
         if change.kind is Kind.UNREADABLE:
             bad = change.record
-            ro.errors += 1
+            counts["errors"] += 1
             self.errors.append(self._entry(bad.id, "E-FORMAT", bad.field, bad.message, "district"))
         elif change.kind is Kind.SAME and not self.force:
-            ro.unchanged += 1
+            counts["unchanged"] += 1
         elif self.verify:
             if change.kind is Kind.NEW:
-                ro.inserted += 1
+                counts["inserted"] += 1
                 self._differ(change.id, DifferenceKind.MISSING)
             else:
-                ro.updated += 1
+                counts["updated"] += 1
                 self._differ(change.id, DifferenceKind.CHANGED)
         else:
             self.upserts.append(change.record)
 
     def flush(self) -> None:
-        """Send what is pending, then save counts, errors and the checkpoint together."""
+        """Hand what is pending to the sender; take the answers that are in."""
         self._check_cancel()
-        deletes = self._deletions()
-        result = None
-        if not self.verify and (self.upserts or deletes):
-            result = self.client.send_batch(
+        pending = Pending(self.counts, self.errors, self.differences, self.position)
+        pending.deletes = self._deletions()
+        if self.verify:
+            pending.counts["deleted"] += len(pending.deletes)
+            for record_id in pending.deletes:
+                pending.differences.append(self._difference(record_id, DifferenceKind.EXTRA))
+        elif self.upserts or pending.deletes:
+            pending.answer = self.sender.submit(
+                self.client.send_batch,
                 self.obj.name,
                 self.upserts,
-                deletes,
+                pending.deletes,
                 run=self.run.pk,
                 school_year=self.run.school_year,
             )
+        self.in_flight.append(pending)
+        self.upserts, self.extras, self.counts, self.errors, self.differences = (
+            [],
+            [],
+            Counter(),
+            [],
+            [],
+        )
+        self.last_save = time.monotonic()
+        while self.in_flight and (len(self.in_flight) > IN_FLIGHT or _ready(self.in_flight[0])):
+            self._complete(self.in_flight.popleft())
+
+    def _complete(self, pending: Pending) -> None:
+        """Apply one batch's answer, then save counts, errors and the checkpoint together."""
         ro = self.ro
-        if result is not None:
-            ro.inserted += result.inserted
-            ro.updated += result.updated
-            ro.unchanged += result.unchanged
-            ro.deleted += result.deleted
-            ro.errors += len(result.rejected)
-            self._log_rejections(result.rejected)
-        elif self.verify:
-            ro.deleted += len(deletes)
-            for record_id in deletes:
-                self._differ(record_id, DifferenceKind.EXTRA)
-        ro.checkpoint = self.position
+        if pending.answer is not None:
+            answer: wire.BatchResult = pending.answer.result()  # StateError raises here
+            pending.counts.update(
+                inserted=answer.inserted,
+                updated=answer.updated,
+                unchanged=answer.unchanged,
+                deleted=answer.deleted,
+                errors=len(answer.rejected),
+            )
+            pending.errors += self._rejection_entries(answer.rejected)
+        for name in COUNTERS:
+            setattr(ro, name, getattr(ro, name) + pending.counts[name])
+        ro.checkpoint = pending.position
         ro.seconds = time.monotonic() - self.clock
         with transaction.atomic():
-            ErrorLogEntry.objects.bulk_create(self.errors)
-            Difference.objects.bulk_create(self.differences)
+            ErrorLogEntry.objects.bulk_create(pending.errors)
+            Difference.objects.bulk_create(pending.differences)
             ro.save(update_fields=["checkpoint", "seconds", "total", *COUNTERS])
             self.run.beat()
-        self.upserts, self.extras, self.errors, self.differences = [], [], [], []
-        self.last_save = time.monotonic()
         if self.on_progress:
             self.on_progress(ro)
 
@@ -208,20 +259,13 @@ class ObjectSync:
         still_here = source.existing_ids(self.obj.name, self.extras)
         return [i for i in self.extras if i not in still_here]
 
-    def _log_rejections(self, rejected: list[wire.Rejected]) -> None:
+    def _rejection_entries(self, rejected: list[wire.Rejected]) -> list[ErrorLogEntry]:
         schools = source.schools_of(self.obj.name, [r.id for r in rejected])
-        for rejection in rejected:
-            for error in rejection.errors:
-                self.errors.append(
-                    self._entry(
-                        rejection.id,
-                        error.code,
-                        error.field,
-                        error.message,
-                        "state",
-                        schools.get(rejection.id),
-                    )
-                )
+        return [
+            self._entry(r.id, e.code, e.field, e.message, "state", schools.get(r.id))
+            for r in rejected
+            for e in r.errors
+        ]
 
     def _entry(self, record_id, code, field, message, source_name, school_id=None):
         if school_id is None and source_name == "district":
@@ -237,13 +281,52 @@ class ObjectSync:
             message=message,
         )
 
+    def _difference(self, record_id: int, kind: DifferenceKind) -> Difference:
+        return Difference(run=self.run, object=self.obj.name, record_id=record_id, kind=kind)
+
     def _differ(self, record_id: int, kind: DifferenceKind) -> None:
-        self.differences.append(
-            Difference(run=self.run, object=self.obj.name, record_id=record_id, kind=kind)
-        )
+        self.differences.append(self._difference(record_id, kind))
 
     def _check_cancel(self) -> None:
         if self.lease is not None and self.lease.lost:
             raise LeaseLost
         if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             raise Cancelled
+
+
+IN_FLIGHT = 2  # batches sent and not yet answered: enough to keep both sides busy
+
+
+def _ready(pending: Pending) -> bool:
+    return pending.answer is None or pending.answer.done()
+
+
+def prefetched(pages: Iterator[list], depth: int = 2) -> Iterator:
+    """Items of `pages`, fetched `depth` pages ahead on a thread of their own."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(page, timeout=0.5)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(done)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            queue.put(exc)
+
+    threading.Thread(target=produce, name="digest-prefetch", daemon=True).start()
+    try:
+        while (page := queue.get()) is not done:
+            if isinstance(page, BaseException):
+                raise page
+            yield from page
+    finally:
+        stop.set()

@@ -36,26 +36,30 @@ class Outgoing:
 
     id: int
     data: bytes
-    digest: bytes
+    digest: str  # hex, as the state lists it: compared without converting either side
     values: list
 
     def value(self, name: str, column: str):
         return self.values[catalog.OBJECTS[name].columns.index(column)]
 
 
-def _joins(name: str, target: str) -> tuple[str, str]:
-    """FROM clause joining `name` (alias o) up its first parents to `target`, and its alias."""
+def _joins(name: str, target: str) -> tuple[str, str, str]:
+    """Tables from `name` (alias o) up its first parents to `target`: FROM, join conditions,
+    and the target's alias.
+
+    CROSS JOIN keeps SQLite walking `o` in ID order: with a plain JOIN it starts from the
+    year's calendars and sorts every remaining row of the year for each page it returns.
+    """
     path = catalog.path_to(name, target)
-    clause = f"{catalog.OBJECTS[name].district_table} o"
+    tables = [f"{catalog.OBJECTS[name].district_table} o"]
+    conditions = []
     alias = "o"
     for depth, parent in enumerate(path[1:], start=1):
         nxt = f"p{depth}"
-        key = catalog.OBJECTS[parent].key
-        clause += (
-            f" JOIN {catalog.OBJECTS[parent].district_table} {nxt} ON {alias}.{key} = {nxt}.id"
-        )
+        tables.append(f"{catalog.OBJECTS[parent].district_table} {nxt}")
+        conditions.append(f"{alias}.{catalog.OBJECTS[parent].key} = {nxt}.id")
         alias = nxt
-    return clause, alias
+    return " CROSS JOIN ".join(tables), " AND ".join(conditions) or "1 = 1", alias
 
 
 def scope_sql(name: str) -> tuple[str, bool]:
@@ -70,8 +74,8 @@ def scope_sql(name: str) -> tuple[str, bool]:
         )
     if not obj.year_scoped:
         return f"{obj.district_table} o WHERE 1 = 1", False
-    clause, calendar = _joins(obj.name, "Calendar")
-    return f"{clause} WHERE {calendar}.school_year = %s", True
+    tables, joined, calendar = _joins(obj.name, "Calendar")
+    return f"{tables} WHERE {joined} AND {calendar}.school_year = %s", True
 
 
 def count(name: str, school_year: int) -> int:
@@ -159,7 +163,7 @@ class RowReader:
             data = wire.encode(values)
         except (TypeError, msgspec.EncodeError) as exc:
             return Unreadable(row[0], "", f"the district's row cannot be encoded: {exc}")
-        return Outgoing(values[0], data, wire.digest_bytes(data), values)
+        return Outgoing(values[0], data, wire.hexdigest(data), values)
 
 
 def records(name: str, school_year: int, after: int = 0) -> Iterator[Outgoing | Unreadable]:
@@ -212,13 +216,13 @@ def schools_of(name: str, ids: list[int]) -> dict[int, int]:
         return {i: i for i in ids}
     if not catalog.path_to(name, "School") or not ids:
         return {}
-    clause, school = _joins(name, "School")
+    tables, joined, school = _joins(name, "School")
     result: dict[int, int] = {}
     with connections[district_db()].cursor() as cursor:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             cursor.execute(
-                f"SELECT o.id, {school}.id FROM {clause} WHERE o.id IN "
+                f"SELECT o.id, {school}.id FROM {tables} WHERE {joined} AND o.id IN "
                 f"({', '.join(['%s'] * len(part))})",
                 part,
             )
