@@ -9,10 +9,10 @@ selective syncs through the district's HTTP API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -286,33 +286,47 @@ def raw_limit(total: int) -> Figure:
 
 def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
     """One resync of everything in its own process; its run's duration and peak memory."""
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "statesync",
-            "resync",
-            "--all",
-            "--foreground",
-            "--json",
-            "--mode",
-            mode,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    code = f"from statesync.bench import child_resync; child_resync({mode!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "statesync.settings"},
+        capture_output=True,
+        check=False,
     )
-    out = child.stdout.read()
-    err = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{name}: resync failed: {err.decode()[-2000:]}")
-    result = json.loads(out)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: resync failed: {done.stderr.decode()[-2000:]}")
+    report = json.loads(done.stdout)
+    result = report["result"]
     if result["status"] != "succeeded":
         raise RuntimeError(f"{name}: run ended {result['status']}: {result['message']}")
     seconds = sum(o["seconds"] for o in result["objects"])
     records = sum(o["processed"] for o in result["objects"])
-    return Figure(name, records, seconds, peak_mb=usage.ru_maxrss / 1024, note=note)
+    return Figure(name, records, seconds, peak_mb=report["peak_kb"] / 1024, note=note)
+
+
+def child_resync(mode: str) -> None:
+    """In a fresh process: resync everything, then print the result and this process's peak.
+
+    The peak is VmHWM, which starts afresh at exec; getrusage's maxrss would carry over the
+    resident size of the process that started this one.
+    """
+    import io
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    out = io.StringIO()
+    call_command("resync", "--all", "--foreground", "--json", "--mode", mode, stdout=out)
+    print(json.dumps({"result": json.loads(out.getvalue()), "peak_kb": vm_hwm_kb("self")}))
+
+
+def vm_hwm_kb(pid: int | str) -> int:
+    """Peak resident memory of a process since its exec, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def change_one_percent() -> int:
@@ -400,12 +414,8 @@ class StateServer:
         """Peak resident memory of the server's worker processes (VmHWM)."""
         peak = 0
         for pid in _children(self.process.pid):
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-            except OSError:
-                continue
+            with contextlib.suppress(OSError):
+                peak = max(peak, vm_hwm_kb(pid))
         return peak / 1024
 
     def __exit__(self, *exc) -> None:
@@ -423,7 +433,3 @@ def _children(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
     return found
-
-
-def self_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
