@@ -12,3 +12,6 @@ if settings.ROLE in ("district", "both"):
     urlpatterns.append(path("api/district/v1/", include("statesync.district.api_urls")))
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))
+
+handler404 = "statesync.web.api.not_found"
+handler500 = "statesync.web.api.server_error"

@@ -9,23 +9,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import xxhash
 
 from statesync import catalog
 
+# Integers are bounded by the columns they land in, so an oversized one is a clear
+# E-FORMAT for its record (or a 400 for the envelope), never a database error.
+ID = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+INT32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
 
 class Term(msgspec.Struct, forbid_unknown_fields=True):
-    seq: int
+    seq: INT32
     name: str
     start_date: dt.date
     end_date: dt.date
 
 
 class Period(msgspec.Struct, forbid_unknown_fields=True):
-    seq: int
+    seq: INT32
     name: str
     # "HH:MM", 24-hour; kept as text so the state's rules can say what is wrong with it.
     start_time: str
@@ -34,7 +40,7 @@ class Period(msgspec.Struct, forbid_unknown_fields=True):
 
 _KIND_TYPES: dict[str, Any] = {
     "str": str,
-    "int": int,
+    "int": INT32,
     "bool": bool,
     "date": dt.date,
     "time": str,
@@ -47,7 +53,7 @@ _KIND_TYPES: dict[str, Any] = {
 class Record(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every object's record: its district ID."""
 
-    id: int
+    id: ID
 
 
 @cache
@@ -68,12 +74,12 @@ def row_type(name: str) -> type[msgspec.Struct]:
 
     Its JSON is the record's canonical form, so the digest is taken from it.
     """
-    return msgspec.defstruct(f"{name}Row", [("id", int), *_fields(name)], array_like=True)
+    return msgspec.defstruct(f"{name}Row", [("id", ID), *_fields(name)], array_like=True)
 
 
 def _fields(name: str) -> list[tuple]:
     obj = catalog.get(name)
-    fields: list[tuple] = [(key, int | None, None) for key in obj.parent_keys]
+    fields: list[tuple] = [(key, ID | None, None) for key in obj.parent_keys]
     fields += [(f.name, _KIND_TYPES[f.kind] | None, None) for f in obj.fields]
     return fields
 
@@ -101,10 +107,10 @@ class BatchResult(msgspec.Struct):
 class Batch(msgspec.Struct, forbid_unknown_fields=True):
     """What the district sends for one object: records to upsert and IDs to delete."""
 
-    run: int | None = None
-    school_year: int | None = None
+    run: INT64 | None = None
+    school_year: INT32 | None = None
     upserts: list[msgspec.Raw] = msgspec.field(default_factory=list)
-    deletes: list[int] = msgspec.field(default_factory=list)
+    deletes: list[ID] = msgspec.field(default_factory=list)
 
 
 @cache
@@ -114,10 +120,10 @@ def typed_batch(name: str, rows: bool = True) -> type[msgspec.Struct]:
     return msgspec.defstruct(
         f"{name}Batch" if rows else f"{name}ObjectBatch",
         [
-            ("run", int | None, None),
-            ("school_year", int | None, None),
+            ("run", INT64 | None, None),
+            ("school_year", INT32 | None, None),
             ("upserts", list[kind], msgspec.field(default_factory=list)),
-            ("deletes", list[int], msgspec.field(default_factory=list)),
+            ("deletes", list[ID], msgspec.field(default_factory=list)),
         ],
         forbid_unknown_fields=True,
     )
@@ -210,7 +216,7 @@ def _failure(name: str, raw: msgspec.Raw, exc: msgspec.ValidationError, as_row: 
         )
     except (msgspec.DecodeError, msgspec.ValidationError, AttributeError, IndexError, TypeError):
         record_id = None
-    if not isinstance(record_id, int) or isinstance(record_id, bool):
+    if not isinstance(record_id, int) or isinstance(record_id, bool) or not 0 < record_id < 2**63:
         record_id = None
     return DecodeFailure(record_id, message, field)
 

@@ -38,6 +38,20 @@ class WhoAmI(msgspec.Struct):
     name: str
 
 
+def _portable(schema):
+    """msgspec's JSON Schema with tuples (prefixItems) as arrays of any of their item types:
+    OpenAPI tools still read prefixItems the pre-3.1 way and reject the document."""
+    if isinstance(schema, dict):
+        if "prefixItems" in schema:
+            kinds = [_portable(p) for p in schema["prefixItems"]]
+            rest = {k: v for k, v in schema.items() if k not in ("prefixItems", "items")}
+            return {**_portable(rest), "items": {"anyOf": kinds}}
+        return {k: _portable(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_portable(v) for v in schema]
+    return schema
+
+
 def _error_responses(*codes: str) -> dict:
     return {
         code: {
@@ -78,7 +92,9 @@ def _int_query(name: str, description: str, minimum: int, maximum: int) -> dict:
 
 @cache
 def document() -> dict:
-    batch_types = [wire.typed_batch(n) for n in catalog.NAMES]
+    # Records are documented as objects; the same record may also be sent as an array in the
+    # object's column order (what the district sends), which the description gives.
+    batch_types = [wire.typed_batch(n, rows=False) for n in catalog.NAMES]
     types = [
         *batch_types,
         wire.BatchResult,
@@ -89,6 +105,7 @@ def document() -> dict:
         WhoAmI,
     ]
     _, components = msgspec.json.schema_components(types, ref_template=REF)
+    components = _portable(components)
     paths: dict = {
         "/api/state/v1/districts/{number}/": {
             "get": {
@@ -160,7 +177,9 @@ def document() -> dict:
             "post": {
                 "summary": f"Upsert and delete {name} records",
                 "description": f"{obj.description} Idempotent: the same batch twice changes "
-                "nothing the second time. Each rejected record comes back with its errors.",
+                "nothing the second time. Each rejected record comes back with its errors. "
+                "A record may also be an array in this column order: "
+                f"[{', '.join(obj.columns)}].",
                 "operationId": f"batch{name}",
                 "parameters": [NUMBER],
                 "requestBody": {
@@ -198,7 +217,8 @@ def document() -> dict:
         "info": {
             "title": "statesync state ingest API",
             "version": "1",
-            "description": "District → state sync. Bearer tokens belong to one district.",
+            "description": "District → state sync. Bearer tokens belong to one district. "
+            "Integers are JSON integer literals (7, not 7.0).",
         },
         "components": {
             "schemas": components,

@@ -138,6 +138,9 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
                 verdicts.add(record.id, REQUIRED, spec.name, f"{spec.name} is required but missing")
             continue
         if spec.kind == "str":
+            if "\x00" in value:  # no database stores it faithfully
+                verdicts.add(record.id, FORMAT, spec.name, f"{spec.name} contains a NUL character")
+                continue
             if spec.max_length and len(value) > spec.max_length:
                 verdicts.add(
                     record.id,

@@ -80,3 +80,30 @@ def int_param(request: HttpRequest, name: str, default: int | None, low: int, hi
     if not low <= value <= high:
         raise ApiProblem(400, f"bad {name}", f"{name}={value} is outside {low}..{high}")
     return value
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """404: JSON under /api/, the site's page elsewhere."""
+    if _is_api(request):
+        return json_response(
+            wire.ApiError("not found", f"no API route matches {request.path}"), status=404
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON under /api/ (the details stay in the server's log), the site's page elsewhere."""
+    if _is_api(request):
+        return json_response(
+            wire.ApiError("internal error", "the server failed; the error is in its log"),
+            status=500,
+        )
+    from django.views.defaults import server_error as page
+
+    return page(request)
