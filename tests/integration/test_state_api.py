@@ -239,6 +239,43 @@ def test_state_numbers_are_ascii_digits(api):
     assert rejected["errors"][0]["code"] == "E-FORMAT"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Zoë O\u2019Brien-Nguyễn",  # typographic apostrophe
+        "مدرسة الأمل",  # right-to-left
+        "e\u0301cole",  # combining accent
+        "zero\u200bwidth",
+        "🏫 School of 🚀",
+        "'; DROP TABLE state_copy_school;--",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_unicode_and_hostile_text_is_stored_verbatim(api, name):
+    post(api, "District", [DISTRICT])
+    assert post(api, "School", [{**SCHOOL, "name": name}]).json()["inserted"] == 1
+    assert SchoolCopy.objects.get(record_id=10).name == name
+
+
+def test_nul_character_is_rejected_not_a_server_error(api):
+    post(api, "District", [DISTRICT])
+    [rejected] = post(api, "School", [{**SCHOOL, "name": "a\u0000b"}]).json()["rejected"]
+    assert rejected["errors"][0]["message"] == "name contains a NUL character"
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_integers_beyond_64_bits_are_refused_clearly(api, value):
+    post(api, "District", [DISTRICT])
+    answer = post(api, "School", [{**SCHOOL, "id": 11}, {**SCHOOL, "id": value}])
+    assert answer.status_code == 400
+    assert "no integer id" in answer.json()["detail"]
+    response = api.post("/objects/School/batch", json={"upserts": [], "deletes": [value]})
+    assert response.status_code == 400
+    big_field = post(api, "CourseSection", [{"id": 1, "calendar_id": 1, "max_students": value}])
+    [rejected] = big_field.json()["rejected"]
+    assert any(e["field"] == "max_students" for e in rejected["errors"])
+
+
 def test_sql_injection_text_is_stored_verbatim(api):
     post(api, "District", [DISTRICT])
     name = "Robert'); DROP TABLE state_copy_school;--"

@@ -1,0 +1,243 @@
+"""Faults during a resync and during real-time sync; afterwards district and state agree.
+
+Each fault ends the run "completed after retries" (or failed with a message that says what
+happened); then a verify run finds 0 differences and no record is at the state twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from django.db import close_old_connections, connections
+
+from statesync import catalog
+from statesync.district.models import Difference, OutboxEntry, RunObject, RunStatus, dis_model
+from statesync.routers import state_db
+from statesync.sync import plan, realtime
+from statesync.sync.client import StateClient
+from statesync.sync.run import execute
+from tests.reliability.figures import record
+from tests.support.proxy import Proxy
+from tests.support.workers import wait_for, worker_env
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+PEOPLE = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]
+
+
+def assert_state_equals_district(names=PEOPLE) -> None:
+    """Verify finds nothing to do, and the state holds each record exactly once."""
+    verify = execute(plan.create_run(names, "verify"))
+    assert verify.status == RunStatus.SUCCEEDED, verify.message
+    assert not Difference.objects.filter(run=verify).exists()
+    with connections[state_db()].cursor() as cursor:
+        for name in names:
+            table = catalog.OBJECTS[name].state_table
+            cursor.execute(f"SELECT COUNT(*), COUNT(DISTINCT record_id) FROM {table}")
+            total, distinct = cursor.fetchone()
+            assert total == distinct, f"{name}: {total - distinct} duplicated records"
+    record("verify runs after faults: differences found", 0)
+    record("records lost", 0)
+
+
+class Background(threading.Thread):
+    """Run a resync on a thread of its own, as a worker would."""
+
+    def __init__(self, run, client: StateClient):
+        super().__init__(daemon=True)
+        self.run_obj, self.client, self.result = run, client, None
+
+    def run(self) -> None:
+        try:
+            self.result = execute(self.run_obj, client=self.client, batch_size=1000)
+        finally:
+            close_old_connections()
+
+
+def under_way(run, name: str, records: int):
+    return lambda: RunObject.objects.filter(run=run, object=name, processed__gte=records).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StateProcess:
+    """A gunicorn state server on the test databases, which the test can kill and restart."""
+
+    def __init__(self, port: int):
+        self.port, self.process = port, None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self) -> StateProcess:
+        from statesync.web.management.commands.serve import gunicorn_argv
+
+        self.process = subprocess.Popen(
+            gunicorn_argv("127.0.0.1", self.port, workers=1, threads=4),
+            env=worker_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for(self._up, 30, "the state server to start")
+        return self
+
+    def _up(self) -> bool:
+        try:
+            return httpx.get(self.url + "/login/", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.kill()
+
+
+def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
+    seeded("seed", defects=False)
+    server = StateProcess(free_port()).start()
+    try:
+        monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
+        monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
+        run = plan.create_run(PEOPLE)
+        job = Background(run, StateClient(retries=8, backoff=0.5))
+        job.start()
+        wait_for(under_way(run, "PersonIdentity", 20_000), 120, "the run to be under way")
+        server.kill()
+        record("faults injected: state server SIGKILLed mid-run")
+        time.sleep(2)
+        server.start()
+        job.join(300)
+        assert job.result.status == RunStatus.SUCCEEDED, job.result.message
+        assert RunObject.objects.get(run=run, object="Enrollment").processed == 130_000
+        assert_state_equals_district()
+    finally:
+        server.stop()
+
+
+def test_dropped_and_stalled_connections(dis, registered, seeded, monkeypatch):
+    seeded("seed", defects=False)
+    proxy = Proxy(dis.thread.host, dis.thread.port)
+    proxy.up()
+    try:
+        monkeypatch.setenv("STATESYNC_STATE_URL", proxy.url)
+        monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
+        run = plan.create_run(PEOPLE)
+        job = Background(run, StateClient(retries=10, backoff=0.3, timeout=2.0))
+        job.start()
+        wait_for(under_way(run, "PersonIdentity", 10_000), 120, "the run to be under way")
+        proxy.down()  # every open connection cut, new ones refused
+        record("faults injected: connections dropped")
+        time.sleep(1)
+        proxy.up()
+        wait_for(under_way(run, "Enrollment", 10_000), 120, "the run to go on")
+        proxy.stall()  # connections hang: the client's timeout must fire
+        record("faults injected: connections stalled")
+        time.sleep(3)
+        proxy.resume()
+        job.join(300)
+        assert job.result.status == RunStatus.SUCCEEDED, job.result.message
+        assert_state_equals_district()
+    finally:
+        proxy.down()
+
+
+def hold_write_lock(alias: str, seconds: float, times: int, stop: threading.Event) -> None:
+    """Another writer: keep taking the database's write lock, as a busy application would."""
+    conn = connections[alias]
+    if conn.vendor == "sqlite":
+        other = sqlite3.connect(str(conn.settings_dict["NAME"]), timeout=30)
+        for _ in range(times):
+            if stop.is_set():
+                break
+            other.execute("BEGIN IMMEDIATE")
+            time.sleep(seconds)
+            other.execute("COMMIT")
+            record("faults injected: write lock held by another writer")
+            time.sleep(0.3)
+        other.close()
+    else:
+        import psycopg
+
+        s = conn.settings_dict
+        with psycopg.connect(
+            host=s["HOST"] or "127.0.0.1",
+            port=s["PORT"] or 5432,
+            user=s["USER"] or "postgres",
+            dbname=s["NAME"],
+        ) as other:
+            for _ in range(times):
+                if stop.is_set():
+                    break
+                with other.transaction():
+                    other.execute("LOCK TABLE district_runobject IN EXCLUSIVE MODE")
+                    time.sleep(seconds)
+                record("faults injected: write lock held by another writer")
+                time.sleep(0.3)
+
+
+def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
+    seeded("seed", defects=False)
+    run = plan.create_run(PEOPLE)
+    stop = threading.Event()
+    writers = [
+        threading.Thread(target=hold_write_lock, args=("default", 1.5, 4, stop), daemon=True),
+    ]
+    if connections["state"].vendor == "sqlite":
+        writers.append(
+            threading.Thread(target=hold_write_lock, args=("state", 1.5, 4, stop), daemon=True)
+        )
+    job = Background(run, StateClient())
+    job.start()
+    for writer in writers:
+        writer.start()
+    job.join(300)
+    stop.set()
+    for writer in writers:
+        writer.join(30)
+    assert job.result.status == RunStatus.SUCCEEDED, job.result.message
+    assert_state_equals_district()
+
+
+def test_real_time_sync_through_a_state_restart(registered, seeded, monkeypatch):
+    seeded("small", defects=False)
+    server = StateProcess(free_port()).start()
+    try:
+        monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
+        monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
+        assert execute(plan.create_run(PEOPLE)).status == RunStatus.SUCCEEDED
+        person = dis_model("PersonIdentity")
+        server.kill()
+        record("faults injected: state server SIGKILLed during real-time sync")
+        for n, p in enumerate(person.objects.order_by("pk")[:50]):
+            p.first_name = f"Saved {n}"
+            p.save()
+        assert realtime.drain().error
+        assert OutboxEntry.objects.count() == 50
+        server.start()
+        result = realtime.drain()
+        assert result.error == ""
+        assert result.sent == 50
+        assert not OutboxEntry.objects.exists()
+        assert_state_equals_district()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _python_path_for_children(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(sys.path))
