@@ -20,6 +20,7 @@ from statesync.access.models import AuditEntry, PersonalToken
 from statesync.access.rights import TOOLS
 from statesync.district.models import ErrorLogEntry, SelectiveSync
 from statesync.sync import plan
+from statesync.tokens import hash_token
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -339,7 +340,7 @@ def test_revoked_personal_token_is_refused(world):
     token.revoke()
     response = client.get(f"/api/district/v1/runs/{world['run']}", headers=headers)
     assert response.status_code == 401
-    assert PersonalToken.objects.filter(token_hash=PersonalToken.digest(secret)).exists()
+    assert PersonalToken.objects.filter(token_hash=hash_token(secret)).exists()
     assert not PersonalToken.objects.filter(token_hash=secret).exists()
 
 

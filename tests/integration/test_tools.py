@@ -162,6 +162,6 @@ def test_openapi_documents_every_state_route(admin_client, registered):
     doc = admin_client.get("/api/state/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert "/api/state/v1/districts/{number}/objects/Enrollment/batch" in doc["paths"]
-    assert "EnrollmentBatch" in doc["components"]["schemas"]
+    assert "EnrollmentObjectBatch" in doc["components"]["schemas"]
     district_doc = admin_client.get("/api/district/v1/openapi.json").json()
     assert "/api/district/v1/selective-sync" in district_doc["paths"]

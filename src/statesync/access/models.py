@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from statesync.access.rights import PERMISSIONS
+from statesync.tokens import hash_token, new_token
 
 PERSONAL_TOKEN_PREFIX = "ssp_"
 
@@ -70,16 +68,12 @@ class PersonalToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.label})"
 
-    @staticmethod
-    def digest(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
-
     @classmethod
     def issue(cls, user, label: str) -> tuple[PersonalToken, str]:
         """Create a token; the secret is returned once and never stored."""
-        secret = PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        secret, token_hash = new_token(PERSONAL_TOKEN_PREFIX)
         token = cls.objects.create(
-            user=user, label=label, token_hash=cls.digest(secret), prefix=secret[:10]
+            user=user, label=label, token_hash=token_hash, prefix=secret[:10]
         )
         return token, secret
 
@@ -90,7 +84,7 @@ class PersonalToken(models.Model):
             return None
         token = (
             cls.objects.select_related("user")
-            .filter(token_hash=cls.digest(secret), revoked_at__isnull=True)
+            .filter(token_hash=hash_token(secret), revoked_at__isnull=True)
             .first()
         )
         if token is None or not token.user.is_active:

@@ -14,12 +14,10 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from statesync import catalog, wire
+from statesync import catalog, sqlin, wire
 from statesync.routers import state_db
 from statesync.state import rules
 from statesync.state.models import District
-
-_CHUNK = 500  # SQLite allows 32k variables; keep IN lists and statements modest
 
 
 def apply_batch(
@@ -163,8 +161,7 @@ def _delete_where(
     tenant_column = "district_id" if table == "state_rejection" else "tenant_id"
     deleted = 0
     with connections[ctx.using].cursor() as cursor:
-        for start in range(0, len(ids), _CHUNK):
-            part = ids[start : start + _CHUNK]
+        for marks, part in sqlin.pieces(ids):
             params: list[Any] = [ctx.tenant_id]
             condition = ""
             if extra:
@@ -172,7 +169,7 @@ def _delete_where(
                 params.append(extra[1])
             cursor.execute(
                 f"DELETE FROM {table} WHERE {tenant_column} = %s{condition} "
-                f"AND {column} IN ({', '.join(['%s'] * len(part))})",
+                f"AND {column} IN {marks}",
                 [*params, *part],
             )
             deleted += max(cursor.rowcount, 0)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connections
 
-from statesync import catalog
+from statesync import catalog, sqlin
 from statesync.wire import Record, RecordError
 
 REQUIRED = "E-REQUIRED"
@@ -78,11 +78,9 @@ class Context:
         cols = ", ".join(("record_id", *columns))
         rows: list[tuple] = []
         with connections[self.using].cursor() as cursor:
-            for start in range(0, len(values), 500):  # stay under SQLite's variable limit
-                part = values[start : start + 500]
-                marks = ", ".join(["%s"] * len(part))
+            for marks, part in sqlin.pieces(values):
                 cursor.execute(
-                    f"SELECT {cols} FROM {table} WHERE tenant_id = %s AND {key} IN ({marks})",
+                    f"SELECT {cols} FROM {table} WHERE tenant_id = %s AND {key} IN {marks}",
                     [self.tenant_id, *part],
                 )
                 rows.extend(cursor.fetchall())

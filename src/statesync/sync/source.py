@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import msgspec
 from django.db import connections
 
-from statesync import catalog, wire
+from statesync import catalog, sqlin, wire
 from statesync.routers import district_db
 
 PAGE = 5000
@@ -182,13 +182,8 @@ def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
     mark = "?" if connections[district_db()].vendor == "sqlite" else "%s"
     cursor = raw_cursor()
     try:
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            cursor.execute(
-                f"SELECT {columns} FROM {obj.district_table} WHERE id IN "
-                f"({', '.join([mark] * len(part))})",
-                part,
-            )
+        for marks, part in sqlin.pieces(ids, mark):
+            cursor.execute(f"SELECT {columns} FROM {obj.district_table} WHERE id IN {marks}", part)
             for row in cursor.fetchall():
                 found[row[0]] = reader.read(row)
     finally:
@@ -201,11 +196,8 @@ def existing_ids(name: str, ids: list[int]) -> set[int]:
     table = catalog.get(name).district_table
     found: set[int] = set()
     with connections[district_db()].cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))})", part
-            )
+        for marks, part in sqlin.pieces(ids):
+            cursor.execute(f"SELECT id FROM {table} WHERE id IN {marks}", part)
             found.update(r[0] for r in cursor.fetchall())
     return found
 
@@ -219,12 +211,9 @@ def schools_of(name: str, ids: list[int]) -> dict[int, int]:
     tables, joined, school = _joins(name, "School")
     result: dict[int, int] = {}
     with connections[district_db()].cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for marks, part in sqlin.pieces(ids):
             cursor.execute(
-                f"SELECT o.id, {school}.id FROM {tables} WHERE {joined} AND o.id IN "
-                f"({', '.join(['%s'] * len(part))})",
-                part,
+                f"SELECT o.id, {school}.id FROM {tables} WHERE {joined} AND o.id IN {marks}", part
             )
             result.update(cursor.fetchall())
     return result

@@ -6,7 +6,7 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
-from statesync.district.models import ErrorLogEntry
+from statesync.district.errorlog import filtered
 from statesync.state.rules import CODES
 
 PAGE_SIZE = 50
@@ -30,37 +30,6 @@ CSV_FIELDS = (
     "message",
     "created_at",
 )
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
-
-
-def filtered(params) -> tuple[object, dict]:
-    """The entries matching the request's filters, and the filters as understood."""
-    entries = ErrorLogEntry.objects.all()
-    chosen = {
-        "run": _int(params.get("run", "")),
-        "object": params.get("object", "") if params.get("object") in catalog.NAMES else "",
-        "school": _int(params.get("school", "")),
-        "code": params.get("code", "") if params.get("code") in CODES else "",
-        "q": params.get("q", "").strip()[:200],
-    }
-    if chosen["run"]:
-        entries = entries.filter(run_id=chosen["run"])
-    if chosen["object"]:
-        entries = entries.filter(object=chosen["object"])
-    if chosen["school"]:
-        entries = entries.filter(school_id=chosen["school"])
-    if chosen["code"]:
-        entries = entries.filter(code=chosen["code"])
-    if chosen["q"]:
-        q = chosen["q"]
-        text = Q(message__icontains=q) | Q(field__icontains=q)
-        if q.isdigit() and len(q) < 19:
-            text |= Q(record_id=int(q))
-        entries = entries.filter(text)
-    return entries, chosen
 
 
 @requires_right("errorlog", "R")

@@ -1,5 +1,5 @@
 from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy
-from statesync.state.models.registry import ApiToken, District, hash_token
+from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
 
 globals().update({m.__name__: m for m in COPY_MODELS.values()})

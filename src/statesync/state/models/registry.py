@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 from django.db import models
 from django.utils import timezone
 
+from statesync.tokens import hash_token, new_token
+
 TOKEN_PREFIX = "sst_"
-
-
-def hash_token(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough: nothing to brute-force.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class District(models.Model):
@@ -43,9 +38,9 @@ class District(models.Model):
 
     def issue_token(self, label: str = "") -> str:
         """Create a token for this district and return it; only its hash is kept."""
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token, token_hash = new_token(TOKEN_PREFIX)
         ApiToken.objects.create(
-            district=self, token_hash=hash_token(token), prefix=token[:10], label=label
+            district=self, token_hash=token_hash, prefix=token[:10], label=label
         )
         return token
 

@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog
-from statesync.district.models import ErrorLogEntry
+from statesync.district.errorlog import filtered
 
 FIELDS = (
     "run",
@@ -30,16 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=0, help="At most this many rows (0: all).")
 
     def handle(self, *args, **opts):
-        entries = ErrorLogEntry.objects.order_by("id")
-        if opts["run"]:
-            entries = entries.filter(run_id=opts["run"])
         if opts["object"]:
             try:
-                entries = entries.filter(object=catalog.parse_names([opts["object"]])[0])
+                opts["object"] = catalog.parse_names([opts["object"]])[0]
             except catalog.UnknownObject as exc:
                 raise CommandError(str(exc)) from None
-        if opts["code"]:
-            entries = entries.filter(code=opts["code"].upper())
+        chosen = {k: str(opts[k] or "") for k in ("run", "object")}
+        chosen["code"] = (opts["code"] or "").upper()
+        entries, _ = filtered(chosen)
+        entries = entries.order_by("id")
         if opts["limit"]:
             entries = entries[: opts["limit"]]
         rows = (e.as_dict() for e in entries.iterator(chunk_size=2000))
