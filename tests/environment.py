@@ -13,3 +13,8 @@ os.environ.setdefault("STATESYNC_HOME", str(HOME))
 os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
 for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_ROLE"):
     os.environ.pop(name, None)
+
+# A killed run leaves SQLite's -wal/-shm files beside the test databases; Django recreates
+# the databases but not those, and the stale journal then corrupts the new files.
+for stale in HOME.glob("test_*.sqlite3*"):
+    stale.unlink()
