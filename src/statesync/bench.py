@@ -433,3 +433,53 @@ def _children(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
     return found
+
+
+CURVE_SIZES = (10_000, 30_000, 100_000, 300_000, 1_000_000)
+
+
+def run_curve(png: Path, sizes=CURVE_SIZES, log=print) -> list[dict]:
+    """The bench at each size, then a chart of throughput and time against size."""
+    reports = []
+    for size in sizes:
+        log(f"bench at {size:,} records …")
+        done = subprocess.run(
+            [sys.executable, "-m", "statesync", "bench", "--scale", str(size), "--json"],
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"bench at {size} failed: {done.stderr.decode()[-2000:]}")
+        reports.append(json.loads(done.stdout))
+    plot(reports, png)
+    png.with_suffix(".json").write_text(json.dumps(reports, indent=1))
+    return reports
+
+
+def plot(reports: list[dict], png: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise RuntimeError("the chart needs matplotlib: pip install 'statesync[bench]'") from None
+    sizes = [r["records"] for r in reports]
+    names = [f["name"] for f in reports[0]["figures"]]
+    fig, (rate_ax, time_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name in names:
+        rates = [next(f for f in r["figures"] if f["name"] == name)["rate"] for r in reports]
+        secs = [next(f for f in r["figures"] if f["name"] == name)["seconds"] for r in reports]
+        rate_ax.plot(sizes, rates, marker="o", label=name)
+        time_ax.plot(sizes, secs, marker="o", label=name)
+    for ax, title, unit in ((rate_ax, "Throughput", "records/s"), (time_ax, "Time", "seconds")):
+        ax.set_xscale("log")
+        ax.set_xlabel("records in the district")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    time_ax.set_yscale("log")
+    rate_ax.legend(fontsize=8)
+    fig.suptitle(f"statesync bench on {reports[0]['database']}, {reports[0]['machine']}")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -165,3 +166,28 @@ def test_openapi_documents_every_state_route(admin_client, registered):
     assert "EnrollmentObjectBatch" in doc["components"]["schemas"]
     district_doc = admin_client.get("/api/district/v1/openapi.json").json()
     assert "/api/district/v1/selective-sync" in district_doc["paths"]
+
+
+def test_selective_sync_cli(synced, capsys, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    execute(plan.create_run(["PersonIdentity"]))
+    call_command(
+        "selective-sync".replace("-", "_"),
+        "--object",
+        "PersonIdentity",
+        "--ids",
+        "1,2 x 999999",
+        "--json",
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["synced"] == [1, 2]
+    assert result["not_found"] == [999999]
+    assert result["not_ids"] == ["x"]
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("3\n4\n")
+    call_command("selective_sync", "--object", "PersonIdentity", "--ids-file", str(ids_file))
+    assert "Synced 2: 3, 4" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no IDs found"):
+        call_command("selective_sync", "--object", "Enrollment", "--ids", "abc")

@@ -27,9 +27,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--keep", action="store_true", help="Keep the bench's data folder.")
+        parser.add_argument(
+            "--curve",
+            metavar="PNG",
+            help="Run at 10k, 30k, 100k, 300k and 1M records and chart them into PNG.",
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(self, *args, scale, **opts):
+        if opts["curve"]:
+            from pathlib import Path
+
+            bench.run_curve(Path(opts["curve"]), log=lambda m: self.stderr.write(m))
+            return
         if not opts["inside"]:
             code = bench.run_outside(scale, opts["json"], opts["keep"])
             if code:

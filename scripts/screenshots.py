@@ -1,0 +1,123 @@
+"""Screenshots of each tool at `seed` scale for docs/: .venv/bin/python scripts/screenshots.py
+
+Starts `statesync demo --scale seed` in a scratch folder, drives the tools in Debian's Chromium
+as the demo's admin, and saves PNGs in docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PORT = 8077
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="statesync-shots-"))
+    env = {**os.environ, "STATESYNC_HOME": str(home)}
+    log = open(home / "demo.log", "w+")  # noqa: SIM115
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "statesync", "demo", "--scale", "seed", "--port", str(PORT)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        password = wait_for_password(home / "demo.log")
+        wait_for_server()
+        shoot(password)
+    finally:
+        demo.terminate()
+        demo.wait(30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def wait_for_password(path: Path) -> str:
+    for _ in range(240):
+        found = re.search(r"admin\s+password: (\S+)", path.read_text())
+        if found:
+            return found.group(1)
+        time.sleep(0.5)
+    raise RuntimeError("the demo did not start: " + path.read_text()[-2000:])
+
+
+def wait_for_server() -> None:
+    for _ in range(120):
+        try:
+            httpx.get(BASE + "/login/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise RuntimeError("the demo's web server did not answer")
+
+
+def shoot(password: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(120_000)
+        page.goto(BASE + "/login/")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.screenshot(path=OUT / "home.png", full_page=True)
+
+        page.goto(BASE + "/district/batch/")
+        page.check("#tick-all")
+        page.wait_for_timeout(800)
+        page.click("button:has-text('Run')")
+        page.wait_for_selector("#light-Enrollment .light.blue")
+        page.wait_for_timeout(2500)
+        page.screenshot(path=OUT / "batch-running.png", full_page=True)
+        page.wait_for_selector("#light-Day .light.amber", timeout=300_000)
+        page.wait_for_timeout(2500)
+        page.screenshot(path=OUT / "batch.png", full_page=True)
+
+        page.click("#results-School a")
+        page.screenshot(path=OUT / "error-log.png")
+        page.goto(BASE + "/district/runs/1/")
+        page.screenshot(path=OUT / "run.png", full_page=True)
+
+        page.goto(BASE + "/district/selective/")
+        page.check("input[name=object][value=Enrollment]")
+        page.fill("#id_ids", "12, 13\n14 abc 15,,999999999 -3")
+        page.click("button:has-text('Sync')")
+        page.wait_for_selector("section.result")
+        page.screenshot(path=OUT / "selective-sync.png", full_page=True)
+
+        page.goto(BASE + "/district/notifications/")
+        page.screenshot(path=OUT / "notifications.png")
+        page.goto(BASE + "/state/districts/")
+        page.screenshot(path=OUT / "state-districts.png")
+        page.goto(BASE + "/state/districts/0001/")
+        page.screenshot(path=OUT / "state-district.png")
+        page.goto(BASE + "/rights/?group=1")
+        page.screenshot(path=OUT / "tool-rights.png")
+        page.goto(BASE + "/audit/")
+        page.screenshot(path=OUT / "audit-log.png")
+        browser.close()
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
