@@ -3,32 +3,40 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 SCALE ?= small
 PORT ?= 8000
 
-.PHONY: install demo test lint format bench bench-curve screenshots clean
+.PHONY: install install-dev demo test lint format bench bench-curve screenshots clean
 
+# The demo needs only what statesync runs on; tests add their tools (Playwright, schemathesis…).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 demo: install
 	$(BIN)/statesync demo --scale $(SCALE) --port $(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix src tests scripts
 	$(BIN)/ruff format src tests scripts
 
@@ -39,7 +47,7 @@ bench-curve: install
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/statesync bench --curve docs/bench-curve.png
 
-screenshots: install
+screenshots: install-dev
 	$(BIN)/python scripts/screenshots.py
 
 clean:
