@@ -7,7 +7,6 @@ the district reads and the same record the state stored always have the same dig
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Annotated, Any
 
@@ -219,14 +218,3 @@ def _failure(name: str, raw: msgspec.Raw, exc: msgspec.ValidationError, as_row: 
     if not isinstance(record_id, int) or isinstance(record_id, bool) or not 0 < record_id < 2**63:
         record_id = None
     return DecodeFailure(record_id, message, field)
-
-
-def chunks(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

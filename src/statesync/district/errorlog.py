@@ -8,6 +8,19 @@ from statesync import catalog
 from statesync.district.models import ErrorLogEntry
 from statesync.state.rules import CODES
 
+# The columns of an exported entry, in the report and the CLI alike.
+COLUMNS = (
+    "run",
+    "source",
+    "object",
+    "record_id",
+    "school_id",
+    "code",
+    "field",
+    "message",
+    "created_at",
+)
+
 
 def _int(value: str) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None

@@ -15,21 +15,10 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
-from statesync.district.errorlog import filtered
+from statesync.district.errorlog import COLUMNS, filtered
 from statesync.state.rules import CODES
 
 PAGE_SIZE = 50
-CSV_FIELDS = (
-    "run",
-    "source",
-    "object",
-    "record_id",
-    "school_id",
-    "code",
-    "field",
-    "message",
-    "created_at",
-)
 
 
 @requires_right("errorlog", "R")
@@ -81,7 +70,7 @@ def error_report(request):
     writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(CSV_FIELDS)
+        yield writer.writerow(COLUMNS)
         for e in entries.order_by("id").iterator(chunk_size=2000):
             yield writer.writerow(
                 [

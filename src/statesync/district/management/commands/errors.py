@@ -4,19 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog
-from statesync.district.errorlog import filtered
-
-FIELDS = (
-    "run",
-    "source",
-    "object",
-    "record_id",
-    "school_id",
-    "code",
-    "field",
-    "message",
-    "created_at",
-)
+from statesync.district.errorlog import COLUMNS, filtered
 
 
 class Command(BaseCommand):
@@ -45,7 +33,7 @@ class Command(BaseCommand):
         if opts["format"] == "json":
             self.stdout.write(json.dumps(list(rows)))
         elif opts["format"] == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
+            writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         else:
