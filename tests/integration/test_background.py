@@ -74,7 +74,8 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
     assert f"/district/errors/?run={run.pk}" in sent
 
 
-def test_second_run_waits_its_turn_then_runs(workers, seeded):
+def two_runs_one_under_way(workers, seeded) -> tuple[Run, Run]:
+    """A long run under way in a worker, and a short one queued behind it."""
     seeded("seed", defects=False)
     first = plan.create_run(["District", "PersonIdentity"])
     second = plan.create_run(["District"])
@@ -82,6 +83,11 @@ def test_second_run_waits_its_turn_then_runs(workers, seeded):
     enqueue_run(second.pk)
     workers()
     wait_for(lambda: progress_of(first, "PersonIdentity") > 0, 60, "the first run to start")
+    return first, second
+
+
+def test_second_run_waits_its_turn_then_runs(workers, seeded):
+    first, second = two_runs_one_under_way(workers, seeded)
     second.refresh_from_db()
     assert second.status == RunStatus.QUEUED
     assert second.queue_position == 1
@@ -92,13 +98,7 @@ def test_second_run_waits_its_turn_then_runs(workers, seeded):
 
 
 def test_cancel_a_running_and_a_queued_run(workers, seeded):
-    seeded("seed", defects=False)
-    running = plan.create_run(["District", "PersonIdentity"])
-    waiting = plan.create_run(["District"])
-    enqueue_run(running.pk)
-    enqueue_run(waiting.pk)
-    workers()
-    wait_for(lambda: progress_of(running, "PersonIdentity") > 0, 60, "the run to start")
+    running, waiting = two_runs_one_under_way(workers, seeded)
     assert waiting.request_cancel()
     assert waiting.status == RunStatus.CANCELLED
     assert running.request_cancel()

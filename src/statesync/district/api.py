@@ -9,11 +9,10 @@ import msgspec
 from django.http import HttpRequest, HttpResponse
 
 from statesync import catalog
-from statesync.access import audit
 from statesync.access.models import PersonalToken
 from statesync.access.rights import has_right, right_label
+from statesync.district import actions
 from statesync.district.models import ErrorLogEntry, Run
-from statesync.district.tasks import enqueue_run
 from statesync.modes import Mode
 from statesync.sync import plan, selective
 from statesync.web.api import ApiProblem, api_view, int_param, json_response, read_body
@@ -55,27 +54,14 @@ def decode(request: HttpRequest, kind: type):
 
 @api_view("POST")
 def start_resync(request: HttpRequest) -> HttpResponse:
-    user = authenticate(request, "batch", "R")
+    authenticate(request, "batch", "R")
     body = decode(request, ResyncBody)
     try:
-        run = plan.create_run(
-            body.objects,
-            body.mode,
-            body.check_dependencies,
-            requested_by=user,
-            requested_from="api",
+        run = actions.start_resync(
+            request, body.objects, body.mode, body.check_dependencies, via="api"
         )
     except (plan.PlanError, catalog.UnknownObject) as exc:
         raise ApiProblem(400, "invalid request", str(exc)) from None
-    enqueue_run(run.pk)
-    audit.record(
-        request,
-        "resync.start",
-        f"run {run.pk}",
-        via="api",
-        mode=run.mode,
-        objects=[ro.object for ro in run.objects_in_order],
-    )
     return json_response(run.result(), status=202)
 
 
@@ -123,9 +109,7 @@ def selective_sync(request: HttpRequest) -> HttpResponse:
         raise ApiProblem(413, "too many IDs", str(exc)) from None
     if not parsed.ids:
         raise ApiProblem(400, "no IDs", "IDs are whole numbers; none were found")
-    from statesync.district.views.selective import start_sync
-
-    entry = start_sync(request, body.object, parsed, via="api")
+    entry = actions.start_selective_sync(request, body.object, parsed, via="api")
     return json_response(entry.as_dict(), status=200 if entry.status != "pending" else 202)
 
 

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
+from statesync.district.actions import start_resync
 from statesync.district.forms import BatchForm
 from statesync.district.models import MODE_HELP, Mode, Run, RunStatus, SchoolYear
 from statesync.district.status import LEGEND, object_states
-from statesync.district.tasks import enqueue_run
 from statesync.sync import plan
 from statesync.sync.client import NotConfigured, get_connection
 from statesync.web.navigation import safe_next
@@ -44,17 +44,8 @@ def batch(request):
             messages.error(request, problem)
             return redirect("district:batch")
         data = form.cleaned_data
-        run = plan.create_run(
-            data["objects"],
-            data["mode"],
-            data["check_dependencies"],
-            year,
-            requested_by=request.user,
-            requested_from="web",
-        )
-        enqueue_run(run.pk)
+        run = start_resync(request, data["objects"], data["mode"], data["check_dependencies"], year)
         objects = [ro.object for ro in run.objects_in_order]
-        audit.record(request, "resync.start", f"run {run.pk}", mode=run.mode, objects=objects)
         position = run.queue_position
         messages.success(
             request,

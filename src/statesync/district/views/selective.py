@@ -10,40 +10,14 @@ from django.views.decorators.http import require_POST
 from statesync.access import audit
 from statesync.access.decorators import forbidden, requires_right
 from statesync.access.rights import has_right, right_label
+from statesync.district.actions import start_selective_sync
 from statesync.district.forms import SelectiveForm
 from statesync.district.models import SelectiveSync
-from statesync.sync import selective
 
 LABELS = {
     "PersonIdentity": "Enter District Person IDs",
     "Enrollment": "Enter District Enrollment IDs",
 }
-
-
-def start_sync(request, object_name: str, parsed: selective.ParsedIds, via: str = "web"):
-    """Record the sync, then run it now (short lists) or in the worker (long ones)."""
-    entry = SelectiveSync.objects.create(
-        object=object_name,
-        requested_by=request.user,
-        ids_asked=parsed.ids,
-        not_ids=parsed.not_ids,
-    )
-    audit.record(
-        request,
-        "selective.sync",
-        f"selective sync {entry.pk}",
-        via=via,
-        object=object_name,
-        ids=parsed.ids[:1000],
-        count=len(parsed.ids),
-    )
-    if len(parsed.ids) <= selective.INLINE_LIMIT:
-        selective.perform(entry)
-    else:
-        from statesync.district.tasks import run_selective
-
-        run_selective(entry.pk)
-    return entry
 
 
 @requires_right("selective", "R")
@@ -54,7 +28,9 @@ def selective_tool(request):
         if not has_right(request.user, "selective", "W"):
             return forbidden(request, right_label("selective", "W"))
         if form.is_valid():
-            result = start_sync(request, form.cleaned_data["object"], form.cleaned_data["parsed"])
+            result = start_selective_sync(
+                request, form.cleaned_data["object"], form.cleaned_data["parsed"]
+            )
             form = SelectiveForm(initial={"object": result.object})
     chosen = (form.data.get("object") if form.is_bound else None) or form.initial.get("object")
     history = Paginator(SelectiveSync.objects.select_related("requested_by"), 25).get_page(

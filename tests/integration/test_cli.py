@@ -1,0 +1,103 @@
+"""The command-line actions not covered elsewhere: queueing, runs, cancel, drain, DIS, registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from huey.contrib.djhuey import HUEY
+
+from statesync import config
+from statesync.district.models import Run, RunStatus
+from statesync.state.models import ApiToken, District
+from statesync.sync import plan
+from statesync.sync.run import execute
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+def test_resync_without_wait_queues_and_runs_lists_it(dis, seeded, capsys):
+    seeded("small")
+    call_command("resync", "--objects", "School", "--check-dependencies")
+    out = capsys.readouterr().out
+    run = Run.objects.get()
+    assert f"Run {run.pk} queued (position 1)" in out
+    assert run.status == RunStatus.QUEUED
+    assert len(HUEY.pending()) == 1
+    call_command("runs", "--json")
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["run"] == run.pk
+    assert listed["queue_position"] == 1
+    assert [o["object"] for o in listed["objects"]] == ["District", "School"]
+
+
+def test_cancel_says_what_happened(dis, seeded, capsys):
+    seeded("small")
+    queued = plan.create_run(["District"])
+    call_command("cancel", str(queued.pk))
+    assert "cancelled before it started" in capsys.readouterr().out
+    queued.refresh_from_db()
+    assert queued.status == RunStatus.CANCELLED
+    with pytest.raises(CommandError, match=f"run {queued.pk} has already ended"):
+        call_command("cancel", str(queued.pk))
+    with pytest.raises(CommandError, match="there is no run 999"):
+        call_command("cancel", "999")
+    done = execute(plan.create_run(["District"]))
+    with pytest.raises(CommandError, match="already ended"):
+        call_command("cancel", str(done.pk))
+
+
+def test_drain_sends_the_outbox(dis, seeded, capsys):
+    seeded("small", defects=False)
+    execute(plan.create_run(["District", "School"]))
+    from statesync.district.models import dis_model
+
+    school = dis_model("School").objects.get(pk=1)
+    school.name = "Drained"
+    school.save()
+    call_command("drain")
+    assert "Sent 1 records" in capsys.readouterr().out
+
+
+def test_state_registry_and_dis_connection(
+    live_server, transactional_db, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(config, "connection_file", lambda: tmp_path / "dis.json")
+    call_command("state", "add-district", "--number", "0007", "--name", "Seventh")
+    token = capsys.readouterr().out.strip()
+    district = District.objects.get(number="0007")
+    stored = ApiToken.objects.get(district=district)
+    assert token.startswith("sst_")
+    assert stored.token_hash != token  # only the hash is kept
+    with pytest.raises(CommandError, match="already registered"):
+        call_command("state", "add-district", "--number", "0007", "--name", "Again")
+    with pytest.raises(CommandError, match="must be 4 digits"):
+        call_command("state", "add-district", "--number", "7", "--name", "Short")
+    with pytest.raises(CommandError, match="not registered"):
+        call_command("state", "issue-token", "--number", "0008")
+
+    call_command("dis", "configure", "--url", live_server.url, "--token", token)
+    assert (tmp_path / "dis.json").stat().st_mode & 0o077 == 0  # a secret: owner only
+    from statesync.district.models import dis_model
+
+    dis_model("District").objects.create(id=1, state_district_number="0007", name="Seventh")
+    call_command("dis", "check")
+    assert "district 0007 Seventh" in capsys.readouterr().out
+    call_command("dis", "configure", "--url", live_server.url, "--token", "sst_wrong")
+    with pytest.raises(CommandError, match="401"):
+        call_command("dis", "check")
+
+
+def test_resync_refuses_without_dis(registered, monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "connection_file", lambda: tmp_path / "none.json")
+    with pytest.raises(CommandError, match="DIS is not enabled"):
+        call_command("resync", "--all")
