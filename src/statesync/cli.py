@@ -10,6 +10,8 @@ import os
 import signal
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> int:
     # Piped into `head`, stop quietly as Unix tools do.
@@ -18,7 +20,5 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statesync.settings")
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["statesync", *args])
     return 0

@@ -77,6 +77,8 @@ TEMPLATES = [
         },
     }
 ]
+if ROLE in ("district", "both"):
+    TEMPLATES[0]["OPTIONS"]["context_processors"].append("statesync.district.context.notifications")
 
 
 def _sqlite(name: str, path: Path | None = None) -> dict:

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+if settings.ROLE in ("district", "both"):
+    from statesync.district.api import api as district_api
+
 urlpatterns = [
     path("", include("statesync.web.urls")),
     path("", include("statesync.access.urls")),
@@ -9,7 +12,7 @@ urlpatterns = [
 ]
 if settings.ROLE in ("district", "both"):
     urlpatterns.append(path("district/", include("statesync.district.urls")))
-    urlpatterns.append(path("api/district/v1/", include("statesync.district.api_urls")))
+    urlpatterns.append(path("api/district/v1/", district_api.urls))
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))
 

@@ -7,6 +7,7 @@ the district reads and the same record the state stored always have the same dig
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any
 
@@ -81,6 +82,18 @@ def _fields(name: str) -> list[tuple]:
     fields: list[tuple] = [(key, ID | None, None) for key in obj.parent_keys]
     fields += [(f.name, _KIND_TYPES[f.kind] | None, None) for f in obj.fields]
     return fields
+
+
+class RuleCode(StrEnum):
+    """The state's stable rule codes (DESIGN.md §7): what both editions call a rejection."""
+
+    REQUIRED = "E-REQUIRED"  # a required field is missing
+    FORMAT = "E-FORMAT"  # wrong shape: state numbers, state ID, course code, unreadable value
+    CODE = "E-CODE"  # a value outside the state's code set
+    RANGE = "E-RANGE"  # out of range: dates outside their calendar, end before start
+    OVERLAP = "E-OVERLAP"  # overlapping terms, months, or primary enrollments of one person
+    DUPLICATE = "E-DUPLICATE"  # a natural key another record of the district already has
+    PARENT = "E-PARENT"  # a parent the state does not hold, or rejected
 
 
 class RecordError(msgspec.Struct):

@@ -11,9 +11,8 @@ from django.contrib.auth.models import Group, Permission
 from huey.contrib.djhuey import HUEY
 from playwright.sync_api import expect
 
-from statesync.district.models import SelectiveSync
-from statesync.sync import plan
-from statesync.sync.run import execute
+from statesync.district.models import Run, SelectiveSync
+from statesync.district.resync import execute
 from tests.e2e.conftest import log_in
 from tests.support.workers import Worker, worker_env
 
@@ -112,7 +111,7 @@ def test_clerk_sees_only_selective_sync(page, dis, seeded):
     clerk = get_user_model().objects.create_user("clerk", "clerk@example.org", "pw")
     clerk.groups.add(clerks)
     SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[5], requested_by=clerk)
-    execute(plan.create_run(["District"]))  # persons hang under the District at the state
+    execute(Run.plan(["District"]))  # persons hang under the District at the state
     log_in(page, "clerk")
 
     tools = page.locator("ul.tools")

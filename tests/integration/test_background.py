@@ -8,8 +8,7 @@ from huey.contrib.djhuey import HUEY
 
 from statesync.district.models import Difference, Notification, Run, RunObject, RunStatus
 from statesync.district.tasks import enqueue_run
-from statesync.sync import plan
-from statesync.sync.background import run_here
+from statesync.district.workers import run_here
 from tests.support.workers import Worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -54,7 +53,7 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
     users = get_user_model()
     starter = users.objects.create_user("clerk", "clerk@example.org", "pw")
     bystander = users.objects.create_user("other", "other@example.org", "pw")
-    run = plan.create_run(["District", "School", "Calendar"], requested_by=starter)
+    run = Run.plan(["District", "School", "Calendar"], requested_by=starter)
     assert run.status == RunStatus.QUEUED
     enqueue_run(run.pk)
     worker = workers()
@@ -77,8 +76,8 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
 def two_runs_one_under_way(workers, seeded) -> tuple[Run, Run]:
     """A long run under way in a worker, and a short one queued behind it."""
     seeded("seed", defects=False)
-    first = plan.create_run(["District", "PersonIdentity"])
-    second = plan.create_run(["District"])
+    first = Run.plan(["District", "PersonIdentity"])
+    second = Run.plan(["District"])
     enqueue_run(first.pk)
     enqueue_run(second.pk)
     workers()
@@ -108,13 +107,13 @@ def test_cancel_a_running_and_a_queued_run(workers, seeded):
     waiting.refresh_from_db()
     assert waiting.started_at is None
     # What it sent is consistent: a new run finishes the job.
-    finished = run_here(plan.create_run(["District", "PersonIdentity"]))
+    finished = run_here(Run.plan(["District", "PersonIdentity"]))
     assert finished.status == RunStatus.SUCCEEDED
 
 
 def test_run_survives_sigkill_of_its_worker(workers, seeded):
     seeded("seed", defects=False)
-    run = plan.create_run(["District", "School", "PersonIdentity", "Calendar", "Enrollment"])
+    run = Run.plan(["District", "School", "PersonIdentity", "Calendar", "Enrollment"])
     enqueue_run(run.pk)
     first = workers()
     wait_for(lambda: progress_of(run, "PersonIdentity") > 30_000, 90, "the run to be under way")
@@ -132,7 +131,7 @@ def test_run_survives_sigkill_of_its_worker(workers, seeded):
     assert killed_at < 120_000
 
     objects = [o["object"] for o in run.result()["objects"]]
-    verify = run_here(plan.create_run(objects, "verify"))
+    verify = run_here(Run.plan(objects, "verify"))
     assert verify.status == RunStatus.SUCCEEDED
     assert not Difference.objects.filter(run=verify).exists()
     assert all(o["inserted"] + o["updated"] + o["deleted"] == 0 for o in verify.result()["objects"])

@@ -11,9 +11,8 @@ from huey.contrib.djhuey import HUEY
 
 from statesync import config
 from statesync.district.models import Run, RunStatus
+from statesync.district.resync import execute
 from statesync.state.models import ApiToken, District
-from statesync.sync import plan
-from statesync.sync.run import execute
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -42,7 +41,7 @@ def test_resync_without_wait_queues_and_runs_lists_it(dis, seeded, capsys):
 
 def test_cancel_says_what_happened(dis, seeded, capsys):
     seeded("small")
-    queued = plan.create_run(["District"])
+    queued = Run.plan(["District"])
     call_command("cancel", str(queued.pk))
     assert "cancelled before it started" in capsys.readouterr().out
     queued.refresh_from_db()
@@ -51,14 +50,14 @@ def test_cancel_says_what_happened(dis, seeded, capsys):
         call_command("cancel", str(queued.pk))
     with pytest.raises(CommandError, match="there is no run 999"):
         call_command("cancel", "999")
-    done = execute(plan.create_run(["District"]))
+    done = execute(Run.plan(["District"]))
     with pytest.raises(CommandError, match="already ended"):
         call_command("cancel", str(done.pk))
 
 
 def test_drain_sends_the_outbox(dis, seeded, capsys):
     seeded("small", defects=False)
-    execute(plan.create_run(["District", "School"]))
+    execute(Run.plan(["District", "School"]))
     from statesync.district.models import dis_model
 
     school = dis_model("School").objects.get(pk=1)

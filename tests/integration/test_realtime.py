@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from statesync.district.models import OutboxEntry, dis_model
+from statesync.district import realtime
+from statesync.district.models import OutboxEntry, Run, dis_model
+from statesync.district.resync import execute
 from statesync.state.models import SchoolCopy
-from statesync.sync import plan, realtime
-from statesync.sync.run import execute
 from tests.support.proxy import Proxy
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -28,7 +28,7 @@ def proxied_state(live_server, registered, monkeypatch):
 
 def test_admin_save_while_state_is_down_arrives_after_it_returns(proxied_state, seeded, client):
     seeded("small", defects=False)
-    assert execute(plan.create_run(["District", "School"])).status == "succeeded"
+    assert execute(Run.plan(["District", "School"])).status == "succeeded"
     proxied_state.down()
 
     admin = get_user_model().objects.create_superuser("admin", "a@example.org", "pw")
@@ -61,7 +61,7 @@ def test_admin_save_while_state_is_down_arrives_after_it_returns(proxied_state, 
 
 def test_sql_change_is_invisible_until_resync(proxied_state, seeded):
     seeded("small", defects=False)
-    execute(plan.create_run(["District", "School"]))
+    execute(Run.plan(["District", "School"]))
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -69,13 +69,13 @@ def test_sql_change_is_invisible_until_resync(proxied_state, seeded):
     assert not OutboxEntry.objects.exists()
     realtime.drain()
     assert SchoolCopy.objects.get(record_id=2).name != "By SQL"
-    execute(plan.create_run(["School"]))
+    execute(Run.plan(["School"]))
     assert SchoolCopy.objects.get(record_id=2).name == "By SQL"
 
 
 def test_delete_and_repeated_saves_collapse_in_order(proxied_state, seeded):
     seeded("small", defects=False)
-    execute(plan.create_run(["District", "School", "Calendar"]))
+    execute(Run.plan(["District", "School", "Calendar"]))
     School = dis_model("School")
     school = School.objects.get(pk=3)
     for n in range(3):

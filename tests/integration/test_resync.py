@@ -10,15 +10,15 @@ from django.db import connection
 
 from statesync import catalog
 from statesync.district.models import Difference, ErrorLogEntry, Run, RunStatus
-from statesync.state import rules
-from statesync.sync import plan, source
-from statesync.sync.run import execute
+from statesync.district.resync import execute
+from statesync.sync import source
+from statesync.wire import RuleCode
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def resync(objects=catalog.NAMES, mode="differential", check_dependencies=False) -> Run:
-    return execute(plan.create_run(objects, mode, check_dependencies))
+    return execute(Run.plan(objects, mode, check_dependencies))
 
 
 def counts(run: Run) -> dict[str, dict]:
@@ -42,7 +42,7 @@ def test_first_resync_of_a_seed_scale_district(dis, seeded):
     for name, result in results.items():
         rejected = logged.filter(object=name).values("record_id").distinct().count()
         assert rejected == result["errors"], name
-    assert set(logged.values_list("code", flat=True)) <= set(rules.CODES)
+    assert set(logged.values_list("code", flat=True)) <= set(RuleCode)
     assert logged.filter(code="E-PARENT").exists()
 
 
@@ -121,10 +121,10 @@ def test_state_down_fails_the_run_with_advice(registered, seeded, monkeypatch):
     seeded("small")
     monkeypatch.setenv("STATESYNC_STATE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
-    from statesync.sync.client import StateClient
+    from statesync.district.dis import state_client
 
-    client = StateClient(retries=1, sleep=lambda s: None)
-    run = execute(plan.create_run(["District"]), client=client)
+    client = state_client(retries=1, sleep=lambda s: None)
+    run = execute(Run.plan(["District"]), client=client)
     assert run.status == RunStatus.FAILED
     assert "did not answer after 2 tries" in run.message
     assert "Check that it is running" in run.message

@@ -18,8 +18,7 @@ from django.urls import reverse
 
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.access.rights import TOOLS
-from statesync.district.models import ErrorLogEntry, SelectiveSync
-from statesync.sync import plan
+from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.tokens import hash_token
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -194,7 +193,7 @@ def make_user(name: str, rights: list[tuple[str, str]], superuser: bool = False)
 def world(dis, seeded):
     seeded("small")
     viewer = make_user("viewer", [])
-    run = plan.create_run(["District"], "verify", requested_by=viewer)
+    run = Run.plan(["District"], "verify", requested_by=viewer)
     sync = SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[1])
     ErrorLogEntry.objects.create(object="School", record_id=1, code="E-CODE", message="m")
     return {"run": run.pk, "sync": sync.pk, "viewer": viewer}

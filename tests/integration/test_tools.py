@@ -12,12 +12,11 @@ from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
+from statesync.district.dis import state_client
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
+from statesync.district.resync import execute
+from statesync.district.workers import take_state_requests
 from statesync.state.models import PersonIdentityCopy, ResyncRequest
-from statesync.sync import plan
-from statesync.sync.background import take_state_requests
-from statesync.sync.client import StateClient
-from statesync.sync.run import execute
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -33,7 +32,7 @@ def admin_client():
 @pytest.fixture
 def synced(dis, seeded):
     seeded("small")
-    return execute(plan.create_run(["District", "School", "Calendar", "CourseSection"]))
+    return execute(Run.plan(["District", "School", "Calendar", "CourseSection"]))
 
 
 def test_error_log_filters_summarise_and_export(admin_client, synced):
@@ -132,7 +131,7 @@ def test_state_asks_and_the_district_runs_it_once(admin_client, synced):
     assert response.status_code == 302
     request = ResyncRequest.objects.get()
     queued: list[int] = []
-    with StateClient() as client:
+    with state_client() as client:
         assert take_state_requests(client, queued.append) == 1
         assert take_state_requests(client, queued.append) == 0
     run = Run.objects.get(pk=queued[0])
@@ -172,7 +171,7 @@ def test_selective_sync_cli(synced, capsys, tmp_path):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
-    execute(plan.create_run(["PersonIdentity"]))
+    execute(Run.plan(["PersonIdentity"]))
     call_command(
         "selective-sync".replace("-", "_"),
         "--object",

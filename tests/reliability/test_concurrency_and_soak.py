@@ -14,9 +14,9 @@ from django.db import close_old_connections, connection
 from huey.contrib.djhuey import HUEY
 
 from statesync.access.models import PersonalToken
+from statesync.district import realtime, selective
 from statesync.district.models import OutboxEntry, Run, RunStatus, SelectiveSync, dis_model
-from statesync.sync import plan, realtime, selective
-from statesync.sync.run import execute
+from statesync.district.resync import execute
 from tests.reliability.figures import record
 from tests.reliability.test_faults import assert_state_equals_district
 from tests.support.workers import Worker, worker_env
@@ -73,7 +73,7 @@ def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seed
 def test_soak_saves_sql_resyncs_and_selective_syncs(dis, seeded):
     """Two minutes at most of everything at once; then district and state agree exactly."""
     seeded("small", defects=False)
-    assert execute(plan.create_run(ALL)).status == RunStatus.SUCCEEDED
+    assert execute(Run.plan(ALL)).status == RunStatus.SUCCEEDED
     rng = random.Random(11)
     person, enrollment = dis_model("PersonIdentity"), dis_model("Enrollment")
     ids = list(person.objects.values_list("pk", flat=True))
@@ -120,14 +120,14 @@ def test_soak_saves_sql_resyncs_and_selective_syncs(dis, seeded):
             selective.perform(entry)
             stats["selective"] += 1
         else:
-            run = execute(plan.create_run(["PersonIdentity", "Enrollment"]))
+            run = execute(Run.plan(["PersonIdentity", "Enrollment"]))
             assert run.status == RunStatus.SUCCEEDED, run.message
             stats["resyncs"] += 1
     background.join(30)
     assert not errors, errors
     realtime.drain()
     assert not OutboxEntry.objects.exists()
-    execute(plan.create_run(ALL))  # the SQL changes reach the state only by resync
+    execute(Run.plan(ALL))  # the SQL changes reach the state only by resync
     assert_state_equals_district(ALL)
     for name, value in stats.items():
         record(f"soak: {name}", value)

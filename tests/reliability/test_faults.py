@@ -20,11 +20,11 @@ import pytest
 from django.db import close_old_connections, connections
 
 from statesync import catalog
-from statesync.district.models import Difference, OutboxEntry, RunObject, RunStatus, dis_model
+from statesync.district import realtime
+from statesync.district.dis import state_client
+from statesync.district.models import Difference, OutboxEntry, Run, RunObject, RunStatus, dis_model
+from statesync.district.resync import execute
 from statesync.routers import state_db
-from statesync.sync import plan, realtime
-from statesync.sync.client import StateClient
-from statesync.sync.run import execute
 from tests.reliability.figures import record
 from tests.support.proxy import Proxy
 from tests.support.workers import wait_for, worker_env
@@ -35,7 +35,7 @@ PEOPLE = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]
 
 def assert_state_equals_district(names=PEOPLE) -> None:
     """Verify finds nothing to do, and the state holds each record exactly once."""
-    verify = execute(plan.create_run(names, "verify"))
+    verify = execute(Run.plan(names, "verify"))
     assert verify.status == RunStatus.SUCCEEDED, verify.message
     assert not Difference.objects.filter(run=verify).exists()
     with connections[state_db()].cursor() as cursor:
@@ -51,7 +51,7 @@ def assert_state_equals_district(names=PEOPLE) -> None:
 class Background(threading.Thread):
     """Run a resync on a thread of its own, as a worker would."""
 
-    def __init__(self, run, client: StateClient):
+    def __init__(self, run, client):
         super().__init__(daemon=True)
         self.run_obj, self.client, self.result = run, client, None
 
@@ -113,8 +113,8 @@ def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
         monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
-        run = plan.create_run(PEOPLE)
-        job = Background(run, StateClient(retries=8, backoff=0.5))
+        run = Run.plan(PEOPLE)
+        job = Background(run, state_client(retries=8, backoff=0.5))
         job.start()
         wait_for(under_way(run, "PersonIdentity", 20_000), 120, "the run to be under way")
         server.kill()
@@ -136,8 +136,8 @@ def test_dropped_and_stalled_connections(dis, registered, seeded, monkeypatch):
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", proxy.url)
         monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
-        run = plan.create_run(PEOPLE)
-        job = Background(run, StateClient(retries=10, backoff=0.3, timeout=2.0))
+        run = Run.plan(PEOPLE)
+        job = Background(run, state_client(retries=10, backoff=0.3, timeout=2.0))
         job.start()
         wait_for(under_way(run, "PersonIdentity", 10_000), 120, "the run to be under way")
         proxy.down()  # every open connection cut, new ones refused
@@ -192,7 +192,7 @@ def hold_write_lock(alias: str, seconds: float, times: int, stop: threading.Even
 
 def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
     seeded("seed", defects=False)
-    run = plan.create_run(PEOPLE)
+    run = Run.plan(PEOPLE)
     stop = threading.Event()
     writers = [
         threading.Thread(target=hold_write_lock, args=("default", 1.5, 4, stop), daemon=True),
@@ -201,7 +201,7 @@ def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
         writers.append(
             threading.Thread(target=hold_write_lock, args=("state", 1.5, 4, stop), daemon=True)
         )
-    job = Background(run, StateClient())
+    job = Background(run, state_client())
     job.start()
     for writer in writers:
         writer.start()
@@ -219,7 +219,7 @@ def test_real_time_sync_through_a_state_restart(registered, seeded, monkeypatch)
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
         monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
-        assert execute(plan.create_run(PEOPLE)).status == RunStatus.SUCCEEDED
+        assert execute(Run.plan(PEOPLE)).status == RunStatus.SUCCEEDED
         person = dis_model("PersonIdentity")
         server.kill()
         record("faults injected: state server SIGKILLed during real-time sync")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from statesync.access import audit
 from statesync.access.decorators import requires_security_role
 from statesync.access.models import AuditEntry, PersonalToken
-from statesync.access.rights import LETTERS, TOOLS
+from statesync.access.rights import LETTERS, TOOLS, has_right
 
 
 def _tool_permissions() -> dict[str, Permission]:
@@ -122,8 +122,6 @@ def profile(request):
         else:
             token, new_secret = PersonalToken.issue(request.user, label)
             audit.record(request, "token.create", f"token {token.prefix}", label=label)
-    from statesync.access.rights import has_right
-
     mine = [
         (tool, [(letter, has_right(request.user, tool.slug, letter)) for letter in tool.rights])
         for tool in TOOLS

@@ -13,10 +13,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.management.color import no_style
 from django.db import connections, transaction
 
 from statesync import bulk, catalog
 from statesync.demo import names
+from statesync.district.models import DIS_MODELS
 
 # The product page's counts (DESIGN.md §4), plus the people of a district that size.
 SEED_COUNTS: dict[str, int] = {
@@ -512,10 +514,6 @@ def write(district: District, using: str = "default", progress: Callable | None 
             if progress:
                 progress(name, len(district.rows[name]))
         # Explicit IDs leave PostgreSQL's sequences behind; the next save would collide.
-        from django.core.management.color import no_style
-
-        from statesync.district.models import DIS_MODELS
-
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), list(DIS_MODELS.values())):
                 cursor.execute(sql)

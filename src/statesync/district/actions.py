@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from statesync.access import audit
+from statesync.district import selective
 from statesync.district.models import Run, SelectiveSync
-from statesync.sync import plan, selective
+from statesync.district.tasks import enqueue_run, run_selective
 
 
 def start_resync(
@@ -17,11 +18,9 @@ def start_resync(
 ) -> Run:
     """Plan a batch resync for the request's user, queue it for the workers, audit it.
 
-    Raises plan.PlanError or catalog.UnknownObject for a selection that cannot run.
+    Raises catalog.PlanError or catalog.UnknownObject for a selection that cannot run.
     """
-    from statesync.district.tasks import enqueue_run
-
-    run = plan.create_run(
+    run = Run.plan(
         objects,
         mode,
         check_dependencies,
@@ -63,7 +62,5 @@ def start_selective_sync(
     if len(parsed.ids) <= selective.INLINE_LIMIT:
         selective.perform(entry)
     else:
-        from statesync.district.tasks import run_selective
-
         run_selective(entry.pk)
     return entry

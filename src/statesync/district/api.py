@@ -1,124 +1,274 @@
 """The district API for automation (DESIGN.md §10's actions over HTTP), with personal tokens.
 
-A token acts as its user, with exactly that user's tool rights, checked on every call.
+A token acts as its user, with exactly that user's tool rights, checked on every call. The
+OpenAPI document (`openapi.json`) is generated from these schemas by django-ninja.
 """
 
 from __future__ import annotations
 
-import msgspec
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
 
 from statesync import catalog
 from statesync.access.models import PersonalToken
 from statesync.access.rights import has_right, right_label
-from statesync.district import actions
-from statesync.district.models import ErrorLogEntry, Run
+from statesync.district import actions, selective
+from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.modes import Mode
-from statesync.sync import plan, selective
-from statesync.web.api import ApiProblem, api_view, int_param, json_response, read_body
+
+MAX_ID = 2**63 - 1
+RecordId = Path(..., ge=1, le=MAX_ID)
 
 
-class ResyncBody(msgspec.Struct, forbid_unknown_fields=True):
-    objects: list[str]
-    mode: str = Mode.DIFFERENTIAL.value
+class PersonalTokenAuth(HttpBearer):
+    """`Authorization: Bearer <personal token>`: the call acts as the token's user."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = PersonalToken.authenticate(token.strip())
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="statesync district API",
+    version="1",
+    description="Automation with personal tokens (Profile page). Each call needs the tool "
+    "right named in its description, and acts with exactly its user's rights.",
+    auth=PersonalTokenAuth(),
+    urls_namespace="district-api",
+    docs_url=None,
+)
+
+
+def require(request: HttpRequest, slug: str, letter: str) -> None:
+    """403 unless the token's user holds `letter` on tool `slug`."""
+    if not has_right(request.user, slug, letter):
+        raise HttpError(403, f"you need {right_label(slug, letter)}")
+
+
+# Errors: the same {"error", "detail"} body as the state API, whatever raised them.
+
+
+def _problem(request: HttpRequest, status: int, error: str, detail: str) -> HttpResponse:
+    response = api.create_response(request, {"error": error, "detail": detail}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="statesync"'
+    return response
+
+
+_HTTP_ERRORS = {400: "invalid request", 403: "forbidden", 404: "not found", 413: "too large"}
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if request.headers.get("Authorization", "").partition(" ")[2].strip():
+        return _problem(request, 401, "invalid token", "the token is unknown or revoked")
+    return _problem(request, 401, "missing token", "send 'Authorization: Bearer <personal token>'")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    error = _HTTP_ERRORS.get(exc.status_code, "error")
+    if exc.message.startswith("Cannot parse request body"):
+        error, detail = "malformed JSON", "the body is not valid UTF-8 JSON"
+    else:
+        detail = exc.message
+    return _problem(request, exc.status_code, error, detail)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors
+    )
+    return _problem(request, 400, "invalid request", detail)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _problem(
+        request, 413, "payload too large", str(exc) or "the body is over the size limit"
+    )
+
+
+# Schemas.
+
+
+class ApiErrorOut(Schema):
+    error: str
+    detail: str = ""
+
+
+class ResyncIn(Schema, extra="forbid"):
+    objects: list[str] = Field(..., max_length=len(catalog.NAMES) * 4)
+    mode: Mode = Mode.DIFFERENTIAL
     check_dependencies: bool = False
 
 
-class SelectiveBody(msgspec.Struct, forbid_unknown_fields=True):
+class SelectiveIn(Schema, extra="forbid"):
+    object: str = Field(..., description=f"One of {', '.join(selective.OBJECTS)}.")
+    ids: str | list[int] = Field(
+        ..., description="IDs as text (line breaks, commas or spaces) or a list of integers."
+    )
+
+
+class RunObjectOut(Schema):
     object: str
-    ids: str | list[int]
+    status: str
+    processed: int
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    errors: int
+    total: int
+    seconds: float
 
 
-def authenticate(request: HttpRequest, slug: str, letter: str):
-    """The token's user, who must hold `letter` on tool `slug`."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise ApiProblem(401, "missing token", "send 'Authorization: Bearer <personal token>'")
-    user = PersonalToken.authenticate(secret.strip())
-    if user is None:
-        raise ApiProblem(401, "invalid token", "the token is unknown or revoked")
-    if not has_right(user, slug, letter):
-        raise ApiProblem(403, "forbidden", f"you need {right_label(slug, letter)}")
-    request.user = user
-    return user
+class RunOut(Schema):
+    run: int
+    status: str
+    queue_position: int | None
+    mode: str
+    school_year: int
+    message: str
+    objects: list[RunObjectOut]
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
-def decode(request: HttpRequest, kind: type):
-    try:
-        return msgspec.json.decode(read_body(request), type=kind)
-    except msgspec.ValidationError as exc:
-        raise ApiProblem(400, "invalid request", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise ApiProblem(400, "malformed JSON", str(exc)) from None
+class ErrorEntryOut(Schema):
+    run: int | None
+    source: str
+    object: str
+    record_id: int
+    school_id: int | None
+    code: str
+    field: str
+    message: str
+    created_at: datetime
 
 
-@api_view("POST")
-def start_resync(request: HttpRequest) -> HttpResponse:
-    authenticate(request, "batch", "R")
-    body = decode(request, ResyncBody)
-    try:
-        run = actions.start_resync(
-            request, body.objects, body.mode, body.check_dependencies, via="api"
-        )
-    except (plan.PlanError, catalog.UnknownObject) as exc:
-        raise ApiProblem(400, "invalid request", str(exc)) from None
-    return json_response(run.result(), status=202)
+class ErrorPageOut(Schema):
+    run: int
+    errors: list[ErrorEntryOut]
+    next_after: int | None
+
+
+class SelectiveOut(Schema):
+    id: int
+    object: str
+    status: str
+    message: str
+    requested_by: str | None
+    created_at: datetime
+    ids_asked: list[int]
+    not_ids: list[str]
+    synced: list[int]
+    not_found: list[int]
+    rejected: dict[str, list[dict[str, str]]]
+
+
+ERRORS: dict[int, type[Schema]] = {c: ApiErrorOut for c in (400, 401, 403)}
 
 
 def _run(pk: int) -> Run:
     run = Run.objects.filter(pk=pk).first()
     if run is None:
-        raise ApiProblem(404, "no such run", f"there is no run {pk}")
+        raise HttpError(404, f"there is no run {pk}")
     return run
 
 
-@api_view("GET")
-def run_status(request: HttpRequest, pk: int) -> HttpResponse:
-    authenticate(request, "batch", "R")
-    return json_response(_run(pk).result())
-
-
-@api_view("GET")
-def run_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    authenticate(request, "errorlog", "R")
-    run = _run(pk)
-    limit = int_param(request, "limit", 1000, 1, 10_000)
-    after = int_param(request, "after", 0, 0, 2**63 - 1)
-    entries = list(ErrorLogEntry.objects.filter(run=run, pk__gt=after).order_by("pk")[:limit])
-    return json_response(
-        {
-            "run": run.pk,
-            "errors": [e.as_dict() for e in entries],
-            "next_after": entries[-1].pk if len(entries) == limit else None,
-        }
-    )
-
-
-@api_view("POST")
-def selective_sync(request: HttpRequest) -> HttpResponse:
-    authenticate(request, "selective", "W")
-    body = decode(request, SelectiveBody)
-    if body.object not in selective.OBJECTS:
-        raise ApiProblem(
-            400, "invalid request", f"object must be one of {', '.join(selective.OBJECTS)}"
+@api.post(
+    "/resync",
+    response={202: RunOut, **ERRORS},
+    summary="Queue a batch resync",
+    description="Needs R on Resync State Data - Batch.",
+)
+def start_resync(request: HttpRequest, body: ResyncIn) -> Status[dict]:
+    require(request, "batch", "R")
+    try:
+        run = actions.start_resync(
+            request, body.objects, body.mode, body.check_dependencies, via="api"
         )
+    except (catalog.PlanError, catalog.UnknownObject) as exc:
+        raise HttpError(400, str(exc)) from None
+    return Status(202, run.result())
+
+
+@api.get(
+    "/runs/{pk}",
+    response={200: RunOut, 404: ApiErrorOut, **ERRORS},
+    summary="A run's status and counts",
+    description="Needs R on Resync State Data - Batch.",
+)
+def run_status(request: HttpRequest, pk: int = RecordId) -> dict:
+    require(request, "batch", "R")
+    return _run(pk).result()
+
+
+@api.get(
+    "/runs/{pk}/errors",
+    response={200: ErrorPageOut, 404: ApiErrorOut, **ERRORS},
+    summary="A run's error-log entries, in pages",
+    description="Needs R on Error Log.",
+)
+def run_errors(
+    request: HttpRequest,
+    pk: int = RecordId,
+    after: int = Query(0, ge=0, le=MAX_ID),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> dict:
+    require(request, "errorlog", "R")
+    run = _run(pk)
+    entries = list(ErrorLogEntry.objects.filter(run=run, pk__gt=after).order_by("pk")[:limit])
+    return {
+        "run": run.pk,
+        "errors": [e.as_dict() for e in entries],
+        "next_after": entries[-1].pk if len(entries) == limit else None,
+    }
+
+
+@api.post(
+    "/selective-sync",
+    response={200: SelectiveOut, 202: SelectiveOut, 413: ApiErrorOut, **ERRORS},
+    summary="Sync persons or enrollments by ID",
+    description="Needs W on Resync State Data - Selective Sync. Up to "
+    f"{selective.INLINE_LIMIT} IDs answer at once (200); more run in the worker (202: poll "
+    "the sync).",
+)
+def selective_sync(request: HttpRequest, body: SelectiveIn) -> Status[dict]:
+    require(request, "selective", "W")
+    if body.object not in selective.OBJECTS:
+        raise HttpError(400, f"object must be one of {', '.join(selective.OBJECTS)}")
     text = body.ids if isinstance(body.ids, str) else " ".join(str(i) for i in body.ids)
     try:
         parsed = selective.parse_ids(text)
     except selective.SelectionError as exc:
-        raise ApiProblem(413, "too many IDs", str(exc)) from None
+        raise HttpError(413, str(exc)) from None
     if not parsed.ids:
-        raise ApiProblem(400, "no IDs", "IDs are whole numbers; none were found")
+        raise HttpError(400, "IDs are whole numbers; none were found")
     entry = actions.start_selective_sync(request, body.object, parsed, via="api")
-    return json_response(entry.as_dict(), status=200 if entry.status != "pending" else 202)
+    done = entry.status != SelectiveSync.Status.PENDING
+    return Status(200 if done else 202, entry.as_dict())
 
 
-@api_view("GET")
-def selective_status(request: HttpRequest, pk: int) -> HttpResponse:
-    authenticate(request, "selective", "R")
-    from statesync.district.models import SelectiveSync
-
+@api.get(
+    "/selective-sync/{pk}",
+    response={200: SelectiveOut, 404: ApiErrorOut, **ERRORS},
+    summary="One selective sync's outcome",
+    description="Needs R on Resync State Data - Selective Sync.",
+)
+def selective_status(request: HttpRequest, pk: int = RecordId) -> dict:
+    require(request, "selective", "R")
     entry = SelectiveSync.objects.filter(pk=pk).first()
     if entry is None:
-        raise ApiProblem(404, "no such sync", f"there is no selective sync {pk}")
-    return json_response(entry.as_dict())
+        raise HttpError(404, f"there is no selective sync {pk}")
+    return entry.as_dict()

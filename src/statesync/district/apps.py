@@ -7,6 +7,7 @@ class DistrictConfig(AppConfig):
     verbose_name = "District edition"
 
     def ready(self) -> None:
-        from statesync.district import signals
+        # Models are loaded only now, so the signal handlers cannot be imported at the top.
+        from statesync.district import signals  # noqa: PLC0415
 
         signals.connect()

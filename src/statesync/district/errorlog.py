@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from statesync import catalog
 from statesync.district.models import ErrorLogEntry
-from statesync.state.rules import CODES
+from statesync.wire import RuleCode
 
 # The columns of an exported entry, in the report and the CLI alike.
 COLUMNS = (
@@ -33,7 +33,7 @@ def filtered(params) -> tuple[object, dict]:
         "run": _int(params.get("run", "")),
         "object": params.get("object", "") if params.get("object") in catalog.NAMES else "",
         "school": _int(params.get("school", "")),
-        "code": params.get("code", "") if params.get("code") in CODES else "",
+        "code": params.get("code", "") if params.get("code") in set(RuleCode) else "",
         "q": params.get("q", "").strip()[:200],
     }
     if chosen["run"]:

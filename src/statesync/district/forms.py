@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 
 from statesync import catalog
+from statesync.district import selective
 from statesync.district.models import MODE_HELP, Mode
-from statesync.sync import selective
 
 
 class BatchForm(forms.Form):
@@ -22,8 +22,8 @@ class BatchForm(forms.Form):
 
 class SelectiveForm(forms.Form):
     object = forms.ChoiceField(
-        choices=[("PersonIdentity", "PersonIdentity"), ("Enrollment", "Enrollment")],
-        initial="PersonIdentity",
+        choices=[(name, name) for name in selective.OBJECTS],
+        initial=selective.OBJECTS[0],
     )
     ids = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "e.g. 1201, 1202 1300"}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from statesync.district.models import Run, RunObject
+from statesync.district.models import ObjectStatus, Run, RunObject
 
 BAR = 30
 
@@ -28,7 +28,7 @@ class ProgressPrinter:
                 f"{ro.processed:>9,}/{ro.total:,} {ro.rate:>9,.0f}/s errors {ro.errors:,}"
             )
             self.stream.flush()
-        elif ro.status == "done" and ro.object not in self.reported:
+        elif ro.status == ObjectStatus.DONE and ro.object not in self.reported:
             self.reported.add(ro.object)
             self.stream.write(
                 f"{ro.object}: Processed: {ro.processed} Errors: {ro.errors} ({ro.seconds:.1f} s)\n"

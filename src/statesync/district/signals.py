@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from statesync.district.models import DIS_MODELS, OutboxEntry
+from statesync.district.tasks import drain_outbox
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,6 @@ def record_change(sender, instance, **kwargs) -> None:
 
 
 def _wake_drainer() -> None:
-    from statesync.district.tasks import drain_outbox
-
     try:
         drain_outbox()
     except Exception:  # the queue being away must not fail a save; housekeeping drains later

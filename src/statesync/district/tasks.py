@@ -1,4 +1,4 @@
-"""Huey tasks: thin glue between the queue and statesync.sync (run_huey autodiscovers them)."""
+"""Huey tasks: thin glue between the queue and the district's work (run_huey discovers them)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 from huey.exceptions import TaskLockedException
 
+from statesync.district import realtime, selective, workers
+from statesync.district.dis import state_client
+from statesync.district.models import SelectiveSync
 from statesync.district.models.locks import STALE_AFTER
-from statesync.sync import background, realtime
+from statesync.sync.client import NotConfigured, StateError
 
 log = logging.getLogger(__name__)
 WAIT_POLL = 2  # seconds between a waiting run's looks at its district's lock
@@ -18,7 +21,7 @@ WAIT_POLL = 2  # seconds between a waiting run's looks at its district's lock
 
 @db_task()
 def run_resync(run_id: int) -> str:
-    return background.run_when_free(run_id, requeue=_requeue)
+    return workers.run_when_free(run_id, requeue=_requeue)
 
 
 def _requeue(run_id: int) -> None:
@@ -50,7 +53,7 @@ def drain_outbox(backoff: float = 1.0) -> None:
 
 @db_task()
 def reclaim_orphans() -> None:
-    for run in background.orphaned_runs():
+    for run in workers.orphaned_runs():
         log.warning("run %s lost its worker; resuming it from its checkpoints", run.pk)
         enqueue_run(run.pk)
 
@@ -58,11 +61,9 @@ def reclaim_orphans() -> None:
 @db_task()
 def poll_state_requests() -> int:
     """Run the resyncs the state asked for; returns how many were taken."""
-    from statesync.sync.client import NotConfigured, StateClient, StateError
-
     try:
-        with StateClient(retries=0) as client:
-            return background.take_state_requests(client, enqueue_run)
+        with state_client(retries=0) as client:
+            return workers.take_state_requests(client, enqueue_run)
     except NotConfigured:
         return 0
     except StateError as exc:
@@ -97,9 +98,6 @@ def _on_worker_start() -> None:
 
 @db_task()
 def run_selective(entry_id: int) -> None:
-    from statesync.district.models import SelectiveSync
-    from statesync.sync import selective
-
     entry = SelectiveSync.objects.filter(pk=entry_id, status=SelectiveSync.Status.PENDING).first()
     if entry is not None:
         selective.perform(entry)

@@ -65,7 +65,7 @@ def batch(request: HttpRequest, number: str, name: str) -> HttpResponse:
     unnamed = [f for f in failures if f.id is None]
     if unnamed:
         raise ApiProblem(400, "invalid batch", f"a record has no integer id: {unnamed[0].message}")
-    result = ingest.apply_batch(tenant, obj.name, envelope, records, failures)
+    result = ingest.apply_batch(tenant, obj, envelope, records, failures)
     return json_response(result)
 
 
@@ -76,7 +76,7 @@ def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
     school_year = int_param(request, "school_year", None, 2000, 2100)
     after = int_param(request, "after", 0, -(2**63), 2**63 - 1)
     limit = int_param(request, "limit", 10_000, 1, MAX_DIGEST_PAGE)
-    return json_response(ingest.digest_page(tenant, obj.name, school_year, after, limit))
+    return json_response(ingest.digest_page(tenant, obj, school_year, after, limit))
 
 
 @api_view("GET")

@@ -22,28 +22,28 @@ from statesync.state.models import District
 
 def apply_batch(
     tenant: District,
-    name: str,
+    obj: catalog.DisObject,
     envelope: wire.Batch,
     records: list[wire.Record],
     failures: Sequence[wire.DecodeFailure] = (),
 ) -> wire.BatchResult:
     """Judge `records`, store the accepted ones, apply `deletes`; return the counts."""
-    obj = catalog.get(name)
     using = state_db()
     records = list({r.id: r for r in records}.values())  # one record per ID: the last sent
     result = wire.BatchResult(object=obj.name)
     ctx = rules.Context(tenant.id, tenant.number, using)
     now = timezone.now()
     with transaction.atomic(using=using):
-        verdicts = rules.judge(ctx, obj.name, records)
+        verdicts = rules.judge(ctx, obj, records)
         for failure in failures:
-            verdicts.add(failure.id, rules.FORMAT, failure.field, failure.message)
+            if failure.id is not None:
+                verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
         accepted = [r for r in records if not verdicts.rejected(r.id)]
         _store(ctx, obj, accepted, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)
-        _forget_rejections(ctx, obj.name, [r.id for r in accepted])
+        _forget_rejections(ctx, obj, [r.id for r in accepted])
         if envelope.deletes:
-            result.deleted = _delete(ctx, obj.name, envelope.deletes)
+            result.deleted = _delete(ctx, obj, envelope.deletes)
         field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
         District.objects.using(using).filter(pk=tenant.pk).update(**{field: now})
     result.rejected = [
@@ -72,11 +72,11 @@ def _store(
 ) -> None:
     if not accepted:
         return
-    existing = _digests(ctx, obj.name, [r.id for r in accepted])
+    existing = _digests(ctx, obj, [r.id for r in accepted])
     years = _school_years(ctx, obj, accepted)
-    extra_year = obj.year_scoped and "school_year" not in (f.name for f in obj.fields)
+    extra_year = obj.year_column
     columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
-    columns += ["school_year"] if extra_year else []
+    columns += [catalog.YEAR_FIELD] if extra_year else []
     columns += ["digest", "accepted_at", "run"]
     rows = []
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
@@ -122,19 +122,19 @@ def _upsert(using: str, table: str, columns: list[str], rows: list[list]) -> Non
         cursor.execute(f"TRUNCATE {scratch}")
 
 
-def _digests(ctx: rules.Context, name: str, ids: list[int]) -> dict[int, bytes]:
-    return {k: bytes(v[0]) for k, v in ctx.fetch(name, ids, ("digest",)).items()}
+def _digests(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, bytes]:
+    return {k: bytes(v[0]) for k, v in ctx.fetch(obj, ids, ("digest",)).items()}
 
 
 def _school_years(
     ctx: rules.Context, obj: catalog.DisObject, records: list[wire.Record]
 ) -> dict[int, int]:
     """A year-scoped record's school year: its parent's on the way to its calendar."""
-    if not obj.year_scoped or obj.name == "Calendar":
+    if not obj.year_column:
         return {}
-    parent = catalog.path_to(obj.name, "Calendar")[1]
-    key = catalog.OBJECTS[parent].key
-    parent_years = ctx.fetch(parent, (getattr(r, key) for r in records), ("school_year",))
+    parent = catalog.get(catalog.path_to(obj.name, catalog.YEAR_ANCHOR)[1])
+    key = parent.key
+    parent_years = ctx.fetch(parent, (getattr(r, key) for r in records), (catalog.YEAR_FIELD,))
     return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
 
 
@@ -159,8 +159,8 @@ def _record_rejections(
         cursor.executemany(sql, rows)
 
 
-def _forget_rejections(ctx: rules.Context, name: str, ids: Iterable[int]) -> None:
-    _delete_where(ctx, "state_rejection", "record_id", list(ids), extra=("object", name))
+def _forget_rejections(ctx: rules.Context, obj: catalog.DisObject, ids: Iterable[int]) -> None:
+    _delete_where(ctx, "state_rejection", "record_id", list(ids), extra=("object", obj.name))
 
 
 def _delete_where(
@@ -188,27 +188,25 @@ def _delete_where(
     return deleted
 
 
-def _delete(ctx: rules.Context, name: str, ids: list[int]) -> int:
-    """Delete `ids` of `name` and, first, every record that hangs under them."""
+def _delete(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> int:
+    """Delete `ids` of `obj` and, first, every record that hangs under them."""
     ids = sorted(set(ids))
-    key = catalog.OBJECTS[name].key
-    for child in catalog.children(name):
-        under = [row[0] for row in ctx.fetch_by(child, key, ids, ())]
+    for child in map(catalog.get, catalog.children(obj.name)):
+        under = [row[0] for row in ctx.fetch_by(child, obj.key, ids, ())]
         if under:
             _delete(ctx, child, under)
-    _forget_rejections(ctx, name, ids)
-    return _delete_where(ctx, catalog.OBJECTS[name].state_table, "record_id", ids)
+    _forget_rejections(ctx, obj, ids)
+    return _delete_where(ctx, obj.state_table, "record_id", ids)
 
 
 def digest_page(
-    tenant: District, name: str, school_year: int | None, after: int, limit: int
+    tenant: District, obj: catalog.DisObject, school_year: int | None, after: int, limit: int
 ) -> wire.DigestPage:
-    """Up to `limit` accepted records of `name` after ID `after`, as (ID, hex digest)."""
-    obj = catalog.get(name)
+    """Up to `limit` accepted records of `obj` after ID `after`, as (ID, hex digest)."""
     sql = f"SELECT record_id, digest FROM {obj.state_table} WHERE tenant_id = %s AND record_id > %s"
     params: list[Any] = [tenant.id, after]
     if obj.year_scoped and school_year is not None:
-        sql += " AND school_year = %s"
+        sql += f" AND {catalog.YEAR_FIELD} = %s"
         params.append(school_year)
     sql += " ORDER BY record_id LIMIT %s"
     params.append(limit)

@@ -23,6 +23,13 @@ class StateUnavailable(StateError):
 class StateRefused(StateError):
     """The state answered no (bad token, another district, bad request): retrying won't help."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+CONFLICT = 409
+
 
 class NotConfigured(StateError):
     pass
@@ -44,8 +51,8 @@ class StateClient:
 
     def __init__(
         self,
+        district_number: str,
         connection: config.DisConnection | None = None,
-        district_number: str | None = None,
         retries: int = 5,
         backoff: float = 0.5,
         timeout: float = 120.0,
@@ -63,7 +70,7 @@ class StateClient:
             },
             timeout=httpx.Timeout(timeout, connect=10.0),
         )
-        self._number = district_number
+        self.district_number = district_number
 
     def close(self) -> None:
         self.http.close()
@@ -73,24 +80,6 @@ class StateClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    @property
-    def district_number(self) -> str:
-        if self._number is None:
-            from statesync.district.models import dis_model
-
-            number = (
-                dis_model("District")
-                .objects.values_list("state_district_number", flat=True)
-                .first()
-            )
-            if not number:
-                raise StateRefused(
-                    "The district has no District record with a state district number, so the "
-                    "state cannot tell which district this is. Seed or enter the District first."
-                )
-            self._number = number
-        return self._number
 
     def _url(self, path: str) -> str:
         return f"/districts/{self.district_number}{path}"
@@ -120,7 +109,7 @@ class StateClient:
                             f"{_detail(response)} after {attempt} tries. Try again later."
                         )
                 else:
-                    raise StateRefused(_refusal(response))
+                    raise StateRefused(_refusal(response), response.status_code)
             self.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
 
     def send_batch(
@@ -171,7 +160,7 @@ class StateClient:
                 "POST", f"/resync-requests/{request_id}/claim", content=wire.encode({"run": run})
             )
         except StateRefused as exc:
-            if " 409 " in str(exc):
+            if exc.status == CONFLICT:
                 return False
             raise
         return True

@@ -43,19 +43,19 @@ class Outgoing:
         return self.values[catalog.OBJECTS[name].columns.index(column)]
 
 
-def _joins(name: str, target: str) -> tuple[str, str, str]:
-    """Tables from `name` (alias o) up its first parents to `target`: FROM, join conditions,
-    and the target's alias.
+def _joins(name: str, target: str, base: str = "o") -> tuple[str, str, str]:
+    """Tables from `name` (alias `base`) up its first parents to `target`: FROM, join
+    conditions, and the target's alias.
 
     CROSS JOIN keeps SQLite walking `o` in ID order: with a plain JOIN it starts from the
     year's calendars and sorts every remaining row of the year for each page it returns.
     """
     path = catalog.path_to(name, target)
-    tables = [f"{catalog.OBJECTS[name].district_table} o"]
+    tables = [f"{catalog.OBJECTS[name].district_table} {base}"]
     conditions = []
-    alias = "o"
+    alias = base
     for depth, parent in enumerate(path[1:], start=1):
-        nxt = f"p{depth}"
+        nxt = f"{base}{depth}"
         tables.append(f"{catalog.OBJECTS[parent].district_table} {nxt}")
         conditions.append(f"{alias}.{catalog.OBJECTS[parent].key} = {nxt}.id")
         alias = nxt
@@ -65,17 +65,19 @@ def _joins(name: str, target: str) -> tuple[str, str, str]:
 def scope_sql(name: str) -> tuple[str, bool]:
     """FROM … WHERE … selecting `name`'s records in scope (alias o); whether it takes a year."""
     obj = catalog.get(name)
-    if obj.name == "PersonIdentity":
+    year = catalog.YEAR_FIELD
+    if obj.scoped_through:
+        # In scope while a record of the year references it (a person while enrolled).
+        tables, joined, anchor = _joins(obj.scoped_through, catalog.YEAR_ANCHOR, base="t")
         return (
-            f"{obj.district_table} o WHERE EXISTS (SELECT 1 FROM district_enrollment e "
-            "JOIN district_calendar c ON e.calendar_id = c.id "
-            "WHERE e.person_id = o.id AND c.school_year = %s)",
+            f"{obj.district_table} o WHERE EXISTS (SELECT 1 FROM {tables} WHERE "
+            f"t.{obj.key} = o.id AND {joined} AND {anchor}.{year} = %s)",
             True,
         )
     if not obj.year_scoped:
         return f"{obj.district_table} o WHERE 1 = 1", False
-    tables, joined, calendar = _joins(obj.name, "Calendar")
-    return f"{tables} WHERE {joined} AND {calendar}.school_year = %s", True
+    tables, joined, anchor = _joins(obj.name, catalog.YEAR_ANCHOR)
+    return f"{tables} WHERE {joined} AND {anchor}.{year} = %s", True
 
 
 def count(name: str, school_year: int) -> int:
@@ -204,11 +206,11 @@ def existing_ids(name: str, ids: list[int]) -> set[int]:
 
 def schools_of(name: str, ids: list[int]) -> dict[int, int]:
     """The school each record belongs to, where it belongs to one (for the error log)."""
-    if name == "School":
+    if name == catalog.SCHOOL:
         return {i: i for i in ids}
-    if not catalog.path_to(name, "School") or not ids:
+    if not catalog.path_to(name, catalog.SCHOOL) or not ids:
         return {}
-    tables, joined, school = _joins(name, "School")
+    tables, joined, school = _joins(name, catalog.SCHOOL)
     result: dict[int, int] = {}
     with connections[district_db()].cursor() as cursor:
         for marks, part in sqlin.pieces(ids):

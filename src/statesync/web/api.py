@@ -7,6 +7,7 @@ import functools
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from statesync import wire
@@ -92,9 +93,7 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
         return json_response(
             wire.ApiError("not found", f"no API route matches {request.path}"), status=404
         )
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -104,6 +103,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
             wire.ApiError("internal error", "the server failed; the error is in its log"),
             status=500,
         )
-    from django.views.defaults import server_error as page
-
-    return page(request)
+    return defaults.server_error(request)

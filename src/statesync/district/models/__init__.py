@@ -4,6 +4,7 @@ from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
 from statesync.district.models.outbox import OutboxEntry
 from statesync.district.models.runs import (
     COUNTERS,
+    DIFFERENCE_OF,
     Difference,
     DifferenceKind,
     ErrorLogEntry,
@@ -20,6 +21,7 @@ globals().update(DIS_MODELS)
 
 __all__ = [
     "COUNTERS",
+    "DIFFERENCE_OF",
     "DIS_MODELS",
     "MODE_HELP",
     "Difference",

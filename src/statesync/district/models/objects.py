@@ -43,8 +43,11 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
     for field in obj.fields:
         attrs[field.name] = model_field(field)
     indexes = []
-    if "school_year" in attrs:
-        indexes.append(models.Index(fields=["school_year", "id"], name=f"{obj.name.lower()}_year"))
+    if catalog.YEAR_FIELD in attrs:
+        year_index = models.Index(
+            fields=[catalog.YEAR_FIELD, "id"], name=f"{obj.name.lower()}_year"
+        )
+        indexes.append(year_index)
     attrs["Meta"] = type(
         "Meta",
         (),

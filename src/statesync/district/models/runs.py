@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from statesync import catalog
+from statesync.district.models.years import SchoolYear
 from statesync.modes import Mode
+from statesync.sync.diff import Kind
+from statesync.sync.pipeline import Problem
 
 
 class RunStatus(models.TextChoices):
@@ -47,6 +54,36 @@ class Run(models.Model):
     def __str__(self) -> str:
         return f"Run {self.pk} ({self.mode}, {self.status})"
 
+    @classmethod
+    def plan(
+        cls,
+        selected: Iterable[str],
+        mode: str = Mode.DIFFERENTIAL,
+        check_dependencies: bool = False,
+        school_year: int | None = None,
+        requested_by: Any = None,
+        requested_from: str = "cli",
+    ) -> Run:
+        """A queued run of the planned objects, each with its own (empty) result row.
+
+        Raises catalog.PlanError or catalog.UnknownObject for a selection that cannot run.
+        """
+        if mode not in Mode.values:
+            raise catalog.PlanError(f"mode {mode!r} is not one of {', '.join(Mode.values)}")
+        objects = catalog.plan(selected, check_dependencies)
+        with transaction.atomic():
+            run = cls.objects.create(
+                mode=mode,
+                school_year=school_year or SchoolYear.current(),
+                check_dependencies=check_dependencies,
+                requested_by=requested_by,
+                requested_from=requested_from,
+            )
+            RunObject.objects.bulk_create(
+                RunObject(run=run, object=name, position=i) for i, name in enumerate(objects)
+            )
+        return run
+
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
@@ -61,10 +98,6 @@ class Run(models.Model):
         if self.status != RunStatus.QUEUED:
             return None
         return Run.objects.filter(status=RunStatus.QUEUED, pk__lt=self.pk).count() + 1
-
-    @property
-    def has_errors(self) -> bool:
-        return self.status == RunStatus.COMPLETED_WITH_ERRORS
 
     def request_cancel(self) -> bool:
         """Cancel now if queued; ask a running run to stop at its next batch. False if ended."""
@@ -224,6 +257,22 @@ class ErrorLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.object} {self.record_id}: {self.code} {self.message}"
 
+    @classmethod
+    def from_problem(
+        cls, name: str, problem: Problem, run: Run | None = None, source: str = ""
+    ) -> ErrorLogEntry:
+        """The entry for a record that did not reach the state (not saved yet)."""
+        return cls(
+            run=run,
+            source=source or problem.origin,
+            object=name,
+            record_id=problem.record_id,
+            school_id=problem.school_id,
+            code=problem.code,
+            field=problem.field,
+            message=problem.message,
+        )
+
     def as_dict(self) -> dict:
         return {
             "run": self.run_id,
@@ -242,6 +291,13 @@ class DifferenceKind(models.TextChoices):
     MISSING = "missing", "Missing at the state"
     CHANGED = "changed", "Different at the state"
     EXTRA = "extra", "At the state, no longer in the district"
+
+
+DIFFERENCE_OF = {
+    Kind.NEW: DifferenceKind.MISSING,
+    Kind.CHANGED: DifferenceKind.CHANGED,
+    Kind.EXTRA: DifferenceKind.EXTRA,
+}
 
 
 class Difference(models.Model):

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from statesync import catalog
+
 
 class SelectiveSync(models.Model):
     """One selective sync: who asked, for what, and what happened (the Sync History)."""
@@ -37,7 +39,7 @@ class SelectiveSync(models.Model):
 
     @property
     def label(self) -> str:
-        return "Person IDs" if self.object == "PersonIdentity" else "Enrollment IDs"
+        return catalog.get(self.object).selective_label
 
     def as_dict(self) -> dict:
         return {

@@ -10,21 +10,11 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.district.actions import start_resync
+from statesync.district.dis import dis_problem
 from statesync.district.forms import BatchForm
 from statesync.district.models import MODE_HELP, Mode, Run, RunStatus, SchoolYear
 from statesync.district.status import LEGEND, object_states
-from statesync.sync import plan
-from statesync.sync.client import NotConfigured, get_connection
 from statesync.web.navigation import safe_next
-
-
-def _dis_enabled() -> str:
-    """'' when DIS is configured, else why the tools cannot run."""
-    try:
-        get_connection()
-    except NotConfigured as exc:
-        return str(exc)
-    return ""
 
 
 def _rows_context() -> dict:
@@ -39,7 +29,7 @@ def batch(request):
     year = SchoolYear.current()
     form = BatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        problem = _dis_enabled()
+        problem = dis_problem()
         if problem:
             messages.error(request, problem)
             return redirect("district:batch")
@@ -60,7 +50,7 @@ def batch(request):
         "tree": catalog.flat_tree(),
         "subtrees": {n: catalog.subtree(n) for n in catalog.NAMES},
         "modes": [(m.value, m.label, MODE_HELP[m]) for m in Mode],
-        "dis_problem": _dis_enabled(),
+        "dis_problem": dis_problem(),
         **_rows_context(),
     }
     return render(request, "district/batch.html", context)
@@ -78,9 +68,9 @@ def batch_plan(request):
     selected = request.GET.getlist("objects")
     check = request.GET.get("check_dependencies") in ("on", "true", "1")
     try:
-        objects = plan.plan_objects(selected, check) if selected else []
+        objects = catalog.plan(selected, check) if selected else []
         error = "" if selected else "Tick the objects to resync."
-    except (plan.PlanError, catalog.UnknownObject) as exc:
+    except (catalog.PlanError, catalog.UnknownObject) as exc:
         objects, error = [], str(exc)
     added = [o for o in objects if o not in selected]
     return render(

@@ -16,7 +16,7 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.district.errorlog import COLUMNS, filtered
-from statesync.state.rules import CODES
+from statesync.wire import RuleCode
 
 PAGE_SIZE = 50
 
@@ -49,7 +49,7 @@ def error_log(request):
             "page": page,
             "chosen": chosen,
             "codes": codes,
-            "all_codes": CODES,
+            "all_codes": [code.value for code in RuleCode],
             "objects": catalog.NAMES,
             "matrix": matrix,
             "query": query.urlencode(),

@@ -7,17 +7,16 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import forbidden, requires_right
 from statesync.access.rights import has_right, right_label
 from statesync.district.actions import start_selective_sync
 from statesync.district.forms import SelectiveForm
 from statesync.district.models import SelectiveSync
+from statesync.district.selective import OBJECTS
 
-LABELS = {
-    "PersonIdentity": "Enter District Person IDs",
-    "Enrollment": "Enter District Enrollment IDs",
-}
+LABELS = {name: f"Enter District {catalog.get(name).selective_label}" for name in OBJECTS}
 
 
 @requires_right("selective", "R")
@@ -44,7 +43,7 @@ def selective_tool(request):
             "result": result,
             "history": history,
             "labels": LABELS,
-            "id_label": LABELS.get(chosen, LABELS["PersonIdentity"]),
+            "id_label": LABELS.get(chosen, LABELS[OBJECTS[0]]),
             "can_sync": has_right(request.user, "selective", "W"),
             "can_delete": has_right(request.user, "selective", "D"),
         },

@@ -11,5 +11,4 @@ __all__ = [
     "Rejection",
     "ResyncRequest",
     "StateCopy",
-    "hash_token",
 ]

@@ -43,8 +43,8 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         attrs[key] = models.BigIntegerField(null=True)
     for field in obj.fields:
         attrs[field.name] = model_field(field)
-    if obj.year_scoped and "school_year" not in attrs:
-        attrs["school_year"] = models.IntegerField(null=True)
+    if obj.year_column:
+        attrs[catalog.YEAR_FIELD] = models.IntegerField(null=True)
     # Children are found by each parent (rules, cascading deletes).
     indexes = [
         models.Index(fields=["tenant", key], name=_index_name(obj, key.removesuffix("_id")))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from statesync.district.models import Run
+from statesync.district.models import Run, RunStatus
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
             raise CommandError(f"there is no run {run}")
         if not found.request_cancel():
             raise CommandError(f"run {run} has already ended ({found.status})")
-        if found.status == "cancelled":
+        if found.status == RunStatus.CANCELLED:
             self.stdout.write(f"Run {run} cancelled before it started.")
         else:
             self.stdout.write(f"Run {run} will stop after its current batch.")

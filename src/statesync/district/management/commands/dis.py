@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import config
-from statesync.sync.client import StateClient, StateError
+from statesync.district.dis import state_client
+from statesync.sync.client import StateError
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Saved the DIS connection in {path}.")
             return
         try:
-            with StateClient(retries=0) as client:
+            with state_client(retries=0) as client:
                 who = client.whoami()
         except StateError as exc:
             raise CommandError(str(exc)) from None

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from statesync.sync.realtime import drain, drain_forever
+from statesync.district.realtime import drain, drain_forever
 
 
 class Command(BaseCommand):

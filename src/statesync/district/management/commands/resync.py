@@ -5,9 +5,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog
-from statesync.district.models import Mode, Run
+from statesync.district.models import Mode, ObjectStatus, Run, RunStatus
 from statesync.district.progress import ProgressPrinter
-from statesync.sync import background, plan
+from statesync.district.tasks import enqueue_run
+from statesync.district.workers import run_here
 from statesync.sync.client import NotConfigured, get_connection
 
 NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is running
@@ -43,13 +44,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         selected = catalog.NAMES if opts["all"] else opts["objects"].split(",")
         try:
-            run = plan.create_run(
+            run = Run.plan(
                 [n for n in selected if n.strip()],
                 opts["mode"],
                 opts["check_dependencies"],
                 opts["year"],
             )
-        except (plan.PlanError, catalog.UnknownObject) as exc:
+        except (catalog.PlanError, catalog.UnknownObject) as exc:
             raise CommandError(str(exc)) from None
         names = ", ".join(ro.object for ro in run.objects_in_order)
         if not opts["json"]:
@@ -59,10 +60,8 @@ class Command(BaseCommand):
             )
         progress = ProgressPrinter(self.stderr) if not opts["json"] else None
         if opts["foreground"]:
-            run = background.run_here(run, on_progress=progress and progress.update)
+            run = run_here(run, on_progress=progress and progress.update)
         else:
-            from statesync.district.tasks import enqueue_run
-
             enqueue_run(run.pk)
             if not opts["wait"]:
                 run.refresh_from_db()
@@ -75,7 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(run.result()))
         else:
             self.stdout.write(ProgressPrinter.table(run))
-        if run.status == "failed":
+        if run.status == RunStatus.FAILED:
             sys.exit(1)
 
     def _queued(self, run: Run, as_json: bool) -> None:
@@ -96,10 +95,10 @@ class Command(BaseCommand):
                 return run
             if progress:
                 for ro in run.objects_in_order:
-                    if ro.status != "pending":
+                    if ro.status != ObjectStatus.PENDING:
                         progress.update(ro)
             waited = time.monotonic() - started
-            if run.status == "queued" and not hinted and waited > NO_WORKER_HINT:
+            if run.status == RunStatus.QUEUED and not hinted and waited > NO_WORKER_HINT:
                 self.stderr.write(
                     f"Run {run.pk} is still queued (position {run.queue_position}). "
                     "Is a worker running? Start one with 'statesync worker'."

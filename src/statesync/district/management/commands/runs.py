@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from statesync.district.models import Run
+from statesync.district.models import Run, RunStatus
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             return
         for run in runs:
             when = timezone.localtime(run.created_at).strftime("%m/%d/%Y %H:%M:%S")
-            position = f" (position {run.queue_position})" if run.status == "queued" else ""
+            position = f" (position {run.queue_position})" if run.status == RunStatus.QUEUED else ""
             totals = run.result()["objects"]
             processed = sum(o["processed"] for o in totals)
             errors = sum(o["errors"] for o in totals)

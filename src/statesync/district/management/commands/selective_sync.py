@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync.district import selective
 from statesync.district.models import SelectiveSync
-from statesync.sync import selective
 from statesync.sync.client import NotConfigured, get_connection
 
 

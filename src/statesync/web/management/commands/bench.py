@@ -1,8 +1,10 @@
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import bench
+from statesync.bench import inside
 from statesync.demo.seed import SCALES
 
 
@@ -36,8 +38,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, **opts):
         if opts["curve"]:
-            from pathlib import Path
-
             bench.run_curve(Path(opts["curve"]), log=lambda m: self.stderr.write(m))
             return
         if not opts["inside"]:
@@ -46,5 +46,5 @@ class Command(BaseCommand):
                 raise CommandError(f"the bench failed (exit {code})")
             return
         size = int(scale) if scale.isdigit() else scale
-        report = bench.run_inside(size, opts["json"], log=lambda m: self.stderr.write(m))
+        report = inside.run_inside(size, opts["json"], log=lambda m: self.stderr.write(m))
         self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())

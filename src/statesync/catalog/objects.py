@@ -1,15 +1,9 @@
-"""The DIS object catalogue: the one description of the objects that sync to the state.
-
-District tables, state copies, the wire format, the state's field rules and the batch tool's
-tree are all built from this module; nothing else lists the objects or their fields.
-"""
+"""The objects, their fields and code sets: the catalogue's definitions."""
 
 from __future__ import annotations
 
-import graphlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from typing import Literal
 
 FieldKind = Literal["str", "int", "bool", "date", "time", "terms", "periods", "codes"]
@@ -25,6 +19,17 @@ ENROLLMENT_END_STATUSES = ("W1", "W2", "G1", "C1")
 EVENT_CODES = ("HOL", "PD", "ERL", "SNW")
 # Subject areas (first two digits of a state course code) in the state's course code set.
 COURSE_SUBJECT_AREAS = frozenset(f"{n:02d}" for n in range(1, 24))
+
+
+# The objects other code reaches by role rather than by name: the district itself (its state
+# number says which district a token acts for), the object that fixes a school year, and the
+# object an error-log entry is filed under.
+ROOT = "District"
+YEAR_ANCHOR = "Calendar"
+SCHOOL = "School"
+# The district's own state number, and the field that holds a year-scoped record's year.
+DISTRICT_NUMBER_FIELD = "state_district_number"
+YEAR_FIELD = "school_year"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class DisObject:
     tree_parent: str | None = None
     # Fields that identify a record within a district besides its ID (E-DUPLICATE).
     natural_key: tuple[str, ...] = ()
+    # A record not year-scoped itself that is in a year's scope when a record of this object
+    # in that year references it (a person is in scope while enrolled).
+    scoped_through: str | None = None
+    # What selective sync calls this object's IDs ("Person IDs"); empty: not selectable.
+    selective_label: str = ""
     label: str = ""
     description: str = ""
 
@@ -76,6 +86,19 @@ class DisObject:
     @property
     def parent_keys(self) -> tuple[str, ...]:
         return tuple(OBJECTS[p].key for p in self.parents)
+
+    @property
+    def parent_objects(self) -> tuple[DisObject, ...]:
+        return tuple(OBJECTS[p] for p in self.parents)
+
+    @property
+    def year_column(self) -> bool:
+        """Whether the state's copy carries a `school_year` of its own, copied from its calendar.
+
+        The state lists and freezes records by year; the district finds a record's year by
+        following its parents, so only the state's copy stores it.
+        """
+        return self.year_scoped and YEAR_FIELD not in (f.name for f in self.fields)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -98,8 +121,8 @@ _OBJECTS: tuple[DisObject, ...] = (
         "District",
         parents=(),
         key="district_id",
-        fields=(_state_number("state_district_number", 4), Field("name", "str", max_length=100)),
-        natural_key=("state_district_number",),
+        fields=(_state_number(DISTRICT_NUMBER_FIELD, 4), Field("name", "str", max_length=100)),
+        natural_key=(DISTRICT_NUMBER_FIELD,),
         description="The district itself.",
     ),
     DisObject(
@@ -122,7 +145,7 @@ _OBJECTS: tuple[DisObject, ...] = (
         key="calendar_id",
         year_scoped=True,
         fields=(
-            Field("school_year", "int"),
+            Field(YEAR_FIELD, "int"),
             Field("name", "str", max_length=100),
             Field("start_date", "date"),
             Field("end_date", "date"),
@@ -220,6 +243,8 @@ _OBJECTS: tuple[DisObject, ...] = (
             Field("race_codes", "codes", codes=RACE_CODES),
         ),
         natural_key=("state_id",),
+        scoped_through="Enrollment",
+        selective_label="Person IDs",
         label="Person",
         description="People: students enrolled in the school year.",
     ),
@@ -236,6 +261,7 @@ _OBJECTS: tuple[DisObject, ...] = (
             Field("end_date", "date", required=False),
             Field("end_status", "str", required=False, codes=ENROLLMENT_END_STATUSES),
         ),
+        selective_label="Enrollment IDs",
         label="Enrollment",
         description="A person's enrollment in a calendar.",
     ),
@@ -256,6 +282,11 @@ class UnknownObject(KeyError):
         return f"unknown DIS object {self.name!r}; known objects: {', '.join(NAMES)}"
 
 
+def selective_objects() -> tuple[DisObject, ...]:
+    """The objects selective sync takes, in catalogue order."""
+    return tuple(o for o in _OBJECTS if o.selective_label)
+
+
 def get(name: str) -> DisObject:
     """Return the object called `name`, or raise UnknownObject naming it."""
     try:
@@ -274,145 +305,3 @@ def parse_names(names: Iterable[str]) -> list[str]:
             raise UnknownObject(raw.strip())
         result.append(name)
     return result
-
-
-@cache
-def order() -> tuple[str, ...]:
-    """Every object, parents before children (deterministic: ties keep catalogue order)."""
-    sorter = graphlib.TopologicalSorter({o.name: o.parents for o in _OBJECTS})
-    sorter.prepare()
-    position = {n: i for i, n in enumerate(NAMES)}
-    result: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        result.extend(ready)
-        sorter.done(*ready)
-    return tuple(result)
-
-
-def ordered(names: Iterable[str]) -> list[str]:
-    """`names` sorted parents before children."""
-    wanted = set(names)
-    return [n for n in order() if n in wanted]
-
-
-def ancestors(names: Iterable[str]) -> set[str]:
-    """Every object that the records of `names` reference, directly or not."""
-    result: set[str] = set()
-    stack = [p for n in names for p in get(n).parents]
-    while stack:
-        name = stack.pop()
-        if name not in result:
-            result.add(name)
-            stack.extend(OBJECTS[name].parents)
-    return result
-
-
-def with_dependencies(names: Iterable[str]) -> list[str]:
-    """`names` plus their ancestors, in order: what "Check dependencies" runs."""
-    names = set(names)
-    return ordered(names | ancestors(names))
-
-
-def children(name: str) -> list[str]:
-    """Objects that reference `name` directly."""
-    return [o.name for o in _OBJECTS if name in o.parents]
-
-
-def descendants(name: str) -> set[str]:
-    """Every object whose records can reference `name`'s, directly or not."""
-    result: set[str] = set()
-    stack = children(name)
-    while stack:
-        child = stack.pop()
-        if child not in result:
-            result.add(child)
-            stack.extend(children(child))
-    return result
-
-
-def tree_parent(name: str) -> str | None:
-    """The node `name` hangs under in the batch tool's tree."""
-    obj = get(name)
-    return obj.tree_parent or (obj.parents[0] if obj.parents else None)
-
-
-@dataclass
-class TreeNode:
-    name: str
-    children: list[TreeNode] = field(default_factory=list)
-    depth: int = 0
-
-
-@cache
-def tree() -> tuple[TreeNode, ...]:
-    """The batch tool's tree: roots in catalogue order, children in catalogue order."""
-    nodes = {n: TreeNode(n) for n in NAMES}
-    roots = []
-    for name in NAMES:
-        parent = tree_parent(name)
-        if parent is None:
-            roots.append(nodes[name])
-        else:
-            nodes[parent].children.append(nodes[name])
-
-    def set_depth(node: TreeNode, depth: int) -> None:
-        node.depth = depth
-        for child in node.children:
-            set_depth(child, depth + 1)
-
-    for root in roots:
-        set_depth(root, 0)
-    return tuple(roots)
-
-
-def flat_tree() -> list[TreeNode]:
-    """The tree depth-first, as the batch tool lists it."""
-    result: list[TreeNode] = []
-
-    def walk(node: TreeNode) -> None:
-        result.append(node)
-        for child in node.children:
-            walk(child)
-
-    for root in tree():
-        walk(root)
-    return result
-
-
-def subtree(name: str) -> list[str]:
-    """`name` and every node below it in the tree (what ticking `name` ticks)."""
-    return [n.name for n in flat_tree() if n.name == name or name in _tree_ancestors(n.name)]
-
-
-def _tree_ancestors(name: str) -> list[str]:
-    result = []
-    parent = tree_parent(name)
-    while parent is not None:
-        result.append(parent)
-        parent = tree_parent(parent)
-    return result
-
-
-def path_to(name: str, target: str) -> list[str]:
-    """The chain of first parents from `name` up to `target` (inclusive), or [] if none.
-
-    Year scope and an error's school are found by following it: Day → Calendar, TermSchedule →
-    ScheduleStructure → Calendar, Enrollment → Calendar (its second parent, the one it names).
-    """
-    if name == target:
-        return [name]
-    for parent in get(name).parents:
-        rest = path_to(parent, target)
-        if rest:
-            return [name, *rest]
-    return []
-
-
-def school_years(year: int) -> tuple[str, str]:
-    """First and last ISO date of school year `year` (end year: 2024 = 2023-07-01..2024-06-30)."""
-    return f"{year - 1}-07-01", f"{year}-06-30"
-
-
-def year_label(year: int) -> str:
-    return f"{year - 1}-{year}"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from statesync import catalog
 from statesync.district.models import Run, RunLock, RunStatus, dis_model
 from statesync.district.models.locks import STALE_AFTER
 from statesync.district.notify import notify_run_ended
-from statesync.sync.run import execute
+from statesync.district.resync import Progress, execute
+from statesync.sync.client import StateClient
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 2.0
@@ -20,7 +23,8 @@ HEARTBEAT_EVERY = 2.0
 
 def get_lock_key() -> str:
     """The district whose resyncs exclude each other: its state district number."""
-    number = dis_model("District").objects.values_list("state_district_number", flat=True).first()
+    root = dis_model(catalog.ROOT).objects
+    number = root.values_list(catalog.DISTRICT_NUMBER_FIELD, flat=True).first()
     return f"district-{number or 'unknown'}"
 
 
@@ -82,10 +86,8 @@ def run_when_free(run_id: int, requeue: Callable[[int], None]) -> str:
     return run.status
 
 
-def run_here(run: Run, poll: float = 1.0, on_progress=None) -> Run:
+def run_here(run: Run, poll: float = 1.0, on_progress: Progress | None = None) -> Run:
     """Run in this process (the CLI's --foreground), waiting for the district's lock."""
-    import time
-
     key = get_lock_key()
     while (owner := RunLock.claim(key, run)) is None:
         time.sleep(poll)
@@ -99,13 +101,11 @@ def run_here(run: Run, poll: float = 1.0, on_progress=None) -> Run:
     return run
 
 
-def take_state_requests(client, enqueue: Callable[[int], None]) -> int:
+def take_state_requests(client: StateClient, enqueue: Callable[[int], None]) -> int:
     """Turn the state's pending resync requests into queued runs (each request once)."""
-    from statesync.sync import plan
-
     taken = 0
     for request in client.resync_requests():
-        run = plan.create_run(
+        run = Run.plan(
             request["objects"],
             request["mode"],
             request["check_dependencies"],

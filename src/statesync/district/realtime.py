@@ -18,10 +18,14 @@ from django.db import transaction
 from django.db.models import F
 
 from statesync import catalog
+from statesync.district.dis import state_client
 from statesync.district.models import ErrorLogEntry, OutboxEntry
 from statesync.sync import source
 from statesync.sync.client import StateClient, StateError
+from statesync.sync.pipeline import problems_from, unreadable_problem
 from statesync.sync.source import Unreadable
+
+SOURCE = "realtime"  # how the error log tells real-time rejections from a run's
 
 log = logging.getLogger(__name__)
 DRAIN_LIMIT = 2000
@@ -48,7 +52,7 @@ def drain(client: StateClient | None = None, limit: int = DRAIN_LIMIT) -> DrainR
         wanted[entry.object].add(entry.record_id)
     own_client = client is None
     try:
-        client = client or StateClient(retries=0)
+        client = client or state_client(retries=0)
         errors = _send(client, wanted, result)
     except StateError as exc:
         result.error = str(exc)
@@ -75,43 +79,21 @@ def _send(client: StateClient, wanted: dict[str, set[int]], result: DrainResult)
         current = source.by_ids(name, ids)
         gone[name] = [i for i in ids if i not in current]
         upserts = [r for r in current.values() if not isinstance(r, Unreadable)]
-        for bad in (r for r in current.values() if isinstance(r, Unreadable)):
-            errors.append(_entry(name, bad.id, "E-FORMAT", bad.field, bad.message))
+        problems = [
+            unreadable_problem(name, r) for r in current.values() if isinstance(r, Unreadable)
+        ]
         if upserts:
             answer = client.send_batch(name, upserts)
             result.sent += len(upserts)
             result.rejected += len(answer.rejected)
             result.by_object[name] = len(upserts)
-            schools = source.schools_of(name, [r.id for r in answer.rejected])
-            for rejected in answer.rejected:
-                for error in rejected.errors:
-                    errors.append(
-                        _entry(
-                            name,
-                            rejected.id,
-                            error.code,
-                            error.field,
-                            error.message,
-                            schools.get(rejected.id),
-                        )
-                    )
+            problems += problems_from(name, answer.rejected)
+        errors += [ErrorLogEntry.from_problem(name, p, source=SOURCE) for p in problems]
     for name in reversed(catalog.order()):  # children first
         if gone.get(name):
             answer = client.send_batch(name, [], gone[name])
             result.deleted += answer.deleted
     return errors
-
-
-def _entry(name, record_id, code, field_name, message, school_id=None) -> ErrorLogEntry:
-    return ErrorLogEntry(
-        source="realtime",
-        object=name,
-        record_id=record_id,
-        school_id=school_id,
-        code=code,
-        field=field_name,
-        message=message,
-    )
 
 
 def drain_forever(stop=lambda: False, idle: float = 1.0, max_backoff: float = 60.0) -> None:

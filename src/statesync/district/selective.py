@@ -2,7 +2,8 @@
 
 IDs may be separated by line breaks, commas or spaces in any mix; duplicates collapse; tokens
 that are not IDs, and IDs that match nothing, are listed back and nothing happens for them.
-An enrollment's person is sent first, so the state has what the enrollment references.
+A record's parents that selective sync also takes (an enrollment's person) are sent first, so
+the state has what the record references.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from statesync import wire
-from statesync.sync import source
-from statesync.sync.client import StateClient
-from statesync.sync.source import Unreadable
+from django.db import transaction
+from django.utils import timezone
 
-OBJECTS = ("PersonIdentity", "Enrollment")
+from statesync import catalog, wire
+from statesync.district.dis import state_client
+from statesync.district.models import ErrorLogEntry, SelectiveSync
+from statesync.sync import source
+from statesync.sync.client import StateClient, StateError
+from statesync.sync.pipeline import STATE, Problem
+from statesync.sync.source import Outgoing, Unreadable
+
+OBJECTS = tuple(o.name for o in catalog.selective_objects())
+SOURCE = "selective"  # how the error log tells selective-sync rejections from a run's
 MAX_IDS = 10_000
 MAX_ID = 2**63 - 1
 SEND_BATCH = 2000
@@ -64,7 +72,8 @@ class SelectiveResult:
     synced: list[int] = field(default_factory=list)
     not_found: list[int] = field(default_factory=list)
     rejected: dict[int, list[dict]] = field(default_factory=dict)
-    sent_first: list[int] = field(default_factory=list)  # persons sent ahead of enrollments
+    sent_first: list[int] = field(default_factory=list)  # parents sent ahead of the records
+    sent_first_label: str = ""  # what those parents are ("person")
 
 
 def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
@@ -76,35 +85,37 @@ def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
         part = ids[start : start + SEND_BATCH]
         found = source.by_ids(name, part)
         result.not_found += [i for i in part if i not in found]
-        records = [r for r in found.values() if not isinstance(r, Unreadable)]
+        records = [r for r in found.values() if isinstance(r, Outgoing)]
         for bad in (r for r in found.values() if isinstance(r, Unreadable)):
             result.rejected[bad.id] = [
-                {"code": "E-FORMAT", "field": bad.field, "message": bad.message}
+                {"code": wire.RuleCode.FORMAT, "field": bad.field, "message": bad.message}
             ]
-        if name == "Enrollment" and records:
-            _send_people_first(client, records, result)
         if records:
+            _send_parents_first(client, name, records, result)
             answer = client.send_batch(name, records)
             _take(answer, records, result)
     result.synced.sort()
     return result
 
 
-def _send_people_first(client: StateClient, enrollments: list, result: SelectiveResult) -> None:
-    person_ids = sorted(
-        {p for e in enrollments if (p := e.value("Enrollment", "person_id")) is not None}
-    )
-    people = [
-        r
-        for r in source.by_ids("PersonIdentity", person_ids).values()
-        if not isinstance(r, Unreadable)
-    ]
-    if people:
-        client.send_batch("PersonIdentity", people)
-        result.sent_first += [p.id for p in people]
+def _send_parents_first(
+    client: StateClient, name: str, records: list[Outgoing], result: SelectiveResult
+) -> None:
+    obj = catalog.get(name)
+    for parent, key in zip(obj.parent_objects, obj.parent_keys, strict=True):
+        if parent.name not in OBJECTS:
+            continue
+        parent_ids = sorted({p for r in records if (p := r.value(name, key)) is not None})
+        parents = [
+            r for r in source.by_ids(parent.name, parent_ids).values() if isinstance(r, Outgoing)
+        ]
+        if parents:
+            client.send_batch(parent.name, parents)
+            result.sent_first += [p.id for p in parents]
+            result.sent_first_label = (parent.label or parent.name).lower()
 
 
-def _take(answer: wire.BatchResult, records: list, result: SelectiveResult) -> None:
+def _take(answer: wire.BatchResult, records: list[Outgoing], result: SelectiveResult) -> None:
     rejected = {r.id: [wire_error(e) for e in r.errors] for r in answer.rejected}
     result.rejected.update(rejected)
     result.synced += [r.id for r in records if r.id not in rejected]
@@ -117,17 +128,11 @@ def wire_error(error: wire.RecordError) -> dict:
 INLINE_LIMIT = 200  # IDs synced within the request; more go to the worker
 
 
-def perform(entry, client: StateClient | None = None):
+def perform(entry: SelectiveSync, client: StateClient | None = None) -> SelectiveSync:
     """Carry out a recorded SelectiveSync entry and save what happened to it."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from statesync.district.models import ErrorLogEntry, SelectiveSync
-    from statesync.sync.client import StateError
-
     own_client = client is None
     try:
-        client = client or StateClient()
+        client = client or state_client()
         result = sync(entry.object, entry.ids_asked, client)
     except StateError as exc:
         entry.status = SelectiveSync.Status.FAILED
@@ -138,25 +143,21 @@ def perform(entry, client: StateClient | None = None):
         entry.not_found = result.not_found
         entry.rejected = {str(k): v for k, v in sorted(result.rejected.items())}
         if result.sent_first:
-            entry.message = f"Sent {len(result.sent_first)} person record(s) first."
+            count, label = len(result.sent_first), result.sent_first_label
+            entry.message = f"Sent {count} {label} record(s) first."
     finally:
         if own_client and client is not None:
             client.close()
     entry.finished_at = timezone.now()
     schools = source.schools_of(entry.object, [int(k) for k in entry.rejected])
+    problems = [
+        Problem(int(i), e["code"], e["field"], e["message"], STATE, schools.get(int(i)))
+        for i, errors in entry.rejected.items()
+        for e in errors
+    ]
     with transaction.atomic():
         entry.save()
         ErrorLogEntry.objects.bulk_create(
-            ErrorLogEntry(
-                source="selective",
-                object=entry.object,
-                record_id=int(record_id),
-                school_id=schools.get(int(record_id)),
-                code=error["code"],
-                field=error["field"],
-                message=error["message"],
-            )
-            for record_id, errors in entry.rejected.items()
-            for error in errors
+            ErrorLogEntry.from_problem(entry.object, p, source=SOURCE) for p in problems
         )
     return entry

@@ -1,0 +1,256 @@
+"""Inside the bench's own data folder: seed, serve, and time each measure (DESIGN.md §11)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+
+from statesync import bulk, catalog, config
+from statesync.access.models import PersonalToken
+from statesync.bench.child import vm_hwm_kb
+from statesync.bench.report import Figure, Report
+from statesync.demo import seed
+from statesync.district.models import SchoolYear, dis_model
+from statesync.routers import state_db
+from statesync.state.models import District
+from statesync.sync import source
+from statesync.web.management.commands.serve import gunicorn_argv
+
+
+def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
+    """A change that keeps a record valid, as (column, SQL value): its first free-text field
+    gets a '*', or else its first coded field another code of the state's set."""
+    for f in obj.fields:
+        if f.kind == "str" and not f.pattern and not f.codes:
+            return f.name, f"{f.name} || '*'"
+    coded = next(f for f in obj.fields if f.kind == "str" and f.codes)
+    return coded.name, f"'{coded.codes[-1]}'"
+
+
+def run_inside(scale: str, as_json: bool, log=print) -> Report:
+
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="state", verbosity=0)
+    log(f"seeding ({scale}) …")
+    district = seed.generate(scale, 2024, 1, defects=False)
+    seed.write(district)
+    del district
+    SchoolYear.activate(2024)
+    total = sum(_count(name) for name in catalog.NAMES)
+    report = Report(
+        scale, total, connections[state_db()].vendor, f"{os.cpu_count()} cores, {_memory()}"
+    )
+    with StateServer() as server:
+        env = server.connect()
+        log("raw upsert limit …")
+        report.figures.append(raw_limit(total))
+        for name, mode, note in (
+            ("force full resync (HTTP)", "force", "every record sent and validated"),
+            ("differential, nothing changed", "differential", ""),
+        ):
+            log(f"{name} …")
+            report.figures.append(timed_resync(name, mode, env, note))
+        changed = change_one_percent()
+        log("differential, 1% changed by SQL …")
+        report.figures.append(
+            timed_resync(
+                "differential, 1% changed by SQL",
+                "differential",
+                env,
+                f"{changed:,} records changed",
+            )
+        )
+        log("verify …")
+        report.figures.append(timed_resync("verify", "verify", env, "compare only"))
+        log("selective sync latency …")
+        report.selective_ms = selective_latency(server.url, calls=200)
+        report.web_peak_mb = server.peak_mb()
+    return report
+
+
+def _count(name: str) -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {catalog.OBJECTS[name].district_table}")
+        return cursor.fetchone()[0]
+
+
+def _memory() -> str:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    return "memory unknown"
+
+
+def raw_limit(total: int) -> Figure:
+    """The state database's own rate: the same records, upserted with no statesync in the way."""
+    using = state_db()
+    connection = connections[using]
+    tenant = District.objects.get(number="0001")
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    digest = b"\0" * 16
+    seconds = 0.0
+    for name in catalog.order():
+        obj = catalog.OBJECTS[name]
+        extra_year = obj.year_column
+        columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
+        columns += [catalog.YEAR_FIELD] if extra_year else []
+        columns += ["digest", "accepted_at", "run"]
+        rows = []
+        for row in source.rows(name, 2024):
+            values = [tenant.pk, *row]
+            rows.append(
+                [*values, 2024, digest, stamp, None]
+                if extra_year
+                else [*values, digest, stamp, None]
+            )
+        started = time.perf_counter()
+        with transaction.atomic(using=using):
+            if connection.vendor == "postgresql":
+                bulk.insert_rows(connection, obj.state_table, columns, rows)
+            else:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {obj.state_table} ({', '.join(columns)}) VALUES "
+                        f"({', '.join(['%s'] * len(columns))}) "
+                        f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}",
+                        rows,
+                    )
+        seconds += time.perf_counter() - started
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for name in reversed(catalog.order()):
+            cursor.execute(f"DELETE FROM {catalog.OBJECTS[name].state_table}")
+    method = "COPY" if connection.vendor == "postgresql" else "executemany upsert"
+    return Figure("raw upsert", total, seconds, note=f"{method}, no statesync")
+
+
+def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
+    """One resync of everything in its own process; its run's duration and peak memory."""
+    code = f"from statesync.bench.child import child_resync; child_resync({mode!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "statesync.settings"},
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: resync failed: {done.stderr.decode()[-2000:]}")
+    report = json.loads(done.stdout)
+    result = report["result"]
+    if result["status"] != "succeeded":
+        raise RuntimeError(f"{name}: run ended {result['status']}: {result['message']}")
+    seconds = sum(o["seconds"] for o in result["objects"])
+    records = sum(o["processed"] for o in result["objects"])
+    return Figure(name, records, seconds, peak_mb=report["peak_kb"] / 1024, note=note)
+
+
+def change_one_percent() -> int:
+    changed = 0
+    with transaction.atomic(), connections["default"].cursor() as cursor:
+        for obj in catalog.OBJECTS.values():
+            column, value = sql_change(obj)
+            cursor.execute(
+                f"UPDATE {obj.district_table} SET {column} = {value} "
+                f"WHERE id % 100 = 0 AND ({column} IS NULL OR {column} <> {value})"
+            )
+            changed += cursor.rowcount
+    return changed
+
+
+def selective_latency(url: str, calls: int) -> dict[str, float]:
+    """Selective sync of one person, `calls` times, through the district API over HTTP."""
+
+    user = get_user_model().objects.create_superuser("bench", "bench@example.org", None)
+    _, secret = PersonalToken.issue(user, "bench")
+    person = catalog.selective_objects()[0]
+    ids = list(dis_model(person.name).objects.values_list("pk", flat=True)[:5000])
+    rng = random.Random(7)
+    times = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=30) as c:
+        for _ in range(calls):
+            started = time.perf_counter()
+            response = c.post(
+                "/api/district/v1/selective-sync",
+                json={"object": person.name, "ids": [rng.choice(ids)]},
+            )
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200 or response.json()["synced"] == []:
+                raise RuntimeError(
+                    f"selective sync failed: {response.status_code} {response.text[:500]}"
+                )
+    times.sort()
+    return {
+        "calls": calls,
+        "p50": round(statistics.median(times), 1),
+        "p95": round(times[int(0.95 * calls) - 1], 1),
+        "max": round(times[-1], 1),
+    }
+
+
+class StateServer:
+    """gunicorn serving both editions from the bench's data folder."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> StateServer:
+        self.process = subprocess.Popen(
+            gunicorn_argv("127.0.0.1", self.port, workers=1, threads=4),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/login/", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the bench's web server did not start")
+
+    def connect(self) -> dict:
+        """Register the district at the state; the environment resyncs run with."""
+        token = District.register("0001", "Bench District").issue_token()
+        config.save_dis_connection(self.url, token)  # for the server's own district side
+        return {**os.environ, "STATESYNC_STATE_URL": self.url, "STATESYNC_STATE_TOKEN": token}
+
+    def peak_mb(self) -> float:
+        """Peak resident memory of the server's worker processes (VmHWM)."""
+        peak = 0
+        for pid in _children(self.process.pid):
+            with contextlib.suppress(OSError):
+                peak = max(peak, vm_hwm_kb(pid))
+        return peak / 1024
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found

@@ -1,0 +1,81 @@
+"""What a bench run found: each figure beside the raw database rate, as text or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PEOPLE_TARGETS = {  # DESIGN.md §11
+    "force": "≥ 100,000 records/s",
+    "differential_unchanged": "≤ 5 s at 1M records",
+    "selective_p95": "≤ 100 ms",
+    "worker_peak": "≤ 300 MB at 1M records",
+}
+
+
+@dataclass
+class Figure:
+    name: str
+    records: int
+    seconds: float
+    peak_mb: float | None = None
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Report:
+    scale: str
+    records: int
+    database: str
+    machine: str
+    figures: list[Figure] = field(default_factory=list)
+    selective_ms: dict[str, float] = field(default_factory=dict)
+    web_peak_mb: float = 0.0
+
+    def figure(self, name: str) -> Figure:
+        return next(f for f in self.figures if f.name == name)
+
+    def as_dict(self) -> dict:
+        raw = self.figure("raw upsert").rate
+        return {
+            "scale": self.scale,
+            "records": self.records,
+            "database": self.database,
+            "machine": self.machine,
+            "figures": [
+                {**asdict(f), "rate": round(f.rate), "ratio_to_raw": round(f.rate / raw, 3)}
+                for f in self.figures
+            ],
+            "selective_ms": self.selective_ms,
+            "web_peak_mb": self.web_peak_mb,
+            "targets": PEOPLE_TARGETS,
+        }
+
+    def table(self) -> str:
+        raw = self.figure("raw upsert").rate
+        lines = [
+            f"statesync bench: {self.records:,} records ({self.scale}), {self.database}, "
+            f"{self.machine}",
+            f"{'measure':<34} {'records':>10} {'seconds':>8} {'records/s':>11} "
+            f"{'x raw':>6} {'peak MB':>8}",
+        ]
+        for f in self.figures:
+            peak = f"{f.peak_mb:,.0f}" if f.peak_mb else ""
+            lines.append(
+                f"{f.name:<34} {f.records:>10,} {f.seconds:>8.2f} {f.rate:>11,.0f} "
+                f"{f.rate / raw:>6.2f} {peak:>8}" + (f"  {f.note}" if f.note else "")
+            )
+        s = self.selective_ms
+        lines.append(
+            f"{'selective sync, 1 person (HTTP)':<34} {s['calls']:>10} "
+            f"p50 {s['p50']:.1f} ms  p95 {s['p95']:.1f} ms  max {s['max']:.1f} ms"
+        )
+        lines.append(f"{'web process peak memory':<34} {self.web_peak_mb:>10,.0f} MB")
+        lines.append("targets: " + "; ".join(f"{k} {v}" for k, v in PEOPLE_TARGETS.items()))
+        return "\n".join(lines)
+
+
+# The outer process ----------------------------------------------------------------------

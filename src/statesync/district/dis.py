@@ -1,0 +1,39 @@
+"""The district's DIS connection: which district this is, and a client for its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statesync import catalog
+from statesync.district.models import dis_model
+from statesync.sync.client import NotConfigured, StateClient, StateRefused, get_connection
+
+
+def get_district_number() -> str:
+    """This district's state number, from its own District record."""
+    number = (
+        dis_model(catalog.ROOT)
+        .objects.values_list(catalog.DISTRICT_NUMBER_FIELD, flat=True)
+        .first()
+    )
+    if not number:
+        raise StateRefused(
+            "The district has no District record with a state district number, so the state "
+            "cannot tell which district this is. Seed or enter the District first."
+        )
+    return number
+
+
+def state_client(**options: Any) -> StateClient:
+    """A client for this district's part of the state API (options as StateClient takes)."""
+    connection = options.pop("connection", None) or get_connection()
+    return StateClient(get_district_number(), connection, **options)
+
+
+def dis_problem() -> str:
+    """'' when DIS is configured, else why the tools cannot run."""
+    try:
+        get_connection()
+    except NotConfigured as exc:
+        return str(exc)
+    return ""

@@ -1,0 +1,152 @@
+"""Executing a run: each object in plan order through the engine, with checkpoints.
+
+After every batch the state has answered, the object's counts, its error-log entries and its
+checkpoint (the highest ID reconciled) are saved in one transaction. A resumed run goes on
+from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from statesync import catalog
+from statesync.district.dis import state_client
+from statesync.district.models import (
+    COUNTERS,
+    DIFFERENCE_OF,
+    Difference,
+    ErrorLogEntry,
+    ObjectStatus,
+    Run,
+    RunObject,
+    RunStatus,
+)
+from statesync.sync import source
+from statesync.sync.client import StateClient, StateError
+from statesync.sync.pipeline import BATCH_SIZE, BatchOutcome, ObjectSync
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 1.0  # seconds between progress saves when nothing else forces one
+
+Progress = Callable[[RunObject], None]
+
+
+class Cancelled(Exception):
+    pass
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one looked dead): stop without ending it."""
+
+
+class Lease(Protocol):
+    lost: bool
+
+
+def execute(
+    run: Run,
+    client: StateClient | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Progress | None = None,
+    lease: Lease | None = None,
+) -> Run:
+    """Run (or resume) `run` to its end; never raises for what the state or data did.
+
+    `lease` (workers.Lease) is checked at every batch: if it was lost, stop quietly.
+    """
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return run
+    run.start()
+    own_client = client is None
+    try:
+        client = client or state_client()
+        for run_object in run.run_objects.order_by("position"):
+            if run_object.status != ObjectStatus.DONE:
+                _execute_object(run, run_object, client, batch_size, on_progress, lease)
+        run.finish()
+    except LeaseLost:
+        log.warning("run %s was taken over by another worker", run.pk)
+    except Cancelled:
+        run.cancel("Cancelled while running; everything sent before that is at the state.")
+    except StateError as exc:
+        run.fail(str(exc))
+    except Exception as exc:  # the run must end visibly, whatever broke
+        log.exception("run %s crashed", run.pk)
+        run.fail(
+            f"statesync hit an internal error ({exc.__class__.__name__}: {exc}). "
+            "Run again; if it repeats, report it with the worker's log."
+        )
+    finally:
+        if own_client and client is not None:
+            client.close()
+    return run
+
+
+def _execute_object(
+    run: Run,
+    ro: RunObject,
+    client: StateClient,
+    batch_size: int,
+    on_progress: Progress | None,
+    lease: Lease | None,
+) -> None:
+    obj = catalog.get(ro.object)
+    if ro.checkpoint is None:
+        ro.total = source.count(obj.name, run.school_year)
+    ro.status = ObjectStatus.RUNNING
+    ro.save(update_fields=["status", "total"])
+    journal = RunJournal(run, ro, on_progress, lease)
+    ObjectSync(
+        obj,
+        client,
+        journal,
+        mode=run.mode,
+        school_year=run.school_year,
+        run_id=run.pk,
+        after=ro.checkpoint or 0,
+        batch_size=batch_size,
+        flush_every=PROGRESS_EVERY,
+    ).execute(time.monotonic)
+    ro.status = ObjectStatus.DONE
+    ro.finished_at = timezone.now()
+    ro.save(update_fields=["status", "finished_at"])
+
+
+class RunJournal:
+    """Saves one object's batches into its RunObject, the error log and verify's differences."""
+
+    def __init__(self, run: Run, ro: RunObject, on_progress: Progress | None, lease: Lease | None):
+        self.run, self.ro, self.on_progress, self.lease = run, ro, on_progress, lease
+        self.started = time.monotonic() - ro.seconds  # a resumed object keeps its time
+
+    def check(self) -> None:
+        if self.lease is not None and self.lease.lost:
+            raise LeaseLost
+        if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
+            raise Cancelled
+
+    def record(self, outcome: BatchOutcome) -> None:
+        ro = self.ro
+        for name in COUNTERS:
+            setattr(ro, name, getattr(ro, name) + outcome.counts[name])
+        ro.checkpoint = outcome.checkpoint
+        ro.seconds = time.monotonic() - self.started
+        entries = [ErrorLogEntry.from_problem(ro.object, p, self.run) for p in outcome.problems]
+        differences = [
+            Difference(run=self.run, object=ro.object, record_id=i, kind=DIFFERENCE_OF[kind])
+            for i, kind in outcome.differences
+        ]
+        with transaction.atomic():
+            ErrorLogEntry.objects.bulk_create(entries)
+            Difference.objects.bulk_create(differences)
+            ro.save(update_fields=["checkpoint", "seconds", "total", *COUNTERS])
+            self.run.beat()
+        if self.on_progress:
+            self.on_progress(ro)

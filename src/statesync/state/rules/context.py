@@ -1,0 +1,90 @@
+"""What rules may look up (the state's accepted copy of one district), and what they found."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db import connections
+
+from statesync import catalog, sqlin
+from statesync.state.models import Rejection
+from statesync.wire import RecordError, RuleCode
+
+
+@dataclass
+class Verdicts:
+    """Errors found so far, by record ID."""
+
+    errors: dict[int, list[RecordError]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, record_id: int, code: RuleCode, field_name: str, message: str) -> None:
+        self.errors[record_id].append(RecordError(code, field_name, message))
+
+    def rejected(self, record_id: int) -> bool:
+        return record_id in self.errors
+
+
+class Lookups(Protocol):
+    """The state's accepted copy of one district, read in bulk."""
+
+    tenant_number: str
+
+    def fetch(
+        self, obj: catalog.DisObject, ids: Iterable[int | None], columns: Sequence[str]
+    ) -> dict[int, tuple]:
+        """Accepted records of `obj` among `ids`: record ID → values of `columns`."""
+        ...
+
+    def fetch_by(
+        self, obj: catalog.DisObject, key: str, values: Iterable[Any], columns: Sequence[str]
+    ) -> list[tuple]:
+        """Accepted records of `obj` whose `key` is in `values`: rows (record ID, *columns)."""
+        ...
+
+    def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
+        """Why the state rejected records of `obj` among `ids`, where it did."""
+        ...
+
+
+@dataclass
+class Context:
+    """Lookups in the state's database, one query per piece of an `IN` list."""
+
+    tenant_id: int
+    tenant_number: str
+    using: str
+
+    def fetch(
+        self, obj: catalog.DisObject, ids: Iterable[int | None], columns: Sequence[str]
+    ) -> dict[int, tuple]:
+        wanted = sorted({i for i in ids if i is not None})
+        if not wanted:
+            return {}
+        return {row[0]: row[1:] for row in self._select(obj, "record_id", wanted, columns)}
+
+    def fetch_by(
+        self, obj: catalog.DisObject, key: str, values: Iterable[Any], columns: Sequence[str]
+    ) -> list[tuple]:
+        wanted = sorted({v for v in values if v is not None})
+        return self._select(obj, key, wanted, columns) if wanted else []
+
+    def _select(
+        self, obj: catalog.DisObject, key: str, values: list, columns: Sequence[str]
+    ) -> list[tuple]:
+        cols = ", ".join(("record_id", *columns))
+        sql = f"SELECT {cols} FROM {obj.state_table} WHERE tenant_id = %s AND {key} IN "
+        rows: list[tuple] = []
+        with connections[self.using].cursor() as cursor:
+            for marks, part in sqlin.pieces(values):
+                cursor.execute(sql + marks, [self.tenant_id, *part])
+                rows.extend(cursor.fetchall())
+        return rows
+
+    def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
+        found = Rejection.objects.using(self.using).filter(
+            district_id=self.tenant_id, object=obj.name, record_id__in=sorted(set(ids))
+        )
+        return dict(found.values_list("record_id", "errors"))

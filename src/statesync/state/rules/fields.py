@@ -1,0 +1,141 @@
+"""Rules the catalogue declares: each field's shape and code set, parents, natural keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from statesync import catalog
+from statesync.state.rules.context import Lookups, Verdicts
+from statesync.wire import Record, RuleCode
+
+# ASCII: a state number is 0-9, not any script's digits.
+_PATTERNS = {
+    f.pattern: re.compile(f.pattern, re.ASCII)
+    for o in catalog.OBJECTS.values()
+    for f in o.fields
+    if f.pattern
+}
+
+
+def show(value: Any) -> str:
+    """A value as a message quotes it."""
+    return repr(value.isoformat() if isinstance(value, dt.date) else value)
+
+
+def as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> None:
+    """E-REQUIRED, E-FORMAT and E-CODE: required, length, pattern and code set of each field."""
+    for spec in obj.fields:
+        value = getattr(record, spec.name)
+        if value is None or value == "" or (spec.is_list and spec.required and value == []):
+            if spec.required:
+                verdicts.add(
+                    record.id, RuleCode.REQUIRED, spec.name, f"{spec.name} is required but missing"
+                )
+            continue
+        if spec.kind == "str":
+            _check_text(spec, record.id, value, verdicts)
+        elif spec.kind == "codes":
+            for code in value:
+                if code not in spec.codes:
+                    verdicts.add(record.id, RuleCode.CODE, spec.name, _not_in_code_set(spec, code))
+
+
+def _check_text(spec: catalog.Field, record_id: int, value: str, verdicts: Verdicts) -> None:
+    if "\x00" in value:  # no database stores it faithfully
+        verdicts.add(record_id, RuleCode.FORMAT, spec.name, f"{spec.name} contains a NUL character")
+        return
+    if spec.max_length and len(value) > spec.max_length:
+        verdicts.add(
+            record_id,
+            RuleCode.FORMAT,
+            spec.name,
+            f"{spec.name} is {len(value)} characters long; the most is {spec.max_length}",
+        )
+    if spec.pattern and not _PATTERNS[spec.pattern].fullmatch(value):
+        verdicts.add(
+            record_id,
+            RuleCode.FORMAT,
+            spec.name,
+            f"{spec.name} {show(value)} is not {spec.pattern_text}",
+        )
+    elif spec.codes and value not in spec.codes:
+        verdicts.add(record_id, RuleCode.CODE, spec.name, _not_in_code_set(spec, value))
+
+
+def _not_in_code_set(spec: catalog.Field, value: str) -> str:
+    return f"{spec.name} {show(value)} is not in the state's code set ({', '.join(spec.codes)})"
+
+
+def check_parents(
+    ctx: Lookups, obj: catalog.DisObject, records: list[Record], verdicts: Verdicts
+) -> None:
+    """E-PARENT: every parent must be in the state's accepted copy; say why when it is not."""
+    for parent, key in zip(obj.parent_objects, obj.parent_keys, strict=True):
+        wanted = [getattr(r, key) for r in records]
+        present = ctx.fetch(parent, wanted, ())
+        missing = {v for v in wanted if v is not None and v not in present}
+        reasons = ctx.rejections(parent, missing) if missing else {}
+        for record in records:
+            value = getattr(record, key)
+            if value is None:
+                verdicts.add(record.id, RuleCode.REQUIRED, key, f"{key} is required but missing")
+            elif value in missing:
+                why = reasons.get(value)
+                if why:
+                    first = why[0]
+                    detail = f"was rejected ({first['code']} {first['field']}: {first['message']})"
+                else:
+                    detail = "is not at the state"
+                verdicts.add(record.id, RuleCode.PARENT, key, f"{parent.name} {value} {detail}")
+
+
+def check_duplicates(
+    ctx: Lookups, obj: catalog.DisObject, records: list[Record], verdicts: Verdicts
+) -> None:
+    """E-DUPLICATE: another record of the district already has the catalogue's natural key."""
+    key = obj.natural_key
+    if not key:
+        return
+    live = [r for r in records if all(getattr(r, k) not in (None, "") for k in key)]
+    if not live:
+        return
+    owner: dict[tuple, int] = {}
+    # What the state holds, except the records this batch replaces.
+    batch_ids = {r.id for r in records}
+    first = key[0]
+    for row in ctx.fetch_by(obj, first, [_stored(getattr(r, first)) for r in live], key):
+        if row[0] not in batch_ids:
+            owner[tuple(_normal(v) for v in row[1:])] = row[0]
+    for record in live:
+        value = tuple(_normal(getattr(record, k)) for k in key)
+        holder = owner.get(value)
+        if holder is not None and holder != record.id:
+            shown = ", ".join(f"{k} {show(getattr(record, k))}" for k in key)
+            verdicts.add(
+                record.id,
+                RuleCode.DUPLICATE,
+                key[-1],
+                f"{shown} is already used by {obj.name} {holder}",
+            )
+        elif not verdicts.rejected(record.id):
+            owner[value] = record.id
+
+
+def _stored(value: Any) -> Any:
+    """A value as the state's copy stores it (dates as ISO text), for looking it up."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _normal(value: Any) -> Any:
+    """Dates compared as dates, whether they came from the wire or the database."""
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        return as_date(value)
+    return value

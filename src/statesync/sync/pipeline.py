@@ -1,0 +1,250 @@
+"""One object's resync: read, compare with the state's digests, send in batches, pipelined.
+
+The engine knows no district model. What a batch found goes to a `Journal` once the state has
+answered it; the journal saves it (counts, problems, differences and the checkpoint, together)
+and says whether to go on. So the checkpoint never runs ahead of what the state has, and a
+resumed object starts after it: what it sends again the state finds unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from queue import Full, Queue
+from typing import Protocol, TypeVar
+
+from statesync import catalog, wire
+from statesync.modes import Mode
+from statesync.sync import source
+from statesync.sync.client import StateClient
+from statesync.sync.diff import Change, Kind, compare
+from statesync.sync.source import Outgoing, Unreadable
+
+BATCH_SIZE = 2000
+IN_FLIGHT = 2  # batches sent and not yet answered: enough to keep both sides busy
+
+# Where a problem was found: the district could not read its own row, or the state said no.
+DISTRICT = "district"
+STATE = "state"
+
+
+@dataclass(slots=True)
+class Problem:
+    """Why one record did not reach the state's accepted copy."""
+
+    record_id: int
+    code: str
+    field: str
+    message: str
+    origin: str
+    school_id: int | None = None
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did, ready to save: counts, problems, verify's differences, checkpoint."""
+
+    counts: Counter[str]
+    problems: list[Problem]
+    differences: list[tuple[int, Kind]]
+    checkpoint: int
+    deletes: list[int] = field(default_factory=list)
+    answer: Future[wire.BatchResult] | None = None
+
+
+class Journal(Protocol):
+    """Where an object's progress goes between batches."""
+
+    def check(self) -> None:
+        """Raise to stop before the next batch (a cancel, a lost lease)."""
+
+    def record(self, outcome: BatchOutcome) -> None:
+        """Save an answered batch, its counts, problems, differences and checkpoint at once."""
+
+
+def problems_from(name: str, rejected: list[wire.Rejected]) -> list[Problem]:
+    """The state's rejections as problems, each filed under its school."""
+    schools = source.schools_of(name, [r.id for r in rejected])
+    return [
+        Problem(r.id, e.code, e.field, e.message, STATE, schools.get(r.id))
+        for r in rejected
+        for e in r.errors
+    ]
+
+
+def unreadable_problem(name: str, bad: Unreadable) -> Problem:
+    school = source.schools_of(name, [bad.id]).get(bad.id)
+    return Problem(bad.id, wire.RuleCode.FORMAT, bad.field, bad.message, DISTRICT, school)
+
+
+class ObjectSync:
+    """One object of a run, from `after` to its end.
+
+    Reading and comparing go on in this thread while a sender thread waits for the state's
+    answer to the previous batch, so district and state work at the same time. Answers are
+    taken strictly in order.
+    """
+
+    def __init__(
+        self,
+        obj: catalog.DisObject,
+        client: StateClient,
+        journal: Journal,
+        *,
+        mode: str,
+        school_year: int,
+        run_id: int | None,
+        after: int = 0,
+        batch_size: int = BATCH_SIZE,
+        flush_every: float = 1.0,
+    ):
+        self.obj = obj
+        self.client = client
+        self.journal = journal
+        self.school_year = school_year
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.flush_every = flush_every
+        self.verify = mode == Mode.VERIFY
+        self.force = mode == Mode.FORCE
+        self.after = after
+        self.position = after
+        self.upserts: list[Outgoing] = []
+        self.extras: list[int] = []
+        self._fresh()
+        self.in_flight: deque[BatchOutcome] = deque()
+
+    def _fresh(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.problems: list[Problem] = []
+        self.differences: list[tuple[int, Kind]] = []
+
+    def execute(self, clock: Clock) -> None:
+        year = self.school_year if self.obj.year_scoped else None
+        self.clock = clock
+        self.last_flush = clock()
+        with ThreadPoolExecutor(1, thread_name_prefix="sender") as self.sender:
+            try:
+                state_side = prefetched(self.client.digest_pages(self.obj.name, year, self.after))
+                district_side = source.records(self.obj.name, self.school_year, self.after)
+                for change in compare(district_side, state_side):
+                    self.take(change)
+                    self.position = change.id
+                    if self._flush_due():
+                        self.flush()
+                self.flush()
+                while self.in_flight:
+                    self._complete(self.in_flight.popleft())
+            finally:
+                for pending in self.in_flight:  # after an error: do not wait for the rest
+                    if pending.answer is not None:
+                        pending.answer.cancel()
+
+    def _flush_due(self) -> bool:
+        full = max(len(self.upserts), len(self.extras)) >= self.batch_size
+        return full or self.clock() - self.last_flush >= self.flush_every
+
+    def take(self, change: Change) -> None:
+        if change.kind is Kind.EXTRA:
+            self.extras.append(change.id)
+            return
+        self.counts["processed"] += 1
+        if isinstance(change.record, Unreadable):
+            self.counts["errors"] += 1
+            self.problems.append(unreadable_problem(self.obj.name, change.record))
+        elif change.kind is Kind.SAME and not self.force:
+            self.counts["unchanged"] += 1
+        elif self.verify:
+            self.counts["inserted" if change.kind is Kind.NEW else "updated"] += 1
+            self.differences.append((change.id, change.kind))
+        elif change.record is not None:
+            self.upserts.append(change.record)
+
+    def flush(self) -> None:
+        """Hand what is pending to the sender; take the answers that are in."""
+        self.journal.check()
+        pending = BatchOutcome(self.counts, self.problems, self.differences, self.position)
+        pending.deletes = self._deletions()
+        if self.verify:
+            pending.counts["deleted"] += len(pending.deletes)
+            pending.differences += [(i, Kind.EXTRA) for i in pending.deletes]
+        elif self.upserts or pending.deletes:
+            pending.answer = self.sender.submit(
+                self.client.send_batch,
+                self.obj.name,
+                self.upserts,
+                pending.deletes,
+                run=self.run_id,
+                school_year=self.school_year,
+            )
+        self.in_flight.append(pending)
+        self.upserts, self.extras = [], []
+        self._fresh()
+        self.last_flush = self.clock()
+        while self.in_flight and (len(self.in_flight) > IN_FLIGHT or _ready(self.in_flight[0])):
+            self._complete(self.in_flight.popleft())
+
+    def _complete(self, pending: BatchOutcome) -> None:
+        if pending.answer is not None:
+            answer = pending.answer.result()  # a StateError raises here
+            pending.counts.update(
+                inserted=answer.inserted,
+                updated=answer.updated,
+                unchanged=answer.unchanged,
+                deleted=answer.deleted,
+                errors=len(answer.rejected),
+            )
+            pending.problems += problems_from(self.obj.name, answer.rejected)
+        self.journal.record(pending)
+
+    def _deletions(self) -> list[int]:
+        """Extras the district no longer has at all (out-of-scope records stay at the state)."""
+        if not self.extras:
+            return []
+        still_here = source.existing_ids(self.obj.name, self.extras)
+        return [i for i in self.extras if i not in still_here]
+
+
+class Clock(Protocol):
+    def __call__(self) -> float: ...
+
+
+def _ready(pending: BatchOutcome) -> bool:
+    return pending.answer is None or pending.answer.done()
+
+
+T = TypeVar("T")
+
+
+def prefetched(pages: Iterator[list[T]], depth: int = 2) -> Iterator[T]:
+    """Items of `pages`, fetched `depth` pages ahead on a thread of their own."""
+    queue: Queue[list[T] | BaseException | object] = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(page, timeout=0.5)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(done)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            queue.put(exc)
+
+    threading.Thread(target=produce, name="digest-prefetch", daemon=True).start()
+    try:
+        while (page := queue.get()) is not done:
+            if isinstance(page, BaseException):
+                raise page
+            yield from page  # type: ignore[misc]
+    finally:
+        stop.set()

@@ -1,0 +1,95 @@
+"""The layering the codebase promises (README, "How it fits together"), checked on its source.
+
+- The engine core (`statesync.sync`, `wire`, `catalog`) imports neither edition: it receives
+  what it needs as arguments, so it can never grow a cycle with the district's models.
+- The district never imports the state's modules; what both must agree on lives in `wire`.
+- No object name is written anywhere but the catalogue and the places that exist per object
+  (the state's object rules, the demo generator).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from statesync import catalog
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "statesync"
+CORE = ["sync", "wire.py", "catalog", "modes.py", "sqlin.py", "bulk.py", "columns.py"]
+EDITIONS = ("statesync.district", "statesync.state", "statesync.access", "statesync.web")
+# Per-object entries: where naming an object is the point.
+NAMED_OBJECTS_ALLOWED = ["catalog", "state/rules/objects.py", "demo/seed.py", "migrations"]
+
+
+def python_files(*parts: str) -> list[Path]:
+    files: list[Path] = []
+    for part in parts:
+        path = SRC / part
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", python_files(*CORE), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_engine_core_imports_neither_edition(path):
+    offending = sorted(m for m in imported_modules(path) if m.startswith(EDITIONS))
+    assert offending == [], f"{path.relative_to(SRC)} imports {offending}"
+
+
+@pytest.mark.parametrize("path", python_files("district"), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_district_never_imports_the_state(path):
+    offending = sorted(m for m in imported_modules(path) if m.startswith("statesync.state"))
+    assert offending == [], f"{path.relative_to(SRC)} imports {offending}"
+
+
+def _allowed(path: Path) -> bool:
+    relative = path.relative_to(SRC).as_posix()
+    return any(
+        relative.startswith(prefix) or f"/{prefix}" in relative for prefix in NAMED_OBJECTS_ALLOWED
+    )
+
+
+def object_names_in(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), str(path))
+    exported = {
+        id(element)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        for element in ast.walk(node.value)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and node.value in catalog.NAMES
+        and id(node) not in exported  # a class's own name exported, not an object named
+    ]
+
+
+def test_no_object_name_is_hard_coded_outside_the_catalogue_and_its_entries():
+    found = {
+        f"{path.relative_to(SRC)}:{line}": name
+        for path in python_files(".")
+        if not _allowed(path)
+        for line, name in object_names_in(path)
+    }
+    assert found == {}, "name the object through the catalogue (catalog.ROOT, a flag, …)"
+
+
+def test_the_check_itself_finds_a_hard_coded_name(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text('OBJECT = "Enrollment"\n__all__ = ["District"]\n')
+    assert object_names_in(sample) == [(1, "Enrollment")]
