@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 
 # Each pytest-xdist worker gets its own folder: its own databases, queue and mail.
-HOME = Path(__file__).resolve().parent.parent / "var" / os.environ.get("PYTEST_XDIST_WORKER", "test")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "test")
+HOME = Path(__file__).resolve().parent.parent / "var" / WORKER
 os.environ.setdefault("STATESYNC_HOME", str(HOME))
 # Heartbeats every 2 s; a worker silent for 8 s is dead (30 s in production).
 os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
