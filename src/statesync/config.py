@@ -1,4 +1,4 @@
-"""Settings that come from the environment (DESIGN.md §10), read in one place."""
+"""Settings that come from the environment (docs/DESIGN.md §10), read in one place."""
 
 from __future__ import annotations
 

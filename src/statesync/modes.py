@@ -1,4 +1,4 @@
-"""Resync modes (DESIGN.md §6), shared by the district that runs them and the state that asks."""
+"""Resync modes (docs/DESIGN.md §6), shared by the district that runs them and the state."""
 
 from django.db import models
 

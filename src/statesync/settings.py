@@ -1,4 +1,4 @@
-"""Django settings, built from the environment (see config.py and DESIGN.md §10)."""
+"""Django settings, built from the environment (see config.py and docs/DESIGN.md §10)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ TEMPLATES = [
     }
 ]
 if ROLE in ("district", "both"):
-    TEMPLATES[0]["OPTIONS"]["context_processors"].append("statesync.district.context.notifications")
+    _PROCESSORS: list[str] = TEMPLATES[0]["OPTIONS"]["context_processors"]  # type: ignore[index]
+    _PROCESSORS.append("statesync.district.context.notifications")
 
 
 def _sqlite(name: str, path: Path | None = None) -> dict:
@@ -105,7 +106,7 @@ def _database(env_name: str, sqlite_name: str) -> dict:
         return _sqlite(sqlite_name)
     if url.startswith("sqlite:///"):
         return _sqlite(sqlite_name, Path(url.removeprefix("sqlite:///")))
-    db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     db.setdefault("OPTIONS", {})
     return db
 

@@ -1,4 +1,4 @@
-"""The district → state wire format (DESIGN.md §5): typed records, batches, results, digests.
+"""The district → state wire format (docs/DESIGN.md §5): typed records, batches, results, digests.
 
 Both editions build records with these structs and digest them with `digest()`, so a record
 the district reads and the same record the state stored always have the same digest.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import xxhash
@@ -63,8 +63,11 @@ def record_type(name: str) -> type[Record]:
     Fields are nullable on the wire because a district may lack them; the state's rules, not
     the decoder, say E-REQUIRED, so the answer names the field and the rule.
     """
-    return msgspec.defstruct(
-        name, _fields(name), bases=(Record,), kw_only=True, forbid_unknown_fields=True
+    return cast(
+        type[Record],
+        msgspec.defstruct(
+            name, _fields(name), bases=(Record,), kw_only=True, forbid_unknown_fields=True
+        ),
     )
 
 
@@ -77,15 +80,15 @@ def row_type(name: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(f"{name}Row", [("id", ID), *_fields(name)], array_like=True)
 
 
-def _fields(name: str) -> list[tuple]:
+def _fields(name: str) -> list[tuple[str, Any, Any]]:
     obj = catalog.get(name)
-    fields: list[tuple] = [(key, ID | None, None) for key in obj.parent_keys]
+    fields: list[tuple[str, Any, Any]] = [(key, ID | None, None) for key in obj.parent_keys]
     fields += [(f.name, _KIND_TYPES[f.kind] | None, None) for f in obj.fields]
     return fields
 
 
 class RuleCode(StrEnum):
-    """The state's stable rule codes (DESIGN.md §7): what both editions call a rejection."""
+    """The state's stable rule codes (docs/DESIGN.md §7): what both editions call a rejection."""
 
     REQUIRED = "E-REQUIRED"  # a required field is missing
     FORMAT = "E-FORMAT"  # wrong shape: state numbers, state ID, course code, unreadable value
@@ -134,7 +137,8 @@ def typed_batch(name: str, rows: bool = True) -> type[msgspec.Struct]:
         [
             ("run", INT64 | None, None),
             ("school_year", INT32 | None, None),
-            ("upserts", list[kind], msgspec.field(default_factory=list)),
+            # The record type is made at run time from the catalogue.
+            ("upserts", list[kind], msgspec.field(default_factory=list)),  # type: ignore[valid-type]
             ("deletes", list[ID], msgspec.field(default_factory=list)),
         ],
         forbid_unknown_fields=True,
@@ -157,14 +161,14 @@ _encoder = msgspec.json.Encoder()
 encode = _encoder.encode
 
 
-def canonical(record) -> bytes:
+def canonical(record: Any) -> bytes:
     """The record's canonical JSON: its array form."""
     if isinstance(record, Record):
         record = row_type(type(record).__name__)(*msgspec.structs.astuple(record))
     return _encoder.encode(record)
 
 
-def digest(record) -> bytes:
+def digest(record: Any) -> bytes:
     """xxh3-128 of the record's canonical JSON."""
     return xxhash.xxh3_128_digest(canonical(record))
 
@@ -172,6 +176,31 @@ def digest(record) -> bytes:
 def hexdigest(data: bytes) -> str:
     """The digest as the state's digest listing shows it (hex), computed in C."""
     return xxhash.xxh3_128_hexdigest(data)
+
+
+class ResyncRequestItem(msgspec.Struct):
+    """The state asking a district to resync, as the district's worker reads it."""
+
+    id: int
+    objects: list[str]
+    mode: str
+    check_dependencies: bool
+    requested_by: str
+    created_at: str
+    claimed_at: str | None
+
+
+class Claim(msgspec.Struct):
+    """A district's worker taking a resync request, naming the run it made of it."""
+
+    run: INT64 | None = None
+
+
+class WhoAmI(msgspec.Struct):
+    """Which district a token acts for."""
+
+    district: str
+    name: str
 
 
 class DecodeFailure(msgspec.Struct):
@@ -182,7 +211,7 @@ class DecodeFailure(msgspec.Struct):
     field: str
 
 
-def decode_batch(name: str, body: bytes) -> tuple[Batch, list, list[DecodeFailure]]:
+def decode_batch(name: str, body: bytes) -> tuple[Batch, list[Any], list[DecodeFailure]]:
     """Decode a batch body whose records are arrays or objects (not mixed, for the fast path).
 
     Records that do not fit their type come back as failures, naming the field. Raises
@@ -191,13 +220,14 @@ def decode_batch(name: str, body: bytes) -> tuple[Batch, list, list[DecodeFailur
     """
     for rows in (True, False):
         try:
-            batch = msgspec.json.decode(body, type=typed_batch(name, rows))
+            batch: Any = msgspec.json.decode(body, type=typed_batch(name, rows))
         except msgspec.ValidationError:
             continue  # another shape, or one record is off
         envelope = Batch(run=batch.run, school_year=batch.school_year, deletes=batch.deletes)
         return envelope, batch.upserts, []
     envelope = msgspec.json.decode(body, type=Batch)
-    records, failures = [], []
+    records: list[Any] = []
+    failures: list[DecodeFailure] = []
     for raw in envelope.upserts:
         as_row = bytes(raw).lstrip()[:1] == b"["
         kind = row_type(name) if as_row else record_type(name)
@@ -209,7 +239,9 @@ def decode_batch(name: str, body: bytes) -> tuple[Batch, list, list[DecodeFailur
     return envelope, records, failures
 
 
-def _failure(name: str, raw: msgspec.Raw, exc: msgspec.ValidationError, as_row: bool):
+def _failure(
+    name: str, raw: msgspec.Raw, exc: msgspec.ValidationError, as_row: bool
+) -> DecodeFailure:
     message = str(exc)
     field = ""
     if "$" in message:

@@ -195,7 +195,9 @@ def world(dis, seeded):
     viewer = make_user("viewer", [])
     run = Run.plan(["District"], "verify", requested_by=viewer)
     sync = SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[1])
-    ErrorLogEntry.objects.create(object="School", record_id=1, code="E-CODE", message="m")
+    ErrorLogEntry.objects.create(
+        source="state", object="School", record_id=1, code="E-CODE", message="m"
+    )
     return {"run": run.pk, "sync": sync.pk, "viewer": viewer}
 
 

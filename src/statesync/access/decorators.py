@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
 from django.shortcuts import render
 
 from statesync.access.rights import has_right, is_security_role, right_label
@@ -45,7 +44,3 @@ def requires_security_role(view):
 
     wrapper.required_right = ("security", "role")
     return wrapper
-
-
-def api_forbidden(missing: str) -> JsonResponse:
-    return JsonResponse({"error": "forbidden", "detail": f"you need {missing}"}, status=403)

@@ -1,4 +1,4 @@
-"""Tool rights (DESIGN.md §9): R/W/A/D per tool, as Django permissions granted to groups or users.
+"""Tool rights (docs/DESIGN.md §9): R/W/A/D per tool, as Django permissions for groups or users.
 
 A right that the table marks N/A has no permission at all, so it cannot be granted. W, A and
 D include R: a tool you may use or clean up is a tool you may see. The product security role

@@ -1,4 +1,4 @@
-"""Inside the bench's own data folder: seed, serve, and time each measure (DESIGN.md §11)."""
+"""Inside the bench's own data folder: seed, serve, and time each measure (docs/DESIGN.md §11)."""
 
 from __future__ import annotations
 

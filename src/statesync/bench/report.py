@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PEOPLE_TARGETS = {  # DESIGN.md §11
+PEOPLE_TARGETS = {  # docs/DESIGN.md §11
     "force": "≥ 100,000 records/s",
     "differential_unchanged": "≤ 5 s at 1M records",
     "selective_p95": "≤ 100 ms",

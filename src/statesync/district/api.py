@@ -1,4 +1,4 @@
-"""The district API for automation (DESIGN.md §10's actions over HTTP), with personal tokens.
+"""The district API for automation (docs/DESIGN.md §10's actions over HTTP), with personal tokens.
 
 A token acts as its user, with exactly that user's tool rights, checked on every call. The
 OpenAPI document (`openapi.json`) is generated from these schemas by django-ninja.

@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 
 from statesync import catalog
 from statesync.district.models import Notification, Run
@@ -40,11 +41,12 @@ def notify_run_ended(run: Run) -> Notification | None:
         return None
     title = f"Resync run {run.pk}: {run.get_status_display()}"
     body = run_summary(run)
-    url = f"/district/runs/{run.pk}/"
+    url = reverse("district:run", args=[run.pk])
     note = Notification.objects.create(user=user, run=run, title=title, body=body, url=url)
     if user.email:
         base = get_base_url()
-        links = f"\n\nRun: {base}{url}\nErrors: {base}/district/errors/?run={run.pk}"
+        errors = f"{reverse('district:errors')}?run={run.pk}"
+        links = f"\n\nRun: {base}{url}\nErrors: {base}{errors}"
         try:
             send_mail(title, body + links, None, [user.email])
         except OSError as exc:  # mail is a courtesy: the in-app notification stands

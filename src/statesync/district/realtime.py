@@ -19,13 +19,11 @@ from django.db.models import F
 
 from statesync import catalog
 from statesync.district.dis import state_client
-from statesync.district.models import ErrorLogEntry, OutboxEntry
+from statesync.district.models import ErrorLogEntry, ErrorSource, OutboxEntry
 from statesync.sync import source
 from statesync.sync.client import StateClient, StateError
 from statesync.sync.pipeline import problems_from, unreadable_problem
 from statesync.sync.source import Unreadable
-
-SOURCE = "realtime"  # how the error log tells real-time rejections from a run's
 
 log = logging.getLogger(__name__)
 DRAIN_LIMIT = 2000
@@ -88,7 +86,9 @@ def _send(client: StateClient, wanted: dict[str, set[int]], result: DrainResult)
             result.rejected += len(answer.rejected)
             result.by_object[name] = len(upserts)
             problems += problems_from(name, answer.rejected)
-        errors += [ErrorLogEntry.from_problem(name, p, source=SOURCE) for p in problems]
+        errors += [
+            ErrorLogEntry.from_problem(name, p, source=ErrorSource.REALTIME) for p in problems
+        ]
     for name in reversed(catalog.order()):  # children first
         if gone.get(name):
             answer = client.send_batch(name, [], gone[name])

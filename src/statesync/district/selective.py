@@ -1,4 +1,4 @@
-"""Selective sync (DESIGN.md §8): a pasted list of person or enrollment IDs, synced now.
+"""Selective sync (docs/DESIGN.md §8): a pasted list of person or enrollment IDs, synced now.
 
 IDs may be separated by line breaks, commas or spaces in any mix; duplicates collapse; tokens
 that are not IDs, and IDs that match nothing, are listed back and nothing happens for them.
@@ -16,14 +16,13 @@ from django.utils import timezone
 
 from statesync import catalog, wire
 from statesync.district.dis import state_client
-from statesync.district.models import ErrorLogEntry, SelectiveSync
+from statesync.district.models import ErrorLogEntry, ErrorSource, SelectiveSync
 from statesync.sync import source
 from statesync.sync.client import StateClient, StateError
 from statesync.sync.pipeline import STATE, Problem
 from statesync.sync.source import Outgoing, Unreadable
 
 OBJECTS = tuple(o.name for o in catalog.selective_objects())
-SOURCE = "selective"  # how the error log tells selective-sync rejections from a run's
 MAX_IDS = 10_000
 MAX_ID = 2**63 - 1
 SEND_BATCH = 2000
@@ -158,6 +157,7 @@ def perform(entry: SelectiveSync, client: StateClient | None = None) -> Selectiv
     with transaction.atomic():
         entry.save()
         ErrorLogEntry.objects.bulk_create(
-            ErrorLogEntry.from_problem(entry.object, p, source=SOURCE) for p in problems
+            ErrorLogEntry.from_problem(entry.object, p, source=ErrorSource.SELECTIVE)
+            for p in problems
         )
     return entry

@@ -106,14 +106,14 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], None]) -> 
     taken = 0
     for request in client.resync_requests():
         run = Run.plan(
-            request["objects"],
-            request["mode"],
-            request["check_dependencies"],
+            request.objects,
+            request.mode,
+            request.check_dependencies,
             requested_from="state",
         )
-        if client.claim_resync_request(request["id"], run.pk):
+        if client.claim_resync_request(request.id, run.pk):
             Run.objects.filter(pk=run.pk).update(
-                message=f"Requested by the state ({request['requested_by']})."
+                message=f"Requested by the state ({request.requested_by})."
             )
             enqueue(run.pk)
             taken += 1

@@ -1,4 +1,4 @@
-"""The state's ingest API (DESIGN.md §5): one district's token, one district's data.
+"""The state's ingest API (docs/DESIGN.md §5): one district's token, one district's data.
 
 Every failure is a JSON error with a 4xx status that says what was wrong; nothing is written
 unless the whole batch was read and its district matched the token.
@@ -16,7 +16,7 @@ from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
 from statesync.state.models import ApiToken, District, ResyncRequest
-from statesync.state.openapi import Claim, document
+from statesync.state.openapi import document
 from statesync.web.api import ApiProblem, api_view, int_param, json_response, read_body
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
 @api_view("GET")
 def whoami(request: HttpRequest, number: str) -> HttpResponse:
     tenant = authenticate(request, number)
-    return json_response({"district": tenant.number, "name": tenant.name})
+    return json_response(wire.WhoAmI(district=tenant.number, name=tenant.name))
 
 
 def openapi(request: HttpRequest) -> HttpResponse:
@@ -93,7 +93,7 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def resync_requests(request: HttpRequest, number: str) -> HttpResponse:
     tenant = authenticate(request, number)
     pending = ResyncRequest.objects.filter(district=tenant, claimed_at__isnull=True).order_by("pk")
-    return json_response([r.as_dict() for r in pending[:100]])
+    return json_response([r.as_item() for r in pending[:100]])
 
 
 @api_view("POST")
@@ -101,7 +101,7 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
     tenant = authenticate(request, number)
     body = read_body(request)
     try:
-        claim = msgspec.json.decode(body or b"{}", type=Claim)
+        claim = msgspec.json.decode(body or b"{}", type=wire.Claim)
     except msgspec.DecodeError as exc:  # ValidationError included
         raise ApiProblem(400, "invalid claim", str(exc)) from None
     found = ResyncRequest.objects.filter(district=tenant, pk=pk).first()
@@ -113,4 +113,4 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
     if not taken:
         raise ApiProblem(409, "already claimed", f"request {pk} was picked up already")
     found.refresh_from_db()
-    return json_response(found.as_dict())
+    return json_response(found.as_item())

@@ -19,25 +19,6 @@ _ERRORS = {
 }
 
 
-class ResyncRequestItem(msgspec.Struct):
-    id: int
-    objects: list[str]
-    mode: str
-    check_dependencies: bool
-    requested_by: str
-    created_at: str
-    claimed_at: str | None
-
-
-class Claim(msgspec.Struct):
-    run: int | None = None
-
-
-class WhoAmI(msgspec.Struct):
-    district: str
-    name: str
-
-
 def _portable(schema):
     """msgspec's JSON Schema with tuples (prefixItems) as arrays of any of their item types:
     OpenAPI tools still read prefixItems the pre-3.1 way and reject the document."""
@@ -100,9 +81,9 @@ def document() -> dict:
         wire.BatchResult,
         wire.DigestPage,
         wire.ApiError,
-        ResyncRequestItem,
-        Claim,
-        WhoAmI,
+        wire.ResyncRequestItem,
+        wire.Claim,
+        wire.WhoAmI,
     ]
     _, components = msgspec.json.schema_components(types, ref_template=REF)
     components = _portable(components)

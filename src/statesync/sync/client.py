@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
 import msgspec
 
 from statesync import config, wire
+from statesync.sync.source import Outgoing
 
 
 class StateError(Exception):
@@ -78,7 +79,7 @@ class StateClient:
     def __enter__(self) -> StateClient:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _url(self, path: str) -> str:
@@ -115,8 +116,8 @@ class StateClient:
     def send_batch(
         self,
         name: str,
-        upserts: list,
-        deletes: list[int] = (),
+        upserts: Sequence[Outgoing],
+        deletes: Sequence[int] = (),
         run: int | None = None,
         school_year: int | None = None,
     ) -> wire.BatchResult:
@@ -146,18 +147,19 @@ class StateClient:
                 return
             after = page.next_after
 
-    def whoami(self) -> dict:
-        return self._request("GET", "/").json()
+    def whoami(self) -> wire.WhoAmI:
+        return msgspec.json.decode(self._request("GET", "/").content, type=wire.WhoAmI)
 
-    def resync_requests(self) -> list[dict]:
+    def resync_requests(self) -> list[wire.ResyncRequestItem]:
         """Resync requests the state made of this district that nobody has picked up."""
-        return self._request("GET", "/resync-requests").json()
+        response = self._request("GET", "/resync-requests")
+        return msgspec.json.decode(response.content, type=list[wire.ResyncRequestItem])
 
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""
         try:
             self._request(
-                "POST", f"/resync-requests/{request_id}/claim", content=wire.encode({"run": run})
+                "POST", f"/resync-requests/{request_id}/claim", content=wire.encode(wire.Claim(run))
             )
         except StateRefused as exc:
             if exc.status == CONFLICT:

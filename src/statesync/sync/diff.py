@@ -31,13 +31,13 @@ def compare(
     d = next(district, None)
     s = next(state, None)
     while d is not None or s is not None:
-        if s is None or (d is not None and d.id < s[0]):
+        if d is not None and (s is None or d.id < s[0]):
             yield _district_only(d)
             d = next(district, None)
-        elif d is None or s[0] < d.id:
+        elif s is not None and (d is None or s[0] < d.id):
             yield Change(Kind.EXTRA, s[0])
             s = next(state, None)
-        else:
+        elif d is not None and s is not None:  # the same ID on both sides
             if isinstance(d, Unreadable):
                 yield Change(Kind.UNREADABLE, d.id, d)
             else:

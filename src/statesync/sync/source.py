@@ -1,6 +1,6 @@
 """Reading the district's records of one object in scope, in ID order, a page at a time.
 
-Scope (DESIGN.md §6): District and School whole; a year-scoped object's records whose calendar
+Scope (docs/DESIGN.md §6): District and School whole; a year-scoped object's records whose calendar
 is in the school year (found by following first parents up to Calendar); persons with an
 enrollment in that year. Pages are keyset-paginated, so memory stays flat whatever the size.
 """
@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from django.db import connections
@@ -37,9 +38,9 @@ class Outgoing:
     id: int
     data: bytes
     digest: str  # hex, as the state lists it: compared without converting either side
-    values: list
+    values: list[Any]
 
-    def value(self, name: str, column: str):
+    def value(self, name: str, column: str) -> Any:
         return self.values[catalog.OBJECTS[name].columns.index(column)]
 
 
@@ -85,10 +86,10 @@ def count(name: str, school_year: int) -> int:
     where, takes_year = scope_sql(name)
     with connections[district_db()].cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {where}", [school_year] if takes_year else [])
-        return cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])
 
 
-def raw_cursor():
+def raw_cursor() -> Any:
     """A cursor on the district database that returns values as stored.
 
     On SQLite that is a connection of our own without Django's type converters: dates stay the
@@ -109,7 +110,9 @@ def raw_cursor():
 _readers = threading.local()  # one reading connection per thread and database file
 
 
-def rows(name: str, school_year: int, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
+def rows(
+    name: str, school_year: int, after: int = 0, page: int = PAGE
+) -> Iterator[tuple[Any, ...]]:
     """Raw rows (catalogue column order) of `name` in scope with ID > `after`, in ID order."""
     obj = catalog.get(name)
     where, takes_year = scope_sql(obj.name)
@@ -147,7 +150,7 @@ class RowReader:
             if f.is_list
         ]
 
-    def read(self, row: tuple) -> Outgoing | Unreadable:
+    def read(self, row: tuple[Any, ...]) -> Outgoing | Unreadable:
         values = list(row)
         for i in self.bools:
             if values[i] is not None:

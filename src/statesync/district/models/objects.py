@@ -5,6 +5,8 @@ Each table is `district_<object>` so administrators can find it with SQL.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.db import models
 
 from statesync import catalog
@@ -20,6 +22,7 @@ class DisRecord(models.Model):
     """Common behaviour of the district's DIS object tables."""
 
     dis_object: catalog.DisObject
+    objects: ClassVar[models.Manager[Any]]
 
     class Meta:
         abstract = True

@@ -13,7 +13,7 @@ from statesync import catalog
 from statesync.district.models.years import SchoolYear
 from statesync.modes import Mode
 from statesync.sync.diff import Kind
-from statesync.sync.pipeline import Problem
+from statesync.sync.pipeline import DISTRICT, STATE, Problem
 
 
 class RunStatus(models.TextChoices):
@@ -154,7 +154,7 @@ class Run(models.Model):
         )
 
     def result(self) -> dict:
-        """The run as DESIGN.md §10's JSON result."""
+        """The run as docs/DESIGN.md §10's JSON result."""
         return {
             "run": self.pk,
             "status": self.status,
@@ -229,13 +229,22 @@ class RunObject(models.Model):
         }
 
 
+class ErrorSource(models.TextChoices):
+    """Which door a rejection came through (the engine's problem origins, and the two tools)."""
+
+    STATE = STATE, "Rejected by the state (resync)"
+    DISTRICT = DISTRICT, "Unreadable in the district (resync)"
+    REALTIME = "realtime", "Rejected by the state (real-time sync)"
+    SELECTIVE = "selective", "Rejected by the state (selective sync)"
+
+
 class ErrorLogEntry(models.Model):
     """A record the state rejected (or the district could not read), and why."""
 
     run = models.ForeignKey(
         Run, null=True, blank=True, on_delete=models.CASCADE, related_name="error_entries"
     )
-    source = models.CharField(max_length=20, default="resync")
+    source = models.CharField(max_length=20, choices=ErrorSource.choices)
     object = models.CharField(max_length=40)
     record_id = models.BigIntegerField()
     school_id = models.BigIntegerField(null=True, blank=True)

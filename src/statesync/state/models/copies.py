@@ -15,6 +15,8 @@ from statesync.state.models.registry import District
 
 class StateCopy(models.Model):
     dis_object: catalog.DisObject
+    tenant_id: int
+    record_id: int
 
     class Meta:
         abstract = True

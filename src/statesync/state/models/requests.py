@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from statesync import wire
 from statesync.state.models.registry import District
 
 
@@ -29,13 +30,14 @@ class ResyncRequest(models.Model):
     def __str__(self) -> str:
         return f"Resync request {self.pk} for {self.district.number}"
 
-    def as_dict(self) -> dict:
-        return {
-            "id": self.pk,
-            "objects": self.objects_requested,
-            "mode": self.mode,
-            "check_dependencies": self.check_dependencies,
-            "requested_by": self.requested_by,
-            "created_at": self.created_at.isoformat(),
-            "claimed_at": self.claimed_at.isoformat() if self.claimed_at else None,
-        }
+    def as_item(self) -> wire.ResyncRequestItem:
+        """The request as the state API sends it (and documents it)."""
+        return wire.ResyncRequestItem(
+            id=self.pk,
+            objects=self.objects_requested,
+            mode=self.mode,
+            check_dependencies=self.check_dependencies,
+            requested_by=self.requested_by,
+            created_at=self.created_at.isoformat(),
+            claimed_at=self.claimed_at.isoformat() if self.claimed_at else None,
+        )

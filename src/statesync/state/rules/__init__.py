@@ -1,4 +1,4 @@
-"""The state's validation rules (DESIGN.md §7). Error codes are stable; messages quote the value.
+"""The state's validation rules (docs/DESIGN.md §7). Error codes are stable; messages quote values.
 
 Rules run on a whole batch at once: every lookup is one query per batch, never one per record.
 `judge()` is the entry point. Field rules and E-DUPLICATE come from the catalogue (`fields`),

@@ -1,4 +1,4 @@
-"""Each object's own rules (DESIGN.md §7), registered with `@rule("Object")`.
+"""Each object's own rules (docs/DESIGN.md §7), registered with `@rule("Object")`.
 
 What the catalogue declares (field shapes, code sets, parents, natural keys) is checked in
 `fields`; what is here needs more than one field or record: dates inside their calendar,
@@ -17,7 +17,7 @@ from statesync import catalog
 from statesync.state.rules.context import Lookups, Verdicts
 from statesync.state.rules.fields import as_date, show
 from statesync.state.rules.registry import rule
-from statesync.wire import Record, RuleCode
+from statesync.wire import RuleCode
 
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
@@ -57,7 +57,8 @@ def _dates_in(
 
 def _calendar_bounds(ctx: Lookups, ids: Iterable[int]) -> dict[int, tuple[dt.date, dt.date]]:
     rows = ctx.fetch(catalog.get(catalog.YEAR_ANCHOR), ids, ("start_date", "end_date"))
-    return {k: (as_date(a), as_date(b)) for k, (a, b) in rows.items() if a and b}
+    bounds = {k: (as_date(a), as_date(b)) for k, (a, b) in rows.items()}
+    return {k: (a, b) for k, (a, b) in bounds.items() if a and b}
 
 
 def _overlaps(spans: list[tuple[dt.date, dt.date, Any]]) -> list[tuple[Any, Any]]:
@@ -77,7 +78,7 @@ def _overlaps(spans: list[tuple[dt.date, dt.date, Any]]) -> list[tuple[Any, Any]
 
 
 @rule("District")
-def district_is_the_tokens(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def district_is_the_tokens(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     for r in records:
         if r.state_district_number and r.state_district_number != ctx.tenant_number:
             verdicts.add(
@@ -90,7 +91,7 @@ def district_is_the_tokens(ctx: Lookups, records: list[Record], verdicts: Verdic
 
 
 @rule("School")
-def school_grades_and_numbers(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def school_grades_and_numbers(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     order = {g: i for i, g in enumerate(catalog.GRADES)}
     for r in records:
         if (
@@ -107,9 +108,9 @@ def school_grades_and_numbers(ctx: Lookups, records: list[Record], verdicts: Ver
 
 
 @rule("Calendar")
-def calendar_in_school_year(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def calendar_in_school_year(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     for r in records:
-        bounds = None
+        bounds: tuple[dt.date, dt.date] | None = None
         if r.school_year is not None:
             if not 2000 <= r.school_year <= 2100:
                 verdicts.add(
@@ -119,14 +120,13 @@ def calendar_in_school_year(ctx: Lookups, records: list[Record], verdicts: Verdi
                     f"school_year {r.school_year} is not plausible",
                 )
             else:
-                bounds = tuple(
-                    dt.date.fromisoformat(d) for d in catalog.school_years(r.school_year)
-                )
+                first, last = catalog.school_years(r.school_year)
+                bounds = (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
         _dates_in(verdicts, r.id, r.start_date, r.end_date, bounds, "calendar")
 
 
 @rule("CourseSection")
-def course_codes_and_sizes(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def course_codes_and_sizes(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     for r in records:
         code = r.state_course_code
         if (
@@ -160,7 +160,7 @@ def course_codes_and_sizes(ctx: Lookups, records: list[Record], verdicts: Verdic
 
 
 @rule("SchoolMonth")
-def months_tile_calendar(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def months_tile_calendar(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     bounds = _calendar_bounds(ctx, (r.calendar_id for r in records))
     for r in records:
         _dates_in(
@@ -173,7 +173,7 @@ def _no_overlap(
     ctx: Lookups,
     name: str,
     group: str,
-    records: list[Record],
+    records: list[Any],
     verdicts: Verdicts,
     what: str,
     only: Callable[[Any], bool] = lambda r: True,
@@ -208,7 +208,7 @@ def _no_overlap(
 
 
 @rule("TermSchedule")
-def terms_tile_calendar(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def terms_tile_calendar(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     structures = ctx.fetch(
         catalog.get("ScheduleStructure"), (r.structure_id for r in records), ("calendar_id",)
     )
@@ -235,7 +235,7 @@ def terms_tile_calendar(ctx: Lookups, records: list[Record], verdicts: Verdicts)
 
 
 @rule("PeriodSchedule")
-def periods_are_times(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def periods_are_times(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     for r in records:
         for period in r.periods or ():
             bad = [t for t in (period.start_time, period.end_time) if not _TIME.fullmatch(t)]
@@ -257,7 +257,7 @@ def periods_are_times(ctx: Lookups, records: list[Record], verdicts: Verdicts) -
 
 
 @rule("Day")
-def days_in_calendar(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def days_in_calendar(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     bounds = _calendar_bounds(ctx, (r.calendar_id for r in records))
     for r in records:
         span = bounds.get(r.calendar_id)
@@ -272,7 +272,7 @@ def days_in_calendar(ctx: Lookups, records: list[Record], verdicts: Verdicts) ->
 
 
 @rule("PersonIdentity")
-def person_plausible(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def person_plausible(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     today = dt.date.today()
     for r in records:
         if r.birth_date and not today.replace(year=today.year - 100) <= r.birth_date <= today:
@@ -286,7 +286,7 @@ def person_plausible(ctx: Lookups, records: list[Record], verdicts: Verdicts) ->
 
 
 @rule("Enrollment")
-def enrollment_dates(ctx: Lookups, records: list[Record], verdicts: Verdicts) -> None:
+def enrollment_dates(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
     bounds = _calendar_bounds(ctx, (r.calendar_id for r in records))
     for r in records:
         span = bounds.get(r.calendar_id)

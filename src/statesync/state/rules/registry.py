@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from statesync import catalog
 from statesync.state.rules.context import Lookups, Verdicts
-from statesync.wire import Record
 
-ObjectRule = Callable[[Lookups, list[Record], Verdicts], None]
+# Records are structs the wire makes from the catalogue at run time: their fields are Any.
+ObjectRule = Callable[[Lookups, list[Any], Verdicts], None]
 _OBJECT_RULES: dict[str, list[ObjectRule]] = defaultdict(list)
 
 

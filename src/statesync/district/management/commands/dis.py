@@ -27,6 +27,4 @@ class Command(BaseCommand):
                 who = client.whoami()
         except StateError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(
-            f"Connected: the token acts for district {who['district']} {who['name']}."
-        )
+        self.stdout.write(f"Connected: the token acts for district {who.district} {who.name}.")

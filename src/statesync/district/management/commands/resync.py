@@ -15,7 +15,7 @@ NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is runnin
 
 
 class Command(BaseCommand):
-    help = "Resync objects from the district edition to the state edition (DESIGN.md §6)."
+    help = "Resync objects from the district edition to the state edition (docs/DESIGN.md §6)."
 
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group(required=True)

@@ -7,7 +7,7 @@ from statesync.district.models import SchoolYear
 
 
 class Command(BaseCommand):
-    help = "Replace the district edition's data with a synthetic district (DESIGN.md §4)."
+    help = "Replace the district edition's data with a synthetic district (docs/DESIGN.md §4)."
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=list(seed.SCALES), default="small")

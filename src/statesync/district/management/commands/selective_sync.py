@@ -10,7 +10,9 @@ from statesync.sync.client import NotConfigured, get_connection
 
 
 class Command(BaseCommand):
-    help = "Sync persons or enrollments by district ID (DESIGN.md §8), recorded in Sync History."
+    help = (
+        "Sync persons or enrollments by district ID (docs/DESIGN.md §8), recorded in Sync History."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--object", required=True, choices=selective.OBJECTS)

@@ -18,7 +18,9 @@ def scale_arg(value: str):
 
 
 class Command(BaseCommand):
-    help = "Measure statesync against the raw database rate (DESIGN.md §11). Builds its own data."
+    help = (
+        "Measure statesync against the raw database rate (docs/DESIGN.md §11). Builds its own data."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

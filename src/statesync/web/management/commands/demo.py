@@ -65,7 +65,7 @@ class Command(BaseCommand):
             and (found := ApiToken.authenticate(saved.token))
             and found.district_id == district.pk
         )
-        token = saved.token if token_ok else district.issue_token("demo")
+        token = saved.token if saved and token_ok else district.issue_token("demo")
         config.save_dis_connection(url, token)
 
     def _serve(self, host: str, port: int) -> None:
