@@ -13,6 +13,7 @@ from django.db import connections
 
 from statesync.demo import seed
 from statesync.state.models import District
+from tests.reliability import figures
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -66,3 +67,25 @@ def seeded(transactional_db):
         return district
 
     return make
+
+
+# Reliability figures: counted where the tests run, added up and written where the run ends.
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["reliability_figures"] = dict(figures.FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    figures.FIGURES.update(getattr(node, "workeroutput", {}).get("reliability_figures", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if figures.FIGURES and not hasattr(terminalreporter.config, "workeroutput"):
+        figures.write()
+        terminalreporter.section("reliability figures")
+        for name, value in sorted(figures.FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

@@ -7,10 +7,14 @@ never touched, and workers the tests start see the same folder.
 import os
 from pathlib import Path
 
-# Each pytest-xdist worker gets its own folder: its own databases, queue and mail.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "test")
-HOME = Path(__file__).resolve().parent.parent / "var" / WORKER
-os.environ.setdefault("STATESYNC_HOME", str(HOME))
+# Each pytest-xdist worker gets its own folder: its own databases, queue and mail. (Workers
+# inherit the controller's environment, so a worker must replace what the controller set.)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER or "STATESYNC_HOME" not in os.environ:
+    os.environ["STATESYNC_HOME"] = str(
+        Path(__file__).resolve().parent.parent / "var" / (WORKER or "test")
+    )
+HOME = Path(os.environ["STATESYNC_HOME"])
 # Heartbeats every 2 s; a worker silent for 8 s is dead (30 s in production).
 os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
 for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_ROLE"):

@@ -7,6 +7,7 @@ waits for the first; district B's resync runs at the same time as A's first.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -53,7 +54,8 @@ class DistrictEdition:
         )
         self.workers: list[Worker] = []
         self.cli("migrate", "-v0")
-        self.cli("seed", "--scale", "seed", "--no-defects", "--district-number", number)
+        # Long enough for both districts' first runs to overlap; the full scale is not the point.
+        self.cli("seed", "--scale", "100000", "--no-defects", "--district-number", number)
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -71,10 +73,7 @@ class DistrictEdition:
         self.workers.append(Worker(self.env, log).start())
 
     def queue_resync(self) -> int:
-        out = self.cli("resync", "--all", "--json")
-        import json
-
-        return json.loads(out)["run"]
+        return json.loads(self.cli("resync", "--all", "--json"))["run"]
 
     def run(self, run_id: int) -> dict:
         with sqlite3.connect(self.db, timeout=30) as db:

@@ -8,6 +8,7 @@ import pytest
 
 from statesync import catalog
 from statesync.demo import seed
+from statesync.demo.seed.objects import GRADE_AGE
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_birth_dates_match_grades():
         if service != "P":
             continue
         age = (sept_first - births[person]).days // 365
-        assert age == seed.GRADE_AGE[grade], (grade, age)
+        assert age == GRADE_AGE[grade], (grade, age)
 
 
 def test_unknown_scale_is_refused():

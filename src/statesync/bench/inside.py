@@ -41,8 +41,8 @@ def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
     return coded.name, f"'{coded.codes[-1]}'"
 
 
-def run_inside(scale: str, as_json: bool, log=print) -> Report:
-
+def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
+    """Seed, serve, and measure each figure beside the raw database rate."""
     call_command("migrate", verbosity=0)
     call_command("migrate", database="state", verbosity=0)
     log(f"seeding ({scale}) …")

@@ -26,6 +26,7 @@ from statesync.demo.seed.scale import (
     DEFECT_RATES,
     SCALES,
     SEED_COUNTS,
+    parse_scale,
     scale_factor,
     scaled_counts,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "SEED_COUNTS",
     "District",
     "generate",
+    "parse_scale",
     "scale_factor",
     "scaled_counts",
     "write",

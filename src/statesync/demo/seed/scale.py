@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 # The product page's counts (docs/DESIGN.md §4), plus the people of a district that size.
 SEED_COUNTS: dict[str, int] = {
     "District": 1,
@@ -30,6 +32,17 @@ DEFECT_RATES: dict[str, float] = {
     "PersonIdentity": 0.004,
     "Enrollment": 0.004,
 }
+
+
+def parse_scale(value: str) -> str | int:
+    """A scale as the command line gives it: a named scale, or a number of records (≥ 1000)."""
+    if value in SCALES:
+        return value
+    if value.isascii() and value.isdigit() and int(value) >= 1000:
+        return int(value)
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not a scale: use {', '.join(SCALES)} or a number of records (≥ 1000)"
+    )
 
 
 def scale_factor(scale: str | float) -> float:

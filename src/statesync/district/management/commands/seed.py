@@ -10,7 +10,12 @@ class Command(BaseCommand):
     help = "Replace the district edition's data with a synthetic district (docs/DESIGN.md §4)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=list(seed.SCALES), default="small")
+        parser.add_argument(
+            "--scale",
+            type=seed.parse_scale,
+            default="small",
+            help=f"{', '.join(seed.SCALES)}, or a number of records (≥ 1000).",
+        )
         parser.add_argument(
             "--year", type=int, default=2024, help="School end year (2024 = 2023-2024)."
         )

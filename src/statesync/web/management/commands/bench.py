@@ -5,16 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from statesync import bench
 from statesync.bench import inside
-from statesync.demo.seed import SCALES
-
-
-def scale_arg(value: str):
-    """A named scale, or a number of records."""
-    if value in SCALES:
-        return value
-    if value.isascii() and value.isdigit() and int(value) >= 1000:
-        return value
-    raise ValueError(value)
+from statesync.demo.seed import parse_scale
 
 
 class Command(BaseCommand):
@@ -26,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scale",
             default="large",
-            type=scale_arg,
+            type=parse_scale,
             help="small, seed, large, or a number of records (≥ 1000).",
         )
         parser.add_argument("--json", action="store_true")
@@ -43,10 +34,9 @@ class Command(BaseCommand):
             bench.run_curve(Path(opts["curve"]), log=lambda m: self.stderr.write(m))
             return
         if not opts["inside"]:
-            code = bench.run_outside(scale, opts["json"], opts["keep"])
+            code = bench.run_outside(str(scale), opts["json"], opts["keep"])
             if code:
                 raise CommandError(f"the bench failed (exit {code})")
             return
-        size = int(scale) if scale.isdigit() else scale
-        report = inside.run_inside(size, opts["json"], log=lambda m: self.stderr.write(m))
+        report = inside.run_inside(scale, opts["json"], log=lambda m: self.stderr.write(m))
         self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())
