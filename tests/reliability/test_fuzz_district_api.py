@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
-from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from statesync.access.models import PersonalToken
 from statesync.district.api import api
 from tests.reliability.figures import record
+from tests.reliability.fuzzing import FUZZ
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -26,12 +26,7 @@ def token(dis, seeded):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@FUZZ
 def test_district_api_survives_generated_requests(case, dis, token):
     response = case.call(base_url=dis.url, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code < 500, response.text[:500]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from statesync.state.openapi import document
 from tests.reliability.figures import record
+from tests.reliability.fuzzing import FUZZ
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -16,12 +16,7 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @schema.parametrize()
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@FUZZ
 def test_state_api_survives_generated_requests(case, live_server, registered):
     _, token = registered
     case.path_parameters = {**(case.path_parameters or {}), "number": "0001"}

@@ -52,7 +52,7 @@ def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
     SchoolYear.activate(2024)
     total = sum(_count(name) for name in catalog.NAMES)
     report = Report(
-        scale, total, connections[state_db()].vendor, f"{os.cpu_count()} cores, {_memory()}"
+        str(scale), total, connections[state_db()].vendor, f"{os.cpu_count()} cores, {_memory()}"
     )
     with StateServer() as server:
         env = server.connect()

@@ -7,9 +7,10 @@ OpenAPI document (`openapi.json`) is generated from these schemas by django-ninj
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -179,11 +180,15 @@ class SelectiveOut(Schema):
 ERRORS: dict[int, type[Schema]] = {c: ApiErrorOut for c in (400, 401, 403)}
 
 
-def _run(pk: int) -> Run:
-    run = Run.objects.filter(pk=pk).first()
-    if run is None:
-        raise HttpError(404, f"there is no run {pk}")
-    return run
+M = TypeVar("M", bound=models.Model)
+
+
+def get_or_404(model: type[M], pk: int) -> M:
+    """The `model` row `pk`, or a 404 that names what is missing."""
+    found = model._default_manager.filter(pk=pk).first()
+    if found is None:
+        raise HttpError(404, f"there is no {model._meta.verbose_name} {pk}")
+    return found
 
 
 @api.post(
@@ -211,7 +216,7 @@ def start_resync(request: HttpRequest, body: ResyncIn) -> Status[dict]:
 )
 def run_status(request: HttpRequest, pk: int = RecordId) -> dict:
     require(request, "batch", "R")
-    return _run(pk).result()
+    return get_or_404(Run, pk).result()
 
 
 @api.get(
@@ -227,7 +232,7 @@ def run_errors(
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> dict:
     require(request, "errorlog", "R")
-    run = _run(pk)
+    run = get_or_404(Run, pk)
     entries = list(ErrorLogEntry.objects.filter(run=run, pk__gt=after).order_by("pk")[:limit])
     return {
         "run": run.pk,
@@ -268,7 +273,4 @@ def selective_sync(request: HttpRequest, body: SelectiveIn) -> Status[dict]:
 )
 def selective_status(request: HttpRequest, pk: int = RecordId) -> dict:
     require(request, "selective", "R")
-    entry = SelectiveSync.objects.filter(pk=pk).first()
-    if entry is None:
-        raise HttpError(404, f"there is no selective sync {pk}")
-    return entry.as_dict()
+    return get_or_404(SelectiveSync, pk).as_dict()
