@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth import get_user_model
 from huey.contrib.djhuey import HUEY
 
-from statesync.district.models import Difference, Notification, Run, RunObject, RunStatus
+from statesync.district.models import (
+    Difference,
+    Notification,
+    Run,
+    RunObject,
+    RunStatus,
+    dis_model,
+)
 from statesync.district.tasks import enqueue_run
 from statesync.district.workers import run_here
+from tests.support.locks import write_lock
 from tests.support.workers import Worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -76,23 +87,27 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
     assert f"/district/errors/?run={run.pk}" in sent
 
 
-def two_runs_one_under_way(workers, seeded) -> tuple[Run, Run]:
-    """A long run under way in a worker, and a short one queued behind it."""
-    seeded("seed", defects=False)
+@contextmanager
+def two_runs_one_under_way(workers, seeded) -> Iterator[tuple[Run, Run]]:
+    """A run under way in a worker and a short one queued behind it, for as long as the block
+    lasts: the state's write lock is held meanwhile, so the first run cannot finish."""
+    seeded(25_000, defects=False)
     first = Run.plan(["District", "PersonIdentity"])
     second = Run.plan(["District"])
-    enqueue_run(first.pk)
-    enqueue_run(second.pk)
-    workers()
-    wait_for(lambda: progress_of(first, "PersonIdentity") > 0, 60, "the first run to start")
-    return first, second
+    with write_lock("state", "state_copy_personidentity"):
+        enqueue_run(first.pk)
+        enqueue_run(second.pk)
+        workers()
+        wait_for(lambda: Run.objects.get(pk=first.pk).status == "running", 60, "the first run")
+        first.refresh_from_db()
+        yield first, second
 
 
 def test_second_run_waits_its_turn_then_runs(workers, seeded):
-    first, second = two_runs_one_under_way(workers, seeded)
-    second.refresh_from_db()
-    assert second.status == RunStatus.QUEUED
-    assert second.queue_position == 1
+    with two_runs_one_under_way(workers, seeded) as (first, second):
+        second.refresh_from_db()
+        assert second.status == RunStatus.QUEUED
+        assert second.queue_position == 1
     wait_for(lambda: ended(second), 120, "the second run to end")
     first.refresh_from_db()
     assert first.status == second.status == RunStatus.SUCCEEDED
@@ -100,13 +115,14 @@ def test_second_run_waits_its_turn_then_runs(workers, seeded):
 
 
 def test_cancel_a_running_and_a_queued_run(workers, seeded):
-    running, waiting = two_runs_one_under_way(workers, seeded)
-    assert waiting.request_cancel()
-    assert waiting.status == RunStatus.CANCELLED
-    assert running.request_cancel()
+    with two_runs_one_under_way(workers, seeded) as (running, waiting):
+        assert waiting.request_cancel()
+        assert waiting.status == RunStatus.CANCELLED
+        assert running.request_cancel()
     running = wait_for(lambda: ended(running), 60, "the cancel to take effect")
     assert running.status == RunStatus.CANCELLED
-    assert progress_of(running, "PersonIdentity") < 120_000
+    people = RunObject.objects.get(run=running, object="PersonIdentity")
+    assert people.processed < dis_model("PersonIdentity").objects.count()
     waiting.refresh_from_db()
     assert waiting.started_at is None
     # What it sent is consistent: a new run finishes the job.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from statesync.district.models import Difference, OutboxEntry, Run, RunObject, R
 from statesync.district.resync import execute
 from statesync.routers import state_db
 from tests.reliability.figures import record
+from tests.support.locks import write_lock
 from tests.support.proxy import Proxy
 from tests.support.workers import wait_for, worker_env
 
@@ -161,36 +161,13 @@ def test_dropped_and_stalled_connections(dis, registered, seeded, monkeypatch):
 
 def hold_write_lock(alias: str, seconds: float, times: int, stop: threading.Event) -> None:
     """Another writer: keep taking the database's write lock, as a busy application would."""
-    conn = connections[alias]
-    if conn.vendor == "sqlite":
-        other = sqlite3.connect(str(conn.settings_dict["NAME"]), timeout=30)
-        for _ in range(times):
-            if stop.is_set():
-                break
-            other.execute("BEGIN IMMEDIATE")
-            time.sleep(seconds)
-            other.execute("COMMIT")
-            record("faults injected: write lock held by another writer")
-            time.sleep(0.3)
-        other.close()
-    else:
-        import psycopg
-
-        s = conn.settings_dict
-        with psycopg.connect(
-            host=s["HOST"] or "127.0.0.1",
-            port=s["PORT"] or 5432,
-            user=s["USER"] or "postgres",
-            dbname=s["NAME"],
-        ) as other:
-            for _ in range(times):
-                if stop.is_set():
-                    break
-                with other.transaction():
-                    other.execute("LOCK TABLE district_runobject IN EXCLUSIVE MODE")
-                    time.sleep(seconds)
-                record("faults injected: write lock held by another writer")
-                time.sleep(0.3)
+    for _ in range(times):
+        if stop.is_set():
+            break
+        with write_lock(alias, "district_runobject"):
+            time.sleep(seconds)  # how long the other writer holds it: the fault itself
+        record("faults injected: write lock held by another writer")
+        time.sleep(0.3)
 
 
 def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
