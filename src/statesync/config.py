@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,37 @@ class ConfigError(RuntimeError):
 def get_home() -> Path:
     """The data folder: SQLite files, the queue, the DIS connection file."""
     return Path(os.environ.get("STATESYNC_HOME", "./var")).resolve()
+
+
+# Everything statesync writes under its data folder is private: the databases hold sessions (a
+# local user who could read them could take over an administrator's session), and the folder
+# holds the secret key and the state token.
+PRIVATE_DIR = 0o700
+PRIVATE_UMASK = 0o077
+
+
+def prepare_home(home: Path | None = None) -> list[str]:
+    """Create the data folder private and tighten whatever in it is not; say what changed.
+
+    What the process creates afterwards is private through its umask (the settings set it).
+    """
+    home = home or get_home()
+    home.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    tightened = []
+    for path in [home, *home.rglob("*")]:
+        if path.is_symlink():
+            continue
+        current = stat.S_IMODE(path.stat().st_mode)
+        if current & PRIVATE_UMASK:
+            path.chmod(PRIVATE_DIR if path.is_dir() else current & 0o700)
+            now = stat.S_IMODE(path.stat().st_mode)
+            tightened.append(f"{path} was readable by others ({current:04o}); now {now:04o}")
+    return tightened
+
+
+def https() -> bool:
+    """Whether statesync is served over HTTPS (behind a TLS terminator): STATESYNC_HTTPS=1."""
+    return os.environ.get("STATESYNC_HTTPS", "") == "1"
 
 
 def get_role() -> str:

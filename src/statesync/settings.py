@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -11,7 +13,9 @@ import dj_database_url
 from statesync import config
 
 HOME = config.get_home()
-HOME.mkdir(parents=True, exist_ok=True)
+os.umask(config.PRIVATE_UMASK)  # databases, queue, mail and secrets: the owner's only
+for _warning in config.prepare_home(HOME):
+    print(f"statesync: tightened file modes: {_warning}", file=sys.stderr)
 ROLE = config.get_role()
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -31,6 +35,17 @@ SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("STATESYNC_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("STATESYNC_ALLOWED_HOSTS", "*").split(",") if h]
 
+# Production runs behind a TLS terminator (README, Production) that sets X-Forwarded-Proto.
+if config.https():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Joining the browsers' HSTS preload list is the domain owner's decision, not the app's.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -39,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "axes",
     "statesync.web",
     "statesync.access",
 ]
@@ -48,6 +64,7 @@ if ROLE in ("state", "both"):
     INSTALLED_APPS.append("statesync.state")
 
 MIDDLEWARE = [
+    "statesync.web.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +74,8 @@ MIDDLEWARE = [
     "statesync.web.middleware.BrowserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "statesync.urls"
@@ -123,6 +142,19 @@ else:
 DATABASE_ROUTERS = ["statesync.routers.StateRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Failed logins are counted per user and address (django-axes); after AXES_FAILURE_LIMIT of them
+# that pair is locked out for STATESYNC_LOCKOUT_MINUTES. Both are audited (access.signals).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("STATESYNC_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("STATESYNC_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -167,13 +199,30 @@ def _huey() -> dict:
 
 HUEY = _huey()
 
+# Every record says which request it belongs to; server errors (django.request) are logged
+# with their traceback whatever DEBUG is, so the ID a 500 shows finds them.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "statesync.web.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "loggers": {
-        "statesync": {"handlers": ["console"], "level": "INFO"},
+        "statesync": {"handlers": ["console"], "level": "INFO", "filters": ["request_id"]},
         "huey": {"handlers": ["console"], "level": "INFO"},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": True,
+            "filters": ["request_id"],
+        },
     },
 }

@@ -152,9 +152,10 @@ class DigestPage(msgspec.Struct):
     next_after: int | None = None
 
 
-class ApiError(msgspec.Struct):
+class ApiError(msgspec.Struct, omit_defaults=True):
     error: str
     detail: str = ""
+    request_id: str | None = None  # on a 500: what finds the error in the server's log
 
 
 _encoder = msgspec.json.Encoder()

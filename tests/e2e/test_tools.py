@@ -92,7 +92,9 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     # History: delete the row just made.
     history = page.locator("table.history tbody tr")
     expect(history).to_have_count(1)
-    page.click("table.history button:has-text('Delete')")
+    page.click("table.history a:has-text('Delete')")  # asks first, naming the one entry
+    expect(page.locator("main h1")).to_contain_text("Delete 1 sync history entry?")
+    page.click("button:has-text('Delete 1 entry')")
     expect(page.locator(".messages")).to_contain_text("Deleted 1 sync history entry")
     expect(page.locator("table.history")).to_have_count(0)
     assert not SelectiveSync.objects.exists()
@@ -129,7 +131,7 @@ def test_clerk_sees_only_selective_sync(page, dis, seeded):
     expect(page.locator("section.result")).to_contain_text("Synced (2): 4, 5")
 
     # No delete controls, and a crafted delete is refused by the server.
-    expect(page.locator("table.history button:has-text('Delete')")).to_have_count(0)
+    expect(page.locator("table.history :text-is('Delete')")).to_have_count(0)
     token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
     entry = SelectiveSync.objects.order_by("pk").first()
     refused = page.request.post(

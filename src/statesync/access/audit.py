@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 from statesync.access.models import AuditEntry
@@ -10,6 +11,25 @@ from statesync.access.models import AuditEntry
 def client_address(request) -> str | None:
     """The client's address as the web server saw it (no proxy headers are trusted)."""
     return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def operating_system_user() -> str:
+    """Who runs a command line: the operating-system account (there is no signed-in user)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return "unknown"
+
+
+def record_command(action: str, target: str = "", **detail: Any) -> AuditEntry:
+    """Write one audit entry for an action taken through the command line."""
+    return AuditEntry.objects.create(
+        username=f"{operating_system_user()} (command line)"[:150],
+        action=action,
+        target=target[:200],
+        detail=detail,
+        via="cli",
+    )
 
 
 def record(

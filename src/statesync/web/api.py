@@ -6,11 +6,13 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.template import loader
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from statesync import wire
+from statesync.web.requestid import get_request_id
 
 
 class ApiProblem(Exception):
@@ -97,10 +99,12 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500: JSON under /api/ (the details stay in the server's log), the site's page elsewhere."""
+    """500: JSON under /api/, a plain page elsewhere; both give the request ID that finds the
+    traceback in the server's log (the details stay there)."""
+    request_id = getattr(request, "request_id", "") or get_request_id()
     if _is_api(request):
-        return json_response(
-            wire.ApiError("internal error", "the server failed; the error is in its log"),
-            status=500,
-        )
-    return defaults.server_error(request)
+        detail = f"the server failed; its log has the error under request {request_id}"
+        error = wire.ApiError("internal error", detail, request_id=request_id)
+        return json_response(error, status=500)
+    page = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(page)

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from statesync import catalog
+from statesync.access.rights import is_security_role
 from statesync.district.models.years import SchoolYear
 from statesync.modes import Mode
 from statesync.sync.diff import Kind
@@ -98,6 +99,13 @@ class Run(models.Model):
         if self.status != RunStatus.QUEUED:
             return None
         return Run.objects.filter(status=RunStatus.QUEUED, pk__lt=self.pk).count() + 1
+
+    def may_be_cancelled_by(self, user: Any) -> bool:
+        """Batch R lets anyone start a run, but only its starter or the security role may stop
+        it (a run the state asked for has no starter: the security role only)."""
+        if is_security_role(user):
+            return True
+        return self.requested_by_id is not None and self.requested_by_id == user.pk
 
     def request_cancel(self) -> bool:
         """Cancel now if queued; ask a running run to stop at its next batch. False if ended."""

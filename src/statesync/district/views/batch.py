@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from statesync import catalog
 from statesync.access import audit
-from statesync.access.decorators import requires_right
+from statesync.access.decorators import forbidden, requires_right
 from statesync.district.actions import start_resync
 from statesync.district.dis import dis_problem
 from statesync.district.forms import BatchForm
@@ -89,6 +89,13 @@ def run_detail(request, pk: int):
 @requires_right("batch", "R")
 def run_cancel(request, pk: int):
     run = get_object_or_404(Run, pk=pk)
+    if not run.may_be_cancelled_by(request.user):
+        starter = run.requested_by or f"the {run.requested_from}"
+        return forbidden(
+            request,
+            f"the product security role, or to be the run's starter, to cancel run {run.pk} "
+            f"(started by {starter})",
+        )
     if run.request_cancel():
         audit.record(request, "resync.cancel", f"run {run.pk}")
         messages.success(

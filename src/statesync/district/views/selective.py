@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from statesync import catalog
 from statesync.access import audit
@@ -57,14 +56,19 @@ def selective_result(request, pk: int):
     return render(request, "district/_selective_result.html", {"result": entry})
 
 
-@require_POST
 @requires_right("selective", "D")
 def selective_delete(request):
-    ids = [int(i) for i in request.POST.getlist("entries") if i.isdigit() and len(i) < 19]
-    if not ids:
+    """Delete the history entries asked for (one row's Delete, or the ticked ones), after a
+    confirmation page that lists exactly those."""
+    params = request.POST if request.method == "POST" else request.GET
+    ids = sorted({int(i) for i in params.getlist("entries") if i.isdigit() and len(i) < 19})
+    entries = SelectiveSync.objects.filter(pk__in=ids).select_related("requested_by")
+    if not ids or not entries.exists():
         messages.error(request, "Tick the history rows to delete first.")
         return redirect("district:selective")
-    deleted, _ = SelectiveSync.objects.filter(pk__in=ids).delete()
+    if request.method != "POST" or params.get("confirm") != "yes":
+        return render(request, "district/selective_delete.html", {"entries": entries})
+    deleted, _ = entries.delete()
     audit.record(request, "selective.history.delete", "sync history", entries=ids, deleted=deleted)
     messages.success(
         request, f"Deleted {deleted} sync history entr{'y' if deleted == 1 else 'ies'}."

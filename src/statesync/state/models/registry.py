@@ -36,12 +36,19 @@ class District(models.Model):
             raise ValueError(f"district {number} is already registered")
         return cls.objects.create(number=number, name=name)
 
-    def issue_token(self, label: str = "") -> str:
-        """Create a token for this district and return it; only its hash is kept."""
+    def issue_token(self, label: str = "", rotate: bool = False) -> str:
+        """Create a token for this district and return it; only its hash is kept.
+
+        `rotate` revokes every other live token of the district (a leaked one stops working).
+        """
         token, token_hash = new_token(TOKEN_PREFIX)
-        ApiToken.objects.create(
+        issued = ApiToken.objects.create(
             district=self, token_hash=token_hash, prefix=token[:10], label=label
         )
+        if rotate:
+            self.tokens.filter(revoked_at__isnull=True).exclude(pk=issued.pk).update(
+                revoked_at=timezone.now()
+            )
         return token
 
 

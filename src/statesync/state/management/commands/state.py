@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from statesync.state.models import District
+from statesync.access import audit
+from statesync.state.models import ApiToken, District
 
 
 class Command(BaseCommand):
@@ -13,6 +15,16 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         token = sub.add_parser("issue-token", help="Print a new token for a district.")
         token.add_argument("--number", required=True)
+        token.add_argument("--label", default="", help="What the token is for.")
+        token.add_argument(
+            "--rotate",
+            action="store_true",
+            help="Revoke the district's other tokens once the new one exists.",
+        )
+        tokens = sub.add_parser("tokens", help="List tokens: district, prefix, last use, state.")
+        tokens.add_argument("--number", help="Only this district's.")
+        revoke = sub.add_parser("revoke-token", help="Revoke a token by the prefix 'tokens' shows.")
+        revoke.add_argument("prefix")
         sub.add_parser("list", help="List registered districts.")
 
     def handle(self, *args, action, **opts):
@@ -21,19 +33,66 @@ class Command(BaseCommand):
                 district = District.register(opts["number"], opts["name"])
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-            self._print_token(district)
+            audit.record_command("state.district.add", f"district {district.number}")
+            self._print_token(district, "", rotate=False)
         elif action == "issue-token":
-            district = District.objects.filter(number=opts["number"]).first()
-            if district is None:
-                raise CommandError(f"district {opts['number']} is not registered")
-            self._print_token(district)
+            self._print_token(self._district(opts["number"]), opts["label"], opts["rotate"])
+        elif action == "tokens":
+            self._list_tokens(opts["number"])
+        elif action == "revoke-token":
+            self._revoke(opts["prefix"])
         else:
             for district in District.objects.all():
                 self.stdout.write(f"{district.number}  {district.name}")
 
-    def _print_token(self, district: District) -> None:
-        token = district.issue_token()
+    def _district(self, number: str) -> District:
+        district = District.objects.filter(number=number).first()
+        if district is None:
+            raise CommandError(f"district {number} is not registered")
+        return district
+
+    def _print_token(self, district: District, label: str, rotate: bool) -> None:
+        live_before = district.tokens.filter(revoked_at__isnull=True).count()
+        token = district.issue_token(label, rotate=rotate)
+        audit.record_command(
+            "state.token.issue",
+            f"district {district.number}",
+            prefix=token[:10],
+            rotated=live_before if rotate else 0,
+        )
         self.stderr.write(
             f"District {district.number} {district.name}: token (shown once, keep it):"
         )
         self.stdout.write(token)
+        if rotate:
+            self.stderr.write(f"Revoked the district's {live_before} other live token(s).")
+
+    def _list_tokens(self, number: str | None) -> None:
+        tokens = ApiToken.objects.select_related("district").order_by("district__number", "pk")
+        if number:
+            tokens = tokens.filter(district=self._district(number))
+        self.stdout.write(
+            f"{'district':<8}  {'prefix':<12}  {'state':<8}  {'last used':<25}  label"
+        )
+        for t in tokens:
+            state = "revoked" if t.revoked_at else "live"
+            used = timezone.localtime(t.last_used_at).isoformat() if t.last_used_at else "never"
+            self.stdout.write(
+                f"{t.district.number:<8}  {t.prefix:<12}  {state:<8}  {used:<25}  {t.label}"
+            )
+
+    def _revoke(self, prefix: str) -> None:
+        live = ApiToken.objects.filter(prefix=prefix.rstrip("…"), revoked_at__isnull=True)
+        found = list(live.select_related("district"))
+        if not found:
+            raise CommandError(
+                f"no live token starts {prefix!r}; 'statesync state tokens' lists them"
+            )
+        if len(found) > 1:
+            raise CommandError(f"{len(found)} live tokens start {prefix!r}; revoke by district")
+        token = found[0]
+        token.revoke()
+        audit.record_command(
+            "state.token.revoke", f"district {token.district.number}", prefix=token.prefix
+        )
+        self.stdout.write(f"Revoked token {token.prefix}… of district {token.district.number}.")

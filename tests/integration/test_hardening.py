@@ -1,0 +1,118 @@
+"""Tokens the state can list, revoke and rotate; logins throttled and audited; who may cancel
+a run; deleting sync history asks first and deletes what was asked."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from statesync.access.models import AuditEntry
+from statesync.district.models import Run, RunStatus, SelectiveSync
+from statesync.state.models import ApiToken
+from tests.support.users import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def run(*args: str, capsys) -> str:
+    call_command("state", *args)
+    return capsys.readouterr().out
+
+
+def test_tokens_are_listed_with_last_use_and_revoked_by_prefix(client, registered, capsys):
+    _district, token = registered
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/state/v1/districts/0001/", headers=headers).status_code == 200
+    listing = run("tokens", capsys=capsys)
+    prefix = token[:10]
+    line = next(row for row in listing.splitlines() if prefix in row)
+    assert "live" in line and "never" not in line  # its last use is shown
+
+    assert f"Revoked token {prefix}" in run("revoke-token", prefix, capsys=capsys)
+    assert client.get("/api/state/v1/districts/0001/", headers=headers).status_code == 401
+    assert "revoked" in run("tokens", "--number", "0001", capsys=capsys)
+    entry = AuditEntry.objects.get(action="state.token.revoke")
+    assert entry.via == "cli" and "(command line)" in entry.username
+    assert entry.detail["prefix"] == prefix
+
+
+def test_revoking_what_does_not_exist_says_so(registered):
+    with pytest.raises(CommandError, match="no live token starts 'sst_nope'"):
+        call_command("state", "revoke-token", "sst_nope")
+
+
+def test_rotation_leaves_only_the_new_token_working(client, registered, capsys):
+    district, old = registered
+    district.issue_token("spare")
+    new = run("issue-token", "--number", "0001", "--rotate", capsys=capsys).strip()
+    for token, status in ((old, 401), (new, 200)):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/state/v1/districts/0001/", headers=headers).status_code == status
+    assert ApiToken.objects.filter(district=district, revoked_at__isnull=True).count() == 1
+    assert AuditEntry.objects.get(action="state.token.issue").detail["rotated"] == 2
+
+
+def test_failed_logins_lock_the_user_and_address_out_and_are_audited(client, settings):
+    get_user_model().objects.create_user("clerk", "c@example.org", "right-password")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(reverse("login"), {"username": "clerk", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    last = client.post(reverse("login"), {"username": "clerk", "password": "wrong"})
+    assert last.status_code == 429  # the limit reached: locked out
+    locked = client.post(reverse("login"), {"username": "clerk", "password": "right-password"})
+    assert locked.status_code == 429
+    assert b"Too many failed logins" in locked.content
+    assert "_auth_user_id" not in client.session
+    failed = AuditEntry.objects.filter(action="login.failed")
+    assert failed.count() >= settings.AXES_FAILURE_LIMIT
+    assert failed.first().detail == {"username": "clerk"}
+    assert not AuditEntry.objects.filter(action="login").exists()
+
+
+def test_a_login_is_audited_with_its_door(client):
+    get_user_model().objects.create_user("viewer", "v@example.org", "pw-123456")
+    response = client.post(reverse("login"), {"username": "viewer", "password": "pw-123456"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="login")
+    assert entry.username == "viewer" and entry.via == "web" and entry.address == "127.0.0.1"
+
+
+def test_a_rows_delete_deletes_that_row_only_and_asks_first(admin_client):
+    first, second = (
+        SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[i]) for i in (1, 2)
+    )
+    url = reverse("district:selective-delete")
+    asked = admin_client.get(url, {"entries": first.pk})
+    assert asked.status_code == 200 and b"Delete 1 sync history entry?" in asked.content
+    assert SelectiveSync.objects.count() == 2  # asking deletes nothing
+    unconfirmed = admin_client.post(url, {"entries": [first.pk]})
+    assert unconfirmed.status_code == 200 and SelectiveSync.objects.count() == 2
+    admin_client.post(url, {"entries": [first.pk], "confirm": "yes"})
+    assert list(SelectiveSync.objects.values_list("pk", flat=True)) == [second.pk]
+
+
+def test_batch_r_may_start_a_run_but_cancel_only_its_own(client, dis, seeded):
+    viewer = make_user("viewer", [("batch", "R")])
+    other = make_user("other", [("batch", "R")])
+    mine = Run.plan(["District"], requested_by=viewer)
+    theirs = Run.plan(["District"], requested_by=other)
+    from_state = Run.plan(["District"], requested_from="state")
+    client.force_login(viewer)
+    for run in (theirs, from_state):
+        refused = client.post(reverse("district:run-cancel", args=[run.pk]))
+        assert refused.status_code == 403
+        assert b"security role, or to be the run&#x27;s starter" in refused.content
+        run.refresh_from_db()
+        assert run.status == RunStatus.QUEUED
+    page = client.get(reverse("district:batch-rows"))
+    assert page.content.count(b"Cancel</button>") == 1  # only on the viewer's own run
+    assert client.post(reverse("district:run-cancel", args=[mine.pk])).status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == RunStatus.CANCELLED
+    admin = get_user_model().objects.create_superuser("boss", "b@example.org", "pw")
+    client.force_login(admin)
+    client.post(reverse("district:run-cancel", args=[from_state.pk]))
+    from_state.refresh_from_db()
+    assert from_state.status == RunStatus.CANCELLED
