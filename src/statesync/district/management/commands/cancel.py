@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync.access import audit
 from statesync.district.models import Run, RunStatus
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             raise CommandError(f"there is no run {run}")
         if not found.request_cancel():
             raise CommandError(f"run {run} has already ended ({found.status})")
+        audit.record_command("resync.cancel", f"run {run}")
         if found.status == RunStatus.CANCELLED:
             self.stdout.write(f"Run {run} cancelled before it started.")
         else:

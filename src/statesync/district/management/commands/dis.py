@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import config
+from statesync.access import audit
 from statesync.district.dis import state_client
 from statesync.sync.client import StateError
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         if action == "configure":
             path = config.save_dis_connection(opts["url"], opts["token"])
+            audit.record_command("dis.configure", opts["url"], token_prefix=opts["token"][:10])
             self.stdout.write(f"Saved the DIS connection in {path}.")
             return
         try:

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog
+from statesync.access import audit
 from statesync.district.models import Mode, ObjectStatus, Run, RunStatus
 from statesync.district.progress import ProgressPrinter
 from statesync.district.tasks import enqueue_run
@@ -52,7 +53,9 @@ class Command(BaseCommand):
             )
         except (catalog.PlanError, catalog.UnknownObject) as exc:
             raise CommandError(str(exc)) from None
-        names = ", ".join(ro.object for ro in run.objects_in_order)
+        objects = [ro.object for ro in run.objects_in_order]
+        audit.record_command("resync.start", f"run {run.pk}", mode=run.mode, objects=objects)
+        names = ", ".join(objects)
         if not opts["json"]:
             self.stderr.write(
                 f"Run {run.pk}: {run.mode} resync of {names} "

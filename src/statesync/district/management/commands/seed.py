@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync.access import audit
 from statesync.demo import seed
 from statesync.district.models import SchoolYear
 
@@ -41,6 +42,9 @@ class Command(BaseCommand):
         SchoolYear.activate(year)
         written = time.perf_counter()
         total = sum(district.counts().values())
+        audit.record_command(
+            "seed", "district data replaced", scale=str(scale), year=year, records=total
+        )
         for name, count in district.counts().items():
             planted = district.defects[name]
             self.stdout.write(

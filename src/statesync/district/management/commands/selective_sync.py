@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync.access import audit
 from statesync.district import selective
 from statesync.district.models import SelectiveSync
 from statesync.sync.client import NotConfigured, get_connection
@@ -41,6 +42,13 @@ class Command(BaseCommand):
             )
         entry = SelectiveSync.objects.create(
             object=object, ids_asked=parsed.ids, not_ids=parsed.not_ids
+        )
+        audit.record_command(
+            "selective.sync",
+            f"selective sync {entry.pk}",
+            object=object,
+            ids=parsed.ids[:1000],
+            count=len(parsed.ids),
         )
         entry = selective.perform(entry)
         if opts["json"]:
