@@ -66,6 +66,7 @@ if ROLE in ("state", "both"):
 MIDDLEWARE = [
     "statesync.web.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "statesync.web.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -78,7 +78,12 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     error = _HTTP_ERRORS.get(exc.status_code, "error")
     if exc.message.startswith("Cannot parse request body"):
-        error, detail = "malformed JSON", "the body is not valid UTF-8 JSON"
+        try:
+            request.body.decode()
+        except UnicodeDecodeError as bad:
+            error, detail = "malformed JSON", f"the body is not valid UTF-8 ({bad.reason})"
+        else:
+            error, detail = "malformed JSON", "the body is not valid JSON"
     else:
         detail = exc.message
     return _problem(request, exc.status_code, error, detail)

@@ -51,7 +51,8 @@ def parse_ids(text: str, limit: int = MAX_IDS) -> ParsedIds:
         value = int(token) if _DIGITS.fullmatch(token) else 0
         if not 0 < value <= MAX_ID:
             if len(parsed.not_ids) < 1000:  # say enough to fix the paste, not everything
-                parsed.not_ids.append(token[:40])
+                # Shown back, and stored: NUL as a visible symbol (no database keeps NUL).
+                parsed.not_ids.append(token[:40].replace("\x00", "\u2400"))
             continue
         if value in seen:
             parsed.duplicates += 1

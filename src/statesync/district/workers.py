@@ -10,12 +10,12 @@ from collections.abc import Callable
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from statesync import catalog
-from statesync.district.models import Run, RunLock, RunStatus, dis_model
+from statesync.district.dis import get_district_number
+from statesync.district.models import Run, RunLock, RunStatus
 from statesync.district.models.locks import STALE_AFTER
 from statesync.district.notify import notify_run_ended
 from statesync.district.resync import Progress, execute
-from statesync.sync.client import StateClient
+from statesync.sync.client import StateClient, StateRefused
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 2.0
@@ -23,9 +23,10 @@ HEARTBEAT_EVERY = 2.0
 
 def get_lock_key() -> str:
     """The district whose resyncs exclude each other: its state district number."""
-    root = dis_model(catalog.ROOT).objects
-    number = root.values_list(catalog.DISTRICT_NUMBER_FIELD, flat=True).first()
-    return f"district-{number or 'unknown'}"
+    try:
+        return f"district-{get_district_number()}"
+    except StateRefused:  # no District record yet: the run will say so when it starts
+        return "district-unknown"
 
 
 class Lease:

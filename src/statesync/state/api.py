@@ -17,7 +17,14 @@ from statesync.routers import state_db
 from statesync.state import ingest
 from statesync.state.models import ApiToken, District, ResyncRequest
 from statesync.state.openapi import document
-from statesync.web.api import ApiProblem, api_view, int_param, json_response, read_body
+from statesync.web.api import (
+    ApiProblem,
+    api_view,
+    int_param,
+    json_response,
+    malformed,
+    read_body,
+)
 
 log = logging.getLogger(__name__)
 MAX_DIGEST_PAGE = 50_000
@@ -58,8 +65,8 @@ def batch(request: HttpRequest, number: str, name: str) -> HttpResponse:
         envelope, records, failures = wire.decode_batch(obj.name, body)
     except msgspec.ValidationError as exc:  # a DecodeError too: test it first
         raise ApiProblem(400, "invalid batch", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise ApiProblem(400, "malformed JSON", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
     except RecursionError:
         raise ApiProblem(400, "invalid batch", "the JSON is nested too deeply") from None
     unnamed = [f for f in failures if f.id is None]
@@ -102,8 +109,10 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
     body = read_body(request)
     try:
         claim = msgspec.json.decode(body or b"{}", type=wire.Claim)
-    except msgspec.DecodeError as exc:  # ValidationError included
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
         raise ApiProblem(400, "invalid claim", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
     found = ResyncRequest.objects.filter(district=tenant, pk=pk).first()
     if found is None:
         raise ApiProblem(404, "no such request", f"district {number} has no resync request {pk}")

@@ -72,6 +72,17 @@ def read_body(request: HttpRequest) -> bytes:
         raise ApiProblem(413, "payload too large", f"the limit is {limit} bytes") from None
 
 
+def malformed(body: bytes, exc: Exception) -> ApiProblem:
+    """A 400 for a body that cannot be read as JSON: first whether it is UTF-8 at all (JSON must
+    be), then what the decoder said."""
+    try:
+        body.decode()
+    except UnicodeDecodeError as bad:
+        detail = f"the body is not valid UTF-8 ({bad.reason} at byte {bad.start})"
+        return ApiProblem(400, "malformed JSON", detail)
+    return ApiProblem(400, "malformed JSON", str(exc))
+
+
 def int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int):
     raw = request.GET.get(name)
     if raw is None or raw == "":

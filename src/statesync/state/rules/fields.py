@@ -42,7 +42,13 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
             continue
         if spec.kind == "str":
             _check_text(spec, record.id, value, verdicts)
-        elif spec.kind == "codes":
+            continue
+        if spec.is_list and _has_nul(value):  # a term's or period's name, a code
+            verdicts.add(
+                record.id, RuleCode.FORMAT, spec.name, f"{spec.name} contains a NUL character"
+            )
+            continue
+        if spec.kind == "codes":
             for code in value:
                 if code not in spec.codes:
                     verdicts.add(record.id, RuleCode.CODE, spec.name, _not_in_code_set(spec, code))
@@ -68,6 +74,16 @@ def _check_text(spec: catalog.Field, record_id: int, value: str, verdicts: Verdi
         )
     elif spec.codes and value not in spec.codes:
         verdicts.add(record_id, RuleCode.CODE, spec.name, _not_in_code_set(spec, value))
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere inside a nested value (no database stores it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    fields = getattr(value, "__struct_fields__", ())
+    return any(_has_nul(getattr(value, f)) for f in fields)
 
 
 def _not_in_code_set(spec: catalog.Field, value: str) -> str:
