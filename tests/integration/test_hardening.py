@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
-from statesync.district.models import Run, RunStatus, SelectiveSync
+from statesync.district.models import Run, RunStatus, SelectiveSync, dis_model
 from statesync.state.models import ApiToken
 from tests.support.users import make_user
 
@@ -116,3 +117,26 @@ def test_batch_r_may_start_a_run_but_cancel_only_its_own(client, dis, seeded):
     client.post(reverse("district:run-cancel", args=[from_state.pk]))
     from_state.refresh_from_db()
     assert from_state.status == RunStatus.CANCELLED
+
+
+def test_rights_and_data_changed_in_django_admin_are_audited(admin_client, seeded):
+    seeded()
+    viewers = Group.objects.create(name="Viewers")
+    batch_r = Permission.objects.get(content_type__app_label="access", codename="batch_r")
+    response = admin_client.post(
+        reverse("admin:auth_group_change", args=[viewers.pk]),
+        {"name": "Viewers", "permissions": [batch_r.pk]},
+    )
+    assert response.status_code == 302, response.content[:500]
+    entry = AuditEntry.objects.get(action="admin.change")
+    assert entry.via == "admin" and entry.username == "admin"
+    assert entry.target == f"group {viewers.pk}" and entry.detail["rights"] is True
+
+    school = dis_model("School").objects.get(pk=1)
+    form = {f: getattr(school, f) for f in ("state_school_number", "grade_low", "grade_high")}
+    form |= {"district": 1, "name": "Renamed in admin", "school_type": school.school_type}
+    response = admin_client.post(reverse("admin:district_school_change", args=[1]), form)
+    assert response.status_code == 302, response.content[:500]
+    changed = AuditEntry.objects.filter(action="admin.change").latest("id")
+    assert changed.target == "School 1" and changed.detail["rights"] is False
+    assert "Name" in changed.detail["changed"] or "name" in changed.detail["changed"]

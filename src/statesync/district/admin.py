@@ -1,7 +1,9 @@
-"""Django admin for the district's data: saves here reach the state through the outbox."""
+"""Django admin for the district's data: saves here reach the state through the outbox, and
+every change is audited (AuditedAdmin)."""
 
 from django.contrib import admin
 
+from statesync.access.admin import AuditedAdmin
 from statesync.district.models import (
     DIS_MODELS,
     ErrorLogEntry,
@@ -12,7 +14,7 @@ from statesync.district.models import (
 )
 
 
-class DisRecordAdmin(admin.ModelAdmin):
+class DisRecordAdmin(AuditedAdmin):
     list_per_page = 50
     show_full_result_count = False  # COUNT(*) over 130,000 enrollments on every page is waste
 
@@ -40,18 +42,18 @@ class RunObjectInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(AuditedAdmin):
     list_display = ("id", "mode", "status", "school_year", "requested_by", "created_at")
     list_filter = ("status", "mode")
     inlines = [RunObjectInline]
 
 
 @admin.register(ErrorLogEntry)
-class ErrorLogAdmin(admin.ModelAdmin):
+class ErrorLogAdmin(AuditedAdmin):
     list_display = ("id", "run", "object", "record_id", "code", "field", "message")
     list_filter = ("object", "code", "source")
     show_full_result_count = False
 
 
-admin.site.register(OutboxEntry)
-admin.site.register(SchoolYear)
+admin.site.register(OutboxEntry, AuditedAdmin)
+admin.site.register(SchoolYear, AuditedAdmin)

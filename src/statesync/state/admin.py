@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from statesync.access.admin import AuditedAdmin
 from statesync.state.models import ApiToken, District, Rejection
 
 
@@ -12,12 +13,12 @@ class ApiTokenInline(admin.TabularInline):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(AuditedAdmin):
     list_display = ("number", "name", "last_realtime_at", "last_resync_at")
     inlines = [ApiTokenInline]
 
 
 @admin.register(Rejection)
-class RejectionAdmin(admin.ModelAdmin):
+class RejectionAdmin(AuditedAdmin):
     list_display = ("district", "object", "record_id", "rejected_at")
     list_filter = ("object",)
