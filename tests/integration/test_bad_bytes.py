@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 NOT_UTF8 = b'{"upserts": [{"id": 1, "name": "caf\xe9"}], "run": \xe9}'
 
 
+def bearer_client(base_url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
 @pytest.fixture
 def state_api(dis, registered):
-    with httpx.Client(
-        base_url=f"{dis.url}/api/state/v1/districts/0001",
-        headers={"Authorization": f"Bearer {registered[1]}"},
-        timeout=30,
-    ) as client:
+    with bearer_client(f"{dis.url}/api/state/v1/districts/0001", registered[1]) as client:
         yield client
 
 
@@ -29,12 +29,7 @@ def state_api(dis, registered):
 def district_api(dis, seeded):
     seeded()
     user = get_user_model().objects.create_superuser("bytes", "b@example.org", None)
-    secret = PersonalToken.issue(user, "bytes")[1]
-    with httpx.Client(
-        base_url=f"{dis.url}/api/district/v1",
-        headers={"Authorization": f"Bearer {secret}"},
-        timeout=30,
-    ) as client:
+    with bearer_client(f"{dis.url}/api/district/v1", PersonalToken.issue(user, "b")[1]) as client:
         yield client
 
 
