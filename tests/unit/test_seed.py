@@ -1,5 +1,6 @@
 """The generator alone (no database): counts, reproducibility, plausibility, defects."""
 
+import argparse
 import datetime as dt
 import itertools
 import json
@@ -95,3 +96,17 @@ def test_birth_dates_match_grades():
 def test_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         seed.scaled_counts("huge")
+
+
+FULLWIDTH_1000 = "\uff11\uff10\uff10\uff10"
+
+
+@pytest.mark.parametrize("value", ["huge", "999", "-5", "1e6", FULLWIDTH_1000])
+def test_a_scale_that_is_neither_named_nor_a_count_is_refused_clearly(value):
+    with pytest.raises(argparse.ArgumentTypeError, match="is not a scale: use small, seed, large"):
+        seed.parse_scale(value)
+
+
+def test_a_scale_is_a_name_or_a_count_of_records():
+    assert seed.parse_scale("seed") == "seed"
+    assert seed.parse_scale("25000") == 25_000
