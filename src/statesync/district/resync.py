@@ -113,7 +113,7 @@ def _execute_object(
         after=ro.checkpoint or 0,
         batch_size=batch_size,
         flush_every=PROGRESS_EVERY,
-    ).execute(time.monotonic)
+    ).execute()
     ro.status = ObjectStatus.DONE
     ro.finished_at = timezone.now()
     ro.save(update_fields=["status", "finished_at"])

@@ -9,8 +9,9 @@ resumed object starts after it: what it sends again the state finds unchanged.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from queue import Full, Queue
@@ -122,7 +123,7 @@ class ObjectSync:
         self.problems: list[Problem] = []
         self.differences: list[tuple[int, Kind]] = []
 
-    def execute(self, clock: Clock) -> None:
+    def execute(self, clock: Callable[[], float] = time.monotonic) -> None:
         year = self.school_year if self.obj.year_scoped else None
         self.clock = clock
         self.last_flush = clock()
@@ -206,10 +207,6 @@ class ObjectSync:
             return []
         still_here = source.existing_ids(self.obj.name, self.extras)
         return [i for i in self.extras if i not in still_here]
-
-
-class Clock(Protocol):
-    def __call__(self) -> float: ...
 
 
 def _ready(pending: BatchOutcome) -> bool:
