@@ -81,8 +81,13 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
     assert "School: Processed: 12 Errors: 1" in note.body
     assert Notification.unread_count(starter) == 1
     assert not Notification.objects.filter(user=bystander).exists()
-    sent = "\n".join(p.read_text() for p in workers.mail.glob("*.log"))
-    assert "To: clerk@example.org" in sent
+
+    # ...and e-mails just after it notifies: wait for the message too.
+    def mail_to_starter() -> str:
+        sent = "\n".join(p.read_text() for p in workers.mail.glob("*.log"))
+        return sent if "To: clerk@example.org" in sent else ""
+
+    sent = wait_for(mail_to_starter, 30, "the e-mail to the run's starter")
     assert "School: Processed: 12 Errors: 1" in sent
     assert f"/district/errors/?run={run.pk}" in sent
 
