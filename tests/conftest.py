@@ -69,6 +69,12 @@ def seeded(transactional_db):
     return make
 
 
+def pytest_collection_modifyitems(items):
+    """Slow tests first: spread over the workers from the start, they do not leave one worker
+    running alone at the end while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # Reliability figures: counted where the tests run, added up and written where the run ends.
 
 

@@ -87,6 +87,7 @@ class DistrictEdition:
             worker.stop()
 
 
+@pytest.mark.slow
 def test_two_districts_in_parallel_one_run_per_district(live_server, transactional_db, tmp_path):
     require(redis_available(), f"Redis at {REDIS_URL} is not answering")
     editions = []

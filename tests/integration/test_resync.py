@@ -25,6 +25,7 @@ def counts(run: Run) -> dict[str, dict]:
     return {o["object"]: o for o in run.result()["objects"]}
 
 
+@pytest.mark.slow
 def test_first_resync_of_a_seed_scale_district(dis, seeded):
     seeded("seed")
     run = resync()

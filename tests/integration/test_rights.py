@@ -217,6 +217,7 @@ def holder_of(right: tuple[str, str], name: str):
     return make_user(name, [right]), make_user(name + "-not", others)
 
 
+@pytest.mark.slow
 def test_every_surface_allows_its_right_and_denies_without_it(world):
     checked = 0
     for i, surface in enumerate(surfaces(world["run"], world["sync"])):

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 ALL = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]
 
 
+@pytest.mark.slow
 def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seeded, tmp_path):
     seeded("small", defects=False)
     HUEY.flush()
@@ -75,6 +76,7 @@ def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seed
 SOAK_SECONDS = float(os.environ.get("STATESYNC_SOAK_SECONDS", 30))
 
 
+@pytest.mark.slow
 def test_soak_saves_sql_resyncs_and_selective_syncs(dis, seeded):
     """A bounded soak of everything at once; then district and state agree exactly."""
     seeded("small", defects=False)

@@ -110,6 +110,7 @@ class StateProcess:
             self.kill()
 
 
+@pytest.mark.slow
 def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
     enrollments = seeded(MID_RUN, defects=False).counts()["Enrollment"]
     server = StateProcess(free_port()).start()
@@ -132,6 +133,7 @@ def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
         server.stop()
 
 
+@pytest.mark.slow
 def test_dropped_and_stalled_connections(dis, registered, seeded, monkeypatch):
     seeded(MID_RUN, defects=False)
     proxy = Proxy(dis.thread.host, dis.thread.port)
@@ -170,6 +172,7 @@ def hold_write_lock(alias: str, seconds: float, times: int, stop: threading.Even
         time.sleep(0.3)
 
 
+@pytest.mark.slow
 def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
     seeded(MID_RUN, defects=False)
     run = Run.plan(PEOPLE)
