@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
-from huey.contrib.djhuey import HUEY
 
 from statesync.district.models import (
     Difference,
@@ -20,39 +19,9 @@ from statesync.district.models import (
 from statesync.district.tasks import enqueue_run
 from statesync.district.workers import run_here
 from tests.support.locks import write_lock
-from tests.support.workers import Worker, wait_for, worker_env
+from tests.support.workers import ended, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-
-@pytest.fixture
-def workers(dis, registered, tmp_path, settings):
-    """Start workers on the test databases and queue; stop them before the tables are flushed."""
-    HUEY.flush()
-    started: list[Worker] = []
-    mail = tmp_path / "mail"
-    env = worker_env(
-        STATESYNC_STATE_URL=dis.url,
-        STATESYNC_STATE_TOKEN=registered[1],
-        STATESYNC_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        STATESYNC_EMAIL_FILE_PATH=str(mail),
-    )
-
-    def start() -> Worker:
-        worker = Worker(env, tmp_path / f"worker{len(started)}.log").start()
-        started.append(worker)
-        return worker
-
-    start.mail = mail
-    yield start
-    for worker in started:
-        worker.stop()
-    HUEY.flush()
-
-
-def ended(run: Run):
-    run.refresh_from_db()
-    return not run.is_active and run
 
 
 def progress_of(run: Run, name: str) -> int:

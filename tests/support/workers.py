@@ -80,3 +80,9 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, poll: f
             return value
         time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def ended(run):
+    """The run, refreshed, once it has ended (for wait_for); None while it is active."""
+    run.refresh_from_db()
+    return None if run.is_active else run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from statesync.access import audit
 from statesync.district import selective
 from statesync.district.models import Run, SelectiveSync
-from statesync.district.tasks import enqueue_run, run_selective
+from statesync.district.tasks import enqueue_run, enqueue_selective
 
 
 def start_resync(
@@ -62,5 +62,5 @@ def start_selective_sync(
     if len(parsed.ids) <= selective.INLINE_LIMIT:
         selective.perform(entry)
     else:
-        run_selective(entry.pk)
+        enqueue_selective(entry.pk)
     return entry

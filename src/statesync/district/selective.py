@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from statesync import catalog, wire
 from statesync.district.dis import state_client
+from statesync.district.heartbeat import Heartbeat
 from statesync.district.models import ErrorLogEntry, ErrorSource, SelectiveSync
 from statesync.sync import source
 from statesync.sync.client import StateClient, StateError
@@ -129,7 +130,18 @@ INLINE_LIMIT = 200  # IDs synced within the request; more go to the worker
 
 
 def perform(entry: SelectiveSync, client: StateClient | None = None) -> SelectiveSync:
-    """Carry out a recorded SelectiveSync entry and save what happened to it."""
+    """Carry out a recorded SelectiveSync entry and save what happened to it.
+
+    The entry is claimed and beaten while it runs, so if this process dies housekeeping
+    carries it out again (it is idempotent: records are sent as they are now).
+    """
+    if not entry.claim():
+        return entry  # ended, or carried out by someone alive
+    with Heartbeat(entry.beat, name=f"heartbeat of selective sync {entry.pk}"):
+        return _perform(entry, client)
+
+
+def _perform(entry: SelectiveSync, client: StateClient | None) -> SelectiveSync:
     own_client = client is None
     try:
         client = client or state_client()

@@ -13,6 +13,7 @@ from statesync.district import realtime, selective, workers
 from statesync.district.dis import state_client
 from statesync.district.models import SelectiveSync
 from statesync.district.models.locks import STALE_AFTER
+from statesync.district.models.selective import MAX_ATTEMPTS
 from statesync.sync.client import NotConfigured, StateError
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,27 @@ def _requeue(run_id: int) -> None:
     run_resync.schedule((run_id,), delay=WAIT_POLL)
 
 
-def enqueue_run(run_id: int) -> None:
-    """Queue a run for the workers."""
-    run_resync(run_id)
+def enqueue_run(run_id: int) -> bool:
+    """Queue a run for the workers; False if the queue cannot be reached now.
+
+    The run is saved either way: housekeeping queues a run no task holds (workers.stalled_runs)
+    once the queue is back, so nothing is lost and nothing waits forever.
+    """
+    return _enqueue(run_resync, run_id, "run")
+
+
+def enqueue_selective(entry_id: int) -> bool:
+    """Queue a selective sync for the workers; False (and housekeeping's) as enqueue_run."""
+    return _enqueue(run_selective, entry_id, "selective sync")
+
+
+def _enqueue(task, pk: int, what: str) -> bool:
+    try:
+        task(pk)
+    except Exception as exc:  # Redis or the queue file: whatever the broker raised
+        log.warning("could not queue %s %s (housekeeping will): %s", what, pk, exc)
+        return False
+    return True
 
 
 @db_task()
@@ -53,9 +72,23 @@ def drain_outbox(backoff: float = 1.0) -> None:
 
 @db_task()
 def reclaim_orphans() -> None:
+    """Take up work whose worker or task was lost, so nothing waits forever."""
     for run in workers.orphaned_runs():
         log.warning("run %s lost its worker; resuming it from its checkpoints", run.pk)
         enqueue_run(run.pk)
+    for run in workers.stalled_runs():
+        log.warning("run %s was queued but no task held it; queueing it again", run.pk)
+        run.beat()  # looked after again: the next pass must not queue it twice
+        enqueue_run(run.pk)
+    for entry in SelectiveSync.stalled():
+        if entry.attempts >= MAX_ATTEMPTS:
+            log.warning(
+                "selective sync %s lost its worker %s times; failing it", entry.pk, entry.attempts
+            )
+            entry.give_up()
+        else:
+            log.warning("selective sync %s lost its worker; carrying it out again", entry.pk)
+            enqueue_selective(entry.pk)
 
 
 @db_task()
@@ -100,4 +133,4 @@ def _on_worker_start() -> None:
 def run_selective(entry_id: int) -> None:
     entry = SelectiveSync.objects.filter(pk=entry_id, status=SelectiveSync.Status.PENDING).first()
     if entry is not None:
-        selective.perform(entry)
+        selective.perform(entry)  # claims it: a second task for the same entry does nothing

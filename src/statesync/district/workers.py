@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from statesync.district.dis import get_district_number
+from statesync.district.heartbeat import HEARTBEAT_EVERY, Heartbeat
 from statesync.district.models import Run, RunLock, RunStatus
 from statesync.district.models.locks import STALE_AFTER
 from statesync.district.notify import notify_run_ended
@@ -18,7 +19,6 @@ from statesync.district.resync import Progress, execute
 from statesync.sync.client import StateClient, StateRefused
 
 log = logging.getLogger(__name__)
-HEARTBEAT_EVERY = 2.0
 
 
 def get_lock_key() -> str:
@@ -29,38 +29,25 @@ def get_lock_key() -> str:
         return "district-unknown"
 
 
-class Lease:
+class Lease(Heartbeat):
     """The lock held for a run, beaten from a thread so a slow batch never looks dead."""
 
     def __init__(self, run: Run, key: str, owner: str, every: float = HEARTBEAT_EVERY):
-        self.run, self.key, self.owner, self.every = run, key, owner, every
-        self.lost = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.pk}", daemon=True)
+        self.run, self.key, self.owner = run, key, owner
+        super().__init__(self._beat_run, name=f"heartbeat of run {run.pk}", every=every)
 
-    def __enter__(self) -> Lease:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
         RunLock.release(self.key, self.owner)
 
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(self.every):
-                if not RunLock.beat(self.key, self.owner):
-                    self.lost = True
-                    return
-                Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
-        except Exception:  # a heartbeat that cannot write makes the run look dead: say why
-            log.exception("heartbeat of run %s failed", self.run.pk)
-        finally:
-            connection.close()  # this thread's own connection
+    def _beat_run(self) -> bool:
+        if not RunLock.beat(self.key, self.owner):
+            return False
+        self.run.beat()
+        return True
 
 
-def run_when_free(run_id: int, requeue: Callable[[int], None]) -> str:
+def run_when_free(run_id: int, requeue: Callable[[int], object]) -> str:
     """Run `run_id` if its district is free, else `requeue` it; returns what happened."""
     close_old_connections()
     run = Run.objects.filter(pk=run_id).first()
@@ -68,13 +55,11 @@ def run_when_free(run_id: int, requeue: Callable[[int], None]) -> str:
         return "gone"
     ahead = Run.objects.filter(status=RunStatus.QUEUED, pk__lt=run.pk).exists()
     if run.status == RunStatus.QUEUED and ahead:
-        requeue(run_id)  # first come, first served
-        return "waiting"
+        return _wait(run, requeue)  # first come, first served
     key = get_lock_key()
     owner = RunLock.claim(key, run)
     if owner is None:
-        requeue(run_id)
-        return "waiting"
+        return _wait(run, requeue)
     run.refresh_from_db()
     if not run.is_active:  # cancelled while we claimed
         RunLock.release(key, owner)
@@ -87,14 +72,32 @@ def run_when_free(run_id: int, requeue: Callable[[int], None]) -> str:
     return run.status
 
 
+def _wait(run: Run, requeue: Callable[[int], object]) -> str:
+    if run.status == RunStatus.QUEUED:
+        run.beat()  # a task holds it: housekeeping must not take it for lost
+    requeue(run.pk)
+    return "waiting"
+
+
 def run_here(run: Run, poll: float = 1.0, on_progress: Progress | None = None) -> Run:
-    """Run in this process (the CLI's --foreground), waiting for the district's lock."""
+    """Run in this process (the CLI's --foreground), waiting for the district's lock.
+
+    Interrupted while it waits, the run is cancelled rather than left queued with nobody to
+    start it; killed while it waits, housekeeping finds it stalled and queues it for a worker.
+    """
     key = get_lock_key()
-    while (owner := RunLock.claim(key, run)) is None:
-        time.sleep(poll)
+    try:
+        while (owner := RunLock.claim(key, run)) is None:
+            run.beat()
+            time.sleep(poll)
+            run.refresh_from_db()
+            if not run.is_active:
+                return run
+    except KeyboardInterrupt:
         run.refresh_from_db()
-        if not run.is_active:
-            return run
+        if run.status == RunStatus.QUEUED:
+            run.cancel("Interrupted while waiting for the district's other run to end.")
+        raise
     with Lease(run, key, owner) as lease:
         execute(run, lease=lease, on_progress=on_progress)
     run.refresh_from_db()
@@ -102,7 +105,7 @@ def run_here(run: Run, poll: float = 1.0, on_progress: Progress | None = None) -
     return run
 
 
-def take_state_requests(client: StateClient, enqueue: Callable[[int], None]) -> int:
+def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -> int:
     """Turn the state's pending resync requests into queued runs (each request once)."""
     taken = 0
     for request in client.resync_requests():
@@ -112,7 +115,12 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], None]) -> 
             request.check_dependencies,
             requested_from="state",
         )
-        if client.claim_resync_request(request.id, run.pk):
+        try:
+            claimed = client.claim_resync_request(request.id, run.pk)
+        except BaseException:  # unclaimed, the request stays the state's: no run of our own
+            run.delete()
+            raise
+        if claimed:
             Run.objects.filter(pk=run.pk).update(
                 message=f"Requested by the state ({request.requested_by})."
             )
@@ -128,4 +136,16 @@ def orphaned_runs() -> list[Run]:
     stale = timezone.now() - STALE_AFTER
     return list(
         Run.objects.filter(status=RunStatus.RUNNING).exclude(heartbeat_at__gte=stale).order_by("pk")
+    )
+
+
+def stalled_runs() -> list[Run]:
+    """Queued runs no worker task has looked at for STALE_AFTER: their task was lost (never
+    queued, queueing failed, the process waiting for them died)."""
+    stale = timezone.now() - STALE_AFTER
+    never_seen = Q(heartbeat_at__isnull=True, created_at__lt=stale)
+    return list(
+        Run.objects.filter(status=RunStatus.QUEUED)
+        .filter(never_seen | Q(heartbeat_at__lt=stale))
+        .order_by("pk")
     )

@@ -134,7 +134,7 @@ class Run(models.Model):
         self.save(update_fields=["status", "started_at", "heartbeat_at"])
 
     def beat(self) -> None:
-        """Record that a worker is still on this run."""
+        """Record that a worker is on this run (running), or a task waits to start it (queued)."""
         self.heartbeat_at = timezone.now()
         Run.objects.filter(pk=self.pk).update(heartbeat_at=self.heartbeat_at)
 

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from statesync import catalog
+from statesync.district.models.locks import STALE_AFTER
+
+# A sync whose carrier died this many times is failed, not tried again.
+MAX_ATTEMPTS = 3
 
 
 class SelectiveSync(models.Model):
@@ -28,6 +33,10 @@ class SelectiveSync(models.Model):
     synced = models.JSONField(default=list)
     not_found = models.JSONField(default=list)
     rejected = models.JSONField(default=dict, help_text="ID → errors the state gave.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of whoever carries the sync out."
+    )
+    attempts = models.IntegerField(default=0)
 
     class Meta:
         db_table = "district_selectivesync"
@@ -36,6 +45,46 @@ class SelectiveSync(models.Model):
 
     def __str__(self) -> str:
         return f"Selective sync {self.pk} of {len(self.ids_asked)} {self.object} IDs"
+
+    @classmethod
+    def stalled(cls) -> models.QuerySet[SelectiveSync]:
+        """Pending syncs nobody has carried on for STALE_AFTER: their worker died, or their
+        task was lost."""
+        stale = timezone.now() - STALE_AFTER
+        never_seen = Q(heartbeat_at__isnull=True, created_at__lt=stale)
+        return cls.objects.filter(status=cls.Status.PENDING).filter(
+            never_seen | Q(heartbeat_at__lt=stale)
+        )
+
+    def claim(self) -> bool:
+        """Take this pending sync to carry out; False if it ended or someone alive holds it."""
+        now = timezone.now()
+        free = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+        taken = (
+            SelectiveSync.objects.filter(pk=self.pk, status=self.Status.PENDING)
+            .filter(free)
+            .update(heartbeat_at=now, attempts=F("attempts") + 1)
+        )
+        self.refresh_from_db(fields=["heartbeat_at", "attempts", "status"])
+        return bool(taken)
+
+    def beat(self) -> bool:
+        """Say the sync is still being carried out; False once it is no longer pending."""
+        return bool(
+            SelectiveSync.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
+                heartbeat_at=timezone.now()
+            )
+        )
+
+    def give_up(self) -> None:
+        """Fail a sync whose carrier died MAX_ATTEMPTS times: trying again would die again."""
+        self.status = self.Status.FAILED
+        self.message = (
+            f"The worker stopped {self.attempts} times while syncing these IDs, so it was not "
+            "tried again. Sync them again; if it fails the same way, see the worker's log."
+        )
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "message", "finished_at"])
 
     @property
     def label(self) -> str:
