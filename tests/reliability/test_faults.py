@@ -7,14 +7,10 @@ happened); then a verify run finds 0 differences and no record is at the state t
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 
-import httpx
 import pytest
 from django.db import close_old_connections, connections
 
@@ -27,7 +23,8 @@ from statesync.routers import state_db
 from tests.reliability.figures import record
 from tests.support.locks import write_lock
 from tests.support.proxy import Proxy
-from tests.support.workers import wait_for, worker_env
+from tests.support.servers import Served, free_port
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 PEOPLE = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]
@@ -69,51 +66,10 @@ def under_way(run, name: str, records: int):
     return lambda: RunObject.objects.filter(run=run, object=name, processed__gte=records).exists()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StateProcess:
-    """A gunicorn state server on the test databases, which the test can kill and restart."""
-
-    def __init__(self, port: int):
-        self.port, self.process = port, None
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self) -> StateProcess:
-        from statesync.web.management.commands.serve import gunicorn_argv
-
-        self.process = subprocess.Popen(
-            gunicorn_argv("127.0.0.1", self.port, workers=1, threads=4),
-            env=worker_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_for(self._up, 30, "the state server to start")
-        return self
-
-    def _up(self) -> bool:
-        try:
-            return httpx.get(self.url + "/login/", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.kill()
-
-
 @pytest.mark.slow
 def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
     enrollments = seeded(MID_RUN, defects=False).counts()["Enrollment"]
-    server = StateProcess(free_port()).start()
+    server = Served(free_port()).start()
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
         monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
@@ -198,7 +154,7 @@ def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
 
 def test_real_time_sync_through_a_state_restart(registered, seeded, monkeypatch):
     seeded("small", defects=False)
-    server = StateProcess(free_port()).start()
+    server = Served(free_port()).start()
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
         monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])

@@ -23,12 +23,13 @@ from statesync import bulk, catalog, config
 from statesync.access.models import PersonalToken
 from statesync.bench.child import vm_hwm_kb
 from statesync.bench.report import Figure, Report
+from statesync.bench.stalled import STALLED, stalled_connections
 from statesync.demo import seed
 from statesync.district.models import SchoolYear, dis_model
 from statesync.routers import state_db
 from statesync.state.models import District
 from statesync.sync import source
-from statesync.web.management.commands.serve import gunicorn_argv
+from statesync.web.server import server_argv
 
 
 def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
@@ -77,7 +78,11 @@ def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
         log("verify …")
         report.figures.append(timed_resync("verify", "verify", env, "compare only"))
         log("selective sync latency …")
-        report.selective_ms = selective_latency(server.url, calls=200)
+        secret = api_token()
+        report.selective_ms = selective_latency(server.url, secret, calls=200)
+        log(f"selective sync latency beside {STALLED} stalled clients …")
+        with stalled_connections(server.port) as held:
+            report.stalled_ms = {**selective_latency(server.url, secret, 200), "stalled": held}
         report.web_peak_mb = server.peak_mb()
     return report
 
@@ -171,11 +176,14 @@ def change_one_percent() -> int:
     return changed
 
 
-def selective_latency(url: str, calls: int) -> dict[str, float]:
-    """Selective sync of one person, `calls` times, through the district API over HTTP."""
-
+def api_token() -> str:
+    """A personal API token of a bench superuser."""
     user = get_user_model().objects.create_superuser("bench", "bench@example.org", None)
-    _, secret = PersonalToken.issue(user, "bench")
+    return PersonalToken.issue(user, "bench")[1]
+
+
+def selective_latency(url: str, secret: str, calls: int) -> dict[str, float]:
+    """Selective sync of one person, `calls` times, through the district API over HTTP."""
     person = catalog.selective_objects()[0]
     ids = list(dis_model(person.name).objects.values_list("pk", flat=True)[:5000])
     rng = random.Random(7)
@@ -202,7 +210,7 @@ def selective_latency(url: str, calls: int) -> dict[str, float]:
 
 
 class StateServer:
-    """gunicorn serving both editions from the bench's data folder."""
+    """statesync serve (hypercorn) serving both editions from the bench's data folder."""
 
     def __init__(self):
         with socket.socket() as s:
@@ -212,7 +220,7 @@ class StateServer:
 
     def __enter__(self) -> StateServer:
         self.process = subprocess.Popen(
-            gunicorn_argv("127.0.0.1", self.port, workers=1, threads=4),
+            server_argv("127.0.0.1", self.port, workers=1),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

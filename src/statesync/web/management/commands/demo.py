@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from statesync import catalog, config
 from statesync.demo.seed import SCALES
 from statesync.demo.users import DEMO_USERS, demo_users
-from statesync.web.management.commands.serve import gunicorn_argv
+from statesync.web.server import server_argv
 
 
 class Command(BaseCommand):
@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
     def _serve(self, host: str, port: int) -> None:
         worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"])
-        web = subprocess.Popen(gunicorn_argv(host, port, workers=2, threads=8))
+        web = subprocess.Popen(server_argv(host, port, workers=2))
         children = (web, worker)
 
         def stop(*_):

@@ -1,40 +1,21 @@
-import os
-import sys
-
 from django.core.management.base import BaseCommand
+from hypercorn.run import run
 
-
-def gunicorn_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
-    """The gunicorn command that serves statesync."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "statesync.wsgi:application",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        "--timeout",
-        "300",
-        "--access-logfile",
-        "-",
-    ]
+from statesync.web.server import READ_TIMEOUT, get_config
 
 
 class Command(BaseCommand):
-    help = "Serve the web application and APIs with gunicorn."
+    help = (
+        "Serve the web application and APIs (hypercorn: requests are read whole before "
+        f"Django sees them; a read silent for {READ_TIMEOUT} s closes its connection)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--workers", type=int, default=2, help="Processes; one per core is the rule."
+        )
 
-    def handle(self, *args, host, port, workers, threads, **opts):
-        argv = gunicorn_argv(host, port, workers, threads)
-        os.execv(argv[0], argv)
+    def handle(self, *args, host, port, workers, **opts):
+        raise SystemExit(run(get_config(host, port, workers)))

@@ -1,0 +1,52 @@
+"""`statesync serve` as production runs it, in a process of its own on the test databases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+
+import httpx
+
+from statesync.web.server import server_argv
+from tests.support.workers import wait_for, worker_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """A `statesync serve` process on the test databases, which a test can kill and restart."""
+
+    def __init__(self, port: int, workers: int = 1, **env: str):
+        self.port, self.workers, self.env, self.process = port, workers, env, None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self) -> Served:
+        self.process = subprocess.Popen(
+            server_argv("127.0.0.1", self.port, self.workers),
+            env=worker_env(**self.env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for(self._up, 30, "the server to start")
+        return self
+
+    def _up(self) -> bool:
+        try:
+            return httpx.get(self.url + "/login/", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.kill()
