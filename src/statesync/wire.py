@@ -117,15 +117,28 @@ class BatchResult(msgspec.Struct):
     unchanged: int = 0
     deleted: int = 0
     rejected: list[Rejected] = msgspec.field(default_factory=list)
+    # Records older than the copy the state holds (or than their deletion): not applied.
+    stale: int = 0
+
+
+VERSION = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class Batch(msgspec.Struct, forbid_unknown_fields=True):
-    """What the district sends for one object: records to upsert and IDs to delete."""
+    """What the district sends for one object: records to upsert and IDs to delete.
+
+    `versions`, when given, has one entry per upsert: the record's version in the district,
+    so an older copy never replaces a newer one. `deleted_as_of` is the district's version
+    clock when the deleted records were found gone: a copy held at the state with a newer
+    version is not deleted.
+    """
 
     run: INT64 | None = None
     school_year: INT32 | None = None
     upserts: list[msgspec.Raw] = msgspec.field(default_factory=list)
+    versions: list[VERSION] = msgspec.field(default_factory=list)
     deletes: list[ID] = msgspec.field(default_factory=list)
+    deleted_as_of: VERSION | None = None
 
 
 @cache
@@ -139,7 +152,9 @@ def typed_batch(name: str, rows: bool = True) -> type[msgspec.Struct]:
             ("school_year", INT32 | None, None),
             # The record type is made at run time from the catalogue.
             ("upserts", list[kind], msgspec.field(default_factory=list)),  # type: ignore[valid-type]
+            ("versions", list[VERSION], msgspec.field(default_factory=list)),
             ("deletes", list[ID], msgspec.field(default_factory=list)),
+            ("deleted_as_of", VERSION | None, None),
         ],
         forbid_unknown_fields=True,
     )
@@ -215,29 +230,50 @@ class DecodeFailure(msgspec.Struct):
 def decode_batch(name: str, body: bytes) -> tuple[Batch, list[Any], list[DecodeFailure]]:
     """Decode a batch body whose records are arrays or objects (not mixed, for the fast path).
 
-    Records that do not fit their type come back as failures, naming the field. Raises
-    msgspec.DecodeError for malformed JSON and msgspec.ValidationError when the envelope
-    itself (not one record) is wrong.
+    Records that do not fit their type come back as failures, naming the field; the envelope's
+    `versions` then matches the records returned, one for one. Raises msgspec.DecodeError for
+    malformed JSON and msgspec.ValidationError when the envelope itself (not one record) is
+    wrong.
     """
     for rows in (True, False):
         try:
             batch: Any = msgspec.json.decode(body, type=typed_batch(name, rows))
         except msgspec.ValidationError:
             continue  # another shape, or one record is off
-        envelope = Batch(run=batch.run, school_year=batch.school_year, deletes=batch.deletes)
+        envelope = Batch(
+            run=batch.run,
+            school_year=batch.school_year,
+            versions=batch.versions,
+            deletes=batch.deletes,
+            deleted_as_of=batch.deleted_as_of,
+        )
+        _check_versions(envelope, len(batch.upserts))
         return envelope, batch.upserts, []
     envelope = msgspec.json.decode(body, type=Batch)
+    _check_versions(envelope, len(envelope.upserts))
     records: list[Any] = []
+    kept: list[int] = []
     failures: list[DecodeFailure] = []
-    for raw in envelope.upserts:
+    for i, raw in enumerate(envelope.upserts):
         as_row = bytes(raw).lstrip()[:1] == b"["
         kind = row_type(name) if as_row else record_type(name)
         try:
             records.append(msgspec.json.decode(raw, type=kind))
+            kept.append(i)
         except msgspec.ValidationError as exc:
             failures.append(_failure(name, raw, exc, as_row))
     envelope.upserts = []
+    if envelope.versions:
+        envelope.versions = [envelope.versions[i] for i in kept]
     return envelope, records, failures
+
+
+def _check_versions(envelope: Batch, upserts: int) -> None:
+    if envelope.versions and len(envelope.versions) != upserts:
+        raise msgspec.ValidationError(
+            f"versions has {len(envelope.versions)} entries for {upserts} upserts; "
+            "give one version per upsert, or none - `$.versions`"
+        )
 
 
 def _failure(

@@ -281,3 +281,36 @@ def test_sql_injection_text_is_stored_verbatim(api):
     name = "Robert'); DROP TABLE state_copy_school;--"
     assert post(api, "School", [{**SCHOOL, "name": name}]).json()["inserted"] == 1
     assert SchoolCopy.objects.get(record_id=10).name == name
+
+
+def send(api, name, body: dict) -> httpx.Response:
+    return api.post(f"/objects/{name}/batch", json=body)
+
+
+def test_an_older_version_is_stale_and_a_deletion_spares_a_newer_copy(api):
+    post(api, "District", [DISTRICT])
+    assert send(api, "School", {"upserts": [SCHOOL], "versions": [5]}).json()["inserted"] == 1
+    older = send(api, "School", {"upserts": [{**SCHOOL, "name": "Old"}], "versions": [4]}).json()
+    assert (older["stale"], older["updated"]) == (1, 0)
+    assert SchoolCopy.objects.get(record_id=10).name == "Lincoln Elementary"
+    again = send(api, "School", {"upserts": [SCHOOL], "versions": [5]}).json()
+    assert (again["unchanged"], again["stale"]) == (1, 0)  # the same version: idempotent
+
+    spared = send(api, "School", {"deletes": [10], "deleted_as_of": 4}).json()
+    assert spared["deleted"] == 0  # gone as of 4, but the state holds version 5
+    gone = send(api, "School", {"deletes": [10], "deleted_as_of": 6}).json()
+    assert gone["deleted"] == 1
+    late = send(api, "School", {"upserts": [SCHOOL], "versions": [6]}).json()
+    assert (late["stale"], late["inserted"]) == (1, 0)  # no newer than its deletion
+    back = send(api, "School", {"upserts": [SCHOOL], "versions": [7]}).json()
+    assert back["inserted"] == 1  # made again after it was deleted
+
+
+def test_versions_must_match_the_upserts(api):
+    post(api, "District", [DISTRICT])
+    answer = send(api, "School", {"upserts": [SCHOOL], "versions": [1, 2]})
+    assert answer.status_code == 400
+    assert "versions has 2 entries for 1 upserts" in answer.json()["detail"]
+    negative = send(api, "School", {"upserts": [SCHOOL], "versions": [-1]})
+    assert negative.status_code == 400
+    assert not SchoolCopy.objects.exists()

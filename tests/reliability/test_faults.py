@@ -14,38 +14,21 @@ import time
 import pytest
 from django.db import close_old_connections, connections
 
-from statesync import catalog
 from statesync.district import realtime
 from statesync.district.dis import state_client
-from statesync.district.models import Difference, OutboxEntry, Run, RunObject, RunStatus, dis_model
+from statesync.district.models import OutboxEntry, Run, RunObject, RunStatus, dis_model
 from statesync.district.resync import execute
-from statesync.routers import state_db
 from tests.reliability.figures import record
+from tests.support.equality import PEOPLE, assert_state_equals_district
 from tests.support.locks import write_lock
 from tests.support.proxy import Proxy
 from tests.support.servers import Served, free_port
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-PEOPLE = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]
 # Long enough to inject a fault mid-run (about 43,000 people and 47,000 enrollments); the
 # product page's full scale is the point of test_resync's first resync, not of these.
 MID_RUN = 100_000
-
-
-def assert_state_equals_district(names=PEOPLE) -> None:
-    """Verify finds nothing to do, and the state holds each record exactly once."""
-    verify = execute(Run.plan(names, "verify"))
-    assert verify.status == RunStatus.SUCCEEDED, verify.message
-    assert not Difference.objects.filter(run=verify).exists()
-    with connections[state_db()].cursor() as cursor:
-        for name in names:
-            table = catalog.OBJECTS[name].state_table
-            cursor.execute(f"SELECT COUNT(*), COUNT(DISTINCT record_id) FROM {table}")
-            total, distinct = cursor.fetchone()
-            assert total == distinct, f"{name}: {total - distinct} duplicated records"
-    record("verify runs after faults: differences found", 0)
-    record("records lost", 0)
 
 
 class Background(threading.Thread):

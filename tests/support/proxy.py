@@ -5,13 +5,23 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 
 class Proxy:
-    """Forwards 127.0.0.1:<port> to a target; `down()` refuses and cuts connections."""
+    """Forwards 127.0.0.1:<port> to a target; `down()` refuses and cuts connections.
 
-    def __init__(self, target_host: str, target_port: int):
+    `delay()`, when given, is slept before each piece a client sends is passed on, so requests
+    through the proxy arrive late and out of order; `received` counts the bytes clients sent.
+    """
+
+    def __init__(
+        self, target_host: str, target_port: int, delay: Callable[[], float] | None = None
+    ):
         self.target = (target_host, target_port)
+        self.delay = delay
+        self.received = 0
         self.port = _free_port()
         self._server: socket.socket | None = None
         self._conns: list[socket.socket] = []
@@ -60,19 +70,22 @@ class Proxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b, self._flowing), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
-
-def _pipe(src: socket.socket, dst: socket.socket, flowing: threading.Event) -> None:
-    try:
-        while data := src.recv(65536):
-            flowing.wait()
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        _close(dst)
+    def _pipe(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if from_client:
+                    self.received += len(data)
+                    if self.delay:
+                        time.sleep(self.delay())
+                self._flowing.wait()
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(dst)
 
 
 def _close(sock: socket.socket) -> None:

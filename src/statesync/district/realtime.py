@@ -70,6 +70,7 @@ def drain(client: StateClient | None = None, limit: int = DRAIN_LIMIT) -> DrainR
 def _send(client: StateClient, wanted: dict[str, set[int]], result: DrainResult):
     errors: list[ErrorLogEntry] = []
     gone: dict[str, list[int]] = {}
+    as_of = source.clock()  # before reading: a record made after it is found, not "gone"
     for name in catalog.order():  # parents first
         if name not in wanted:
             continue
@@ -91,7 +92,7 @@ def _send(client: StateClient, wanted: dict[str, set[int]], result: DrainResult)
         ]
     for name in reversed(catalog.order()):  # children first
         if gone.get(name):
-            answer = client.send_batch(name, [], gone[name])
+            answer = client.send_batch(name, [], gone[name], deleted_as_of=as_of)
             result.deleted += answer.deleted
     return errors
 

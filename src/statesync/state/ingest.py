@@ -3,6 +3,10 @@
 A batch is judged and applied in one transaction: accepted records are upserted with their
 digest (unchanged ones are not touched), rejected ones are recorded with why, deletes cascade
 to the records that hang under them. Applying the same batch twice changes nothing.
+
+Nothing goes backwards: a record whose version is older than the copy held, or than its
+deletion (a tombstone), is left out as stale, and a delete spares a copy newer than the
+district's clock when the record was seen gone — whichever sender's request arrives last.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from statesync import bulk, catalog, sqlin, wire
+from statesync import bulk, catalog, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import rules
 from statesync.state.models import District
@@ -29,21 +33,30 @@ def apply_batch(
 ) -> wire.BatchResult:
     """Judge `records`, store the accepted ones, apply `deletes`; return the counts."""
     using = state_db()
-    records = list({r.id: r for r in records}.values())  # one record per ID: the last sent
+    # One record per ID: the last sent, with its version (None when the sender gave none).
+    stamps: list[int | None] = [*envelope.versions] or [None] * len(records)
+    latest = {r.id: (r, v) for r, v in zip(records, stamps, strict=True)}
     result = wire.BatchResult(object=obj.name)
     ctx = rules.Context(tenant.id, tenant.number, using)
     now = timezone.now()
     with transaction.atomic(using=using):
+        _serialize(ctx, obj)
+        held = ctx.fetch(obj, latest, ("digest", versions.FIELD))
+        stale = _stale(ctx, obj, latest, held)
+        result.stale = len(stale)
+        records = [r for r, _ in latest.values() if r.id not in stale]
         verdicts = rules.judge(ctx, obj, records)
         for failure in failures:
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
         accepted = [r for r in records if not verdicts.rejected(r.id)]
-        _store(ctx, obj, accepted, envelope.run, now, result)
+        stamped = {r.id: latest[r.id][1] for r in accepted}
+        _store(ctx, obj, accepted, stamped, held, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)
         _forget_rejections(ctx, obj, [r.id for r in accepted])
+        _forget_tombstones(ctx, obj, [i for i, v in stamped.items() if v is not None])
         if envelope.deletes:
-            result.deleted = _delete(ctx, obj, envelope.deletes)
+            result.deleted = _delete(ctx, obj, envelope.deletes, envelope.deleted_as_of)
         field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
         District.objects.using(using).filter(pk=tenant.pk).update(**{field: now})
     result.rejected = [
@@ -62,38 +75,91 @@ def _db_value(spec: catalog.Field, value: Any) -> Any:
     return value
 
 
+def _serialize(ctx: rules.Context, obj: catalog.DisObject) -> None:
+    """One batch of a district's object at a time, so what one judged stale or deleted is
+    still so when it writes. SQLite's writers are one at a time already; PostgreSQL's are
+    not, so they queue on a lock of that district and object until the transaction ends."""
+    connection = connections[ctx.using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            position = catalog.order().index(obj.name)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [ctx.tenant_id, position])
+
+
+def _stale(
+    ctx: rules.Context,
+    obj: catalog.DisObject,
+    latest: dict[int, tuple[wire.Record, int | None]],
+    held: dict[int, tuple],
+) -> set[int]:
+    """IDs whose version is older than the copy held, or not newer than their deletion."""
+    versioned = [i for i, (_, v) in latest.items() if v is not None]
+    deleted = _tombstones(ctx, obj, versioned)
+    stale = set()
+    for record_id in versioned:
+        version = latest[record_id][1] or 0
+        copy = held.get(record_id, (None, None))[1]
+        gone = deleted.get(record_id)
+        if (copy is not None and version < copy) or (gone is not None and version <= gone):
+            stale.add(record_id)
+    return stale
+
+
+def _tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    sql = (
+        "SELECT record_id, version FROM state_tombstone "
+        "WHERE district_id = %s AND object = %s AND record_id IN "
+    )
+    with connections[ctx.using].cursor() as cursor:
+        for marks, part in sqlin.pieces(ids):
+            cursor.execute(sql + marks, [ctx.tenant_id, obj.name, *part])
+            found.update(cursor.fetchall())
+    return found
+
+
+def _forget_tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> None:
+    """A record accepted newer than its deletion lives again: its tombstone goes."""
+    if ids:
+        _delete_where(ctx, "state_tombstone", "record_id", ids, extra=("object", obj.name))
+
+
 def _store(
     ctx: rules.Context,
     obj: catalog.DisObject,
     accepted: list[wire.Record],
+    stamped: dict[int, int | None],
+    held: dict[int, tuple],
     run: int | None,
     now: dt.datetime,
     result: wire.BatchResult,
 ) -> None:
     if not accepted:
         return
-    existing = _digests(ctx, obj, [r.id for r in accepted])
     years = _school_years(ctx, obj, accepted)
     extra_year = obj.year_column
     columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
     columns += [catalog.YEAR_FIELD] if extra_year else []
-    columns += ["digest", "accepted_at", "run"]
+    columns += ["digest", "accepted_at", "run", versions.FIELD]
     rows = []
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
     for record in accepted:
         digest = wire.digest(record)
-        old = existing.get(record.id)
+        old, old_version = held.get(record.id, (None, None))
+        old = bytes(old) if old is not None else None
+        version = stamped[record.id]
         if old == digest:
             result.unchanged += 1
-            continue
-        if old is None:
+            if version is None or version == old_version:
+                continue  # else only its version moves on
+        elif old is None:
             result.inserted += 1
         else:
             result.updated += 1
         row = [ctx.tenant_id, record.id, *(getattr(record, k) for k in obj.parent_keys)]
         row += [_db_value(f, getattr(record, f.name)) for f in obj.fields]
         row += [years.get(record.id)] if extra_year else []
-        row += [digest, stamp, run]
+        row += [digest, stamp, run, version]
         rows.append(row)
     if rows:
         _upsert(ctx.using, obj.state_table, columns, rows)
@@ -120,10 +186,6 @@ def _upsert(using: str, table: str, columns: list[str], rows: list[list]) -> Non
         bulk.insert_rows(connection, scratch, columns, rows)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} {conflict}")
         cursor.execute(f"TRUNCATE {scratch}")
-
-
-def _digests(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, bytes]:
-    return {k: bytes(v[0]) for k, v in ctx.fetch(obj, ids, ("digest",)).items()}
 
 
 def _school_years(
@@ -170,7 +232,7 @@ def _delete_where(
     ids: list[int],
     extra: tuple[str, str] | None = None,
 ) -> int:
-    tenant_column = "district_id" if table == "state_rejection" else "tenant_id"
+    tenant_column = "tenant_id" if table.startswith("state_copy_") else "district_id"
     deleted = 0
     with connections[ctx.using].cursor() as cursor:
         for marks, part in sqlin.pieces(ids):
@@ -188,15 +250,35 @@ def _delete_where(
     return deleted
 
 
-def _delete(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> int:
-    """Delete `ids` of `obj` and, first, every record that hangs under them."""
+def _delete(
+    ctx: rules.Context, obj: catalog.DisObject, ids: list[int], as_of: int | None = None
+) -> int:
+    """Delete `ids` of `obj` and, first, every record that hangs under them.
+
+    With `as_of` (the district's clock when they were seen gone), a copy newer than that is
+    spared, and each deletion leaves a tombstone so an older copy cannot bring it back.
+    """
     ids = sorted(set(ids))
+    if as_of is not None:
+        held = ctx.fetch(obj, ids, (versions.FIELD,))
+        ids = [i for i in ids if i not in held or held[i][0] is None or held[i][0] <= as_of]
+        _bury(ctx, obj, ids, as_of)
     for child in map(catalog.get, catalog.children(obj.name)):
         under = [row[0] for row in ctx.fetch_by(child, obj.key, ids, ())]
         if under:
             _delete(ctx, child, under)
     _forget_rejections(ctx, obj, ids)
     return _delete_where(ctx, obj.state_table, "record_id", ids)
+
+
+def _bury(ctx: rules.Context, obj: catalog.DisObject, ids: list[int], as_of: int) -> None:
+    sql = (
+        "INSERT INTO state_tombstone (district_id, object, record_id, version) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (district_id, object, record_id) "
+        "DO UPDATE SET version = excluded.version WHERE state_tombstone.version < excluded.version"
+    )
+    with connections[ctx.using].cursor() as cursor:
+        cursor.executemany(sql, [[ctx.tenant_id, obj.name, i, as_of] for i in ids])
 
 
 def digest_page(

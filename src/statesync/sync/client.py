@@ -120,15 +120,20 @@ class StateClient:
         deletes: Sequence[int] = (),
         run: int | None = None,
         school_year: int | None = None,
+        deleted_as_of: int | None = None,
     ) -> wire.BatchResult:
-        """Send records (source.Outgoing, already encoded) and deletions of one object."""
+        """Send records (source.Outgoing, already encoded, with their versions) and deletions
+        of one object; `deleted_as_of` is the district's clock when the deleted were gone."""
         # Each record was encoded once, for its digest; those bytes are spliced in as they are.
-        body = b'{"run":%s,"school_year":%s,"upserts":[%s],"deletes":%s}' % (
+        stamped = all(r.version is not None for r in upserts)
+        body = b'{"run":%s,"school_year":%s,"upserts":[%s],"versions":%s,"deletes":%s,' % (
             wire.encode(run),
             wire.encode(school_year),
             b",".join(r.data for r in upserts),
+            wire.encode([r.version for r in upserts] if stamped else []),
             wire.encode(list(deletes)),
         )
+        body += b'"deleted_as_of":%s}' % wire.encode(deleted_as_of)
         response = self._request("POST", f"/objects/{name}/batch", content=body)
         return msgspec.json.decode(response.content, type=wire.BatchResult)
 

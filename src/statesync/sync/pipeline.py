@@ -168,7 +168,7 @@ class ObjectSync:
         """Hand what is pending to the sender; take the answers that are in."""
         self.journal.check()
         pending = BatchOutcome(self.counts, self.problems, self.differences, self.position)
-        pending.deletes = self._deletions()
+        pending.deletes, as_of = self._deletions()
         if self.verify:
             pending.counts["deleted"] += len(pending.deletes)
             pending.differences += [(i, Kind.EXTRA) for i in pending.deletes]
@@ -180,6 +180,7 @@ class ObjectSync:
                 pending.deletes,
                 run=self.run_id,
                 school_year=self.school_year,
+                deleted_as_of=as_of,
             )
         self.in_flight.append(pending)
         self.upserts, self.extras = [], []
@@ -201,12 +202,14 @@ class ObjectSync:
             pending.problems += problems_from(self.obj.name, answer.rejected)
         self.journal.record(pending)
 
-    def _deletions(self) -> list[int]:
-        """Extras the district no longer has at all (out-of-scope records stay at the state)."""
+    def _deletions(self) -> tuple[list[int], int | None]:
+        """Extras the district no longer has at all (out-of-scope records stay at the state),
+        and the clock they were gone at (read first: a record made after it is not missed)."""
         if not self.extras:
-            return []
+            return [], None
+        as_of = source.clock()
         still_here = source.existing_ids(self.obj.name, self.extras)
-        return [i for i in self.extras if i not in still_here]
+        return [i for i in self.extras if i not in still_here], as_of
 
 
 def _ready(pending: BatchOutcome) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from django.db import connections
 
-from statesync import catalog, sqlin, wire
+from statesync import catalog, sqlin, versions, wire
 from statesync.routers import district_db
 
 PAGE = 5000
@@ -33,12 +33,14 @@ class Unreadable:
 
 @dataclass(slots=True)
 class Outgoing:
-    """A district record ready to send: its canonical JSON (an array) and that JSON's digest."""
+    """A district record ready to send: its canonical JSON (an array), that JSON's digest, and
+    the record's version (statesync.versions; not part of the record, so not of its digest)."""
 
     id: int
     data: bytes
     digest: str  # hex, as the state lists it: compared without converting either side
     values: list[Any]
+    version: int | None = None
 
     def value(self, name: str, column: str) -> Any:
         return self.values[catalog.OBJECTS[name].columns.index(column)]
@@ -113,10 +115,11 @@ _readers = threading.local()  # one reading connection per thread and database f
 def rows(
     name: str, school_year: int, after: int = 0, page: int = PAGE
 ) -> Iterator[tuple[Any, ...]]:
-    """Raw rows (catalogue column order) of `name` in scope with ID > `after`, in ID order."""
+    """Raw rows (catalogue column order, then the version) of `name` in scope with ID > `after`,
+    in ID order."""
     obj = catalog.get(name)
     where, takes_year = scope_sql(obj.name)
-    columns = ", ".join(f"o.{c}" for c in obj.columns)
+    columns = ", ".join(f"o.{c}" for c in (*obj.columns, versions.FIELD))
     sql = f"SELECT {columns} FROM {where} AND o.id > %s ORDER BY o.id LIMIT {int(page)}"
     sqlite = connections[district_db()].vendor == "sqlite"
     if sqlite:
@@ -151,7 +154,8 @@ class RowReader:
         ]
 
     def read(self, row: tuple[Any, ...]) -> Outgoing | Unreadable:
-        values = list(row)
+        """A row of the record's columns followed by its version."""
+        values = list(row[:-1])
         for i in self.bools:
             if values[i] is not None:
                 values[i] = bool(values[i])  # SQLite stores 0/1
@@ -168,7 +172,7 @@ class RowReader:
             data = wire.encode(values)
         except (TypeError, msgspec.EncodeError) as exc:
             return Unreadable(row[0], "", f"the district's row cannot be encoded: {exc}")
-        return Outgoing(values[0], data, wire.hexdigest(data), values)
+        return Outgoing(values[0], data, wire.hexdigest(data), values, row[-1])
 
 
 def records(name: str, school_year: int, after: int = 0) -> Iterator[Outgoing | Unreadable]:
@@ -183,7 +187,7 @@ def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
     obj = catalog.get(name)
     reader = RowReader(obj.name)
     found: dict[int, Outgoing | Unreadable] = {}
-    columns = ", ".join(obj.columns)
+    columns = ", ".join((*obj.columns, versions.FIELD))
     mark = "?" if connections[district_db()].vendor == "sqlite" else "%s"
     cursor = raw_cursor()
     try:
@@ -194,6 +198,14 @@ def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
     finally:
         cursor.close()
     return found
+
+
+def clock() -> int:
+    """The district's version clock now: every record version at or below it is committed, so
+    a record not found after this is gone as of this version (statesync.versions)."""
+    connection = connections[district_db()]
+    with connection.cursor() as cursor:
+        return versions.now(cursor, connection.vendor)
 
 
 def existing_ids(name: str, ids: list[int]) -> set[int]:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from django.db import models
 
-from statesync import catalog
+from statesync import catalog, versions
 from statesync.columns import model_field
 
 
@@ -38,6 +38,8 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
         "__qualname__": obj.name,
         "dis_object": obj,
         "id": models.BigAutoField(primary_key=True),
+        # Stamped by database triggers on every insert and update (statesync.versions).
+        versions.FIELD: models.BigIntegerField(null=True, editable=False),
     }
     for parent in obj.parents:
         attrs[parent_field_name(parent)] = models.ForeignKey(

@@ -6,328 +6,589 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(help_text='State district number.', max_length=4, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_realtime_at', models.DateTimeField(blank=True, null=True)),
-                ('last_resync_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(help_text="State district number.", max_length=4, unique=True),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_realtime_at", models.DateTimeField(blank=True, null=True)),
+                ("last_resync_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'db_table': 'state_district',
-                'ordering': ['number'],
+                "db_table": "state_district",
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(help_text="The token's first characters, to tell it.", max_length=12)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="The token's first characters, to tell it.", max_length=12
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tokens",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'state_apitoken',
+                "db_table": "state_apitoken",
             },
         ),
         migrations.CreateModel(
-            name='ResyncRequest',
+            name="ResyncRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('objects_requested', models.JSONField()),
-                ('mode', models.CharField(default='differential', max_length=20)),
-                ('check_dependencies', models.BooleanField(default=True)),
-                ('requested_by', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('district_run', models.BigIntegerField(blank=True, null=True)),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requests', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("objects_requested", models.JSONField()),
+                ("mode", models.CharField(default="differential", max_length=20)),
+                ("check_dependencies", models.BooleanField(default=True)),
+                ("requested_by", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("district_run", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requests",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'state_resyncrequest',
-                'ordering': ['-id'],
+                "db_table": "state_resyncrequest",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='DayCopy',
+            name="DayCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('calendar_id', models.BigIntegerField(null=True)),
-                ('period_schedule_id', models.BigIntegerField(null=True)),
-                ('date', models.DateField(null=True)),
-                ('instructional', models.BooleanField(default=False)),
-                ('attendance', models.BooleanField(default=False)),
-                ('event_code', models.CharField(blank=True, max_length=20, null=True)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("calendar_id", models.BigIntegerField(null=True)),
+                ("period_schedule_id", models.BigIntegerField(null=True)),
+                ("date", models.DateField(null=True)),
+                ("instructional", models.BooleanField(default=False)),
+                ("attendance", models.BooleanField(default=False)),
+                ("event_code", models.CharField(blank=True, max_length=20, null=True)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Day (state copy)',
-                'db_table': 'state_copy_day',
-                'indexes': [models.Index(fields=['tenant', 'calendar_id'], name='cp_day_calendar'), models.Index(fields=['tenant', 'period_schedule_id'], name='cp_day_period_sch')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_day_key')],
+                "verbose_name": "Day (state copy)",
+                "db_table": "state_copy_day",
+                "indexes": [
+                    models.Index(fields=["tenant", "calendar_id"], name="cp_day_calendar"),
+                    models.Index(fields=["tenant", "period_schedule_id"], name="cp_day_period_sch"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "record_id"), name="copy_day_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CourseSectionCopy',
+            name="CourseSectionCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('calendar_id', models.BigIntegerField(null=True)),
-                ('course_number', models.CharField(max_length=20, null=True)),
-                ('state_course_code', models.CharField(max_length=20, null=True)),
-                ('course_name', models.CharField(max_length=100, null=True)),
-                ('section_number', models.IntegerField(null=True)),
-                ('max_students', models.IntegerField(null=True)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("calendar_id", models.BigIntegerField(null=True)),
+                ("course_number", models.CharField(max_length=20, null=True)),
+                ("state_course_code", models.CharField(max_length=20, null=True)),
+                ("course_name", models.CharField(max_length=100, null=True)),
+                ("section_number", models.IntegerField(null=True)),
+                ("max_students", models.IntegerField(null=True)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CourseSection (state copy)',
-                'db_table': 'state_copy_coursesection',
-                'indexes': [models.Index(fields=['tenant', 'calendar_id'], name='cp_coursesection_calendar')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_coursesection_key')],
+                "verbose_name": "CourseSection (state copy)",
+                "db_table": "state_copy_coursesection",
+                "indexes": [
+                    models.Index(fields=["tenant", "calendar_id"], name="cp_coursesection_calendar")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_coursesection_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CalendarCopy',
+            name="CalendarCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('school_id', models.BigIntegerField(null=True)),
-                ('school_year', models.IntegerField(null=True)),
-                ('name', models.CharField(max_length=100, null=True)),
-                ('start_date', models.DateField(null=True)),
-                ('end_date', models.DateField(null=True)),
-                ('is_summer', models.BooleanField(default=False)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("school_id", models.BigIntegerField(null=True)),
+                ("school_year", models.IntegerField(null=True)),
+                ("name", models.CharField(max_length=100, null=True)),
+                ("start_date", models.DateField(null=True)),
+                ("end_date", models.DateField(null=True)),
+                ("is_summer", models.BooleanField(default=False)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Calendar (state copy)',
-                'db_table': 'state_copy_calendar',
-                'indexes': [models.Index(fields=['tenant', 'school_id'], name='cp_calendar_school')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_calendar_key')],
+                "verbose_name": "Calendar (state copy)",
+                "db_table": "state_copy_calendar",
+                "indexes": [
+                    models.Index(fields=["tenant", "school_id"], name="cp_calendar_school")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_calendar_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DistrictCopy',
+            name="DistrictCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('state_district_number', models.CharField(max_length=20, null=True)),
-                ('name', models.CharField(max_length=100, null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("state_district_number", models.CharField(max_length=20, null=True)),
+                ("name", models.CharField(max_length=100, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'District (state copy)',
-                'db_table': 'state_copy_district',
-                'indexes': [models.Index(fields=['tenant', 'state_district_number'], name='cp_district_natural')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_district_key')],
+                "verbose_name": "District (state copy)",
+                "db_table": "state_copy_district",
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "state_district_number"], name="cp_district_natural"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_district_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EnrollmentCopy',
+            name="EnrollmentCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('person_id', models.BigIntegerField(null=True)),
-                ('calendar_id', models.BigIntegerField(null=True)),
-                ('grade', models.CharField(max_length=20, null=True)),
-                ('service_type', models.CharField(max_length=20, null=True)),
-                ('start_date', models.DateField(null=True)),
-                ('start_status', models.CharField(max_length=20, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('end_status', models.CharField(blank=True, max_length=20, null=True)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("person_id", models.BigIntegerField(null=True)),
+                ("calendar_id", models.BigIntegerField(null=True)),
+                ("grade", models.CharField(max_length=20, null=True)),
+                ("service_type", models.CharField(max_length=20, null=True)),
+                ("start_date", models.DateField(null=True)),
+                ("start_status", models.CharField(max_length=20, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("end_status", models.CharField(blank=True, max_length=20, null=True)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Enrollment (state copy)',
-                'db_table': 'state_copy_enrollment',
-                'indexes': [models.Index(fields=['tenant', 'person_id'], name='cp_enrollment_person'), models.Index(fields=['tenant', 'calendar_id'], name='cp_enrollment_calendar')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_enrollment_key')],
+                "verbose_name": "Enrollment (state copy)",
+                "db_table": "state_copy_enrollment",
+                "indexes": [
+                    models.Index(fields=["tenant", "person_id"], name="cp_enrollment_person"),
+                    models.Index(fields=["tenant", "calendar_id"], name="cp_enrollment_calendar"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_enrollment_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PeriodScheduleCopy',
+            name="PeriodScheduleCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('structure_id', models.BigIntegerField(null=True)),
-                ('name', models.CharField(max_length=60, null=True)),
-                ('periods', models.JSONField(blank=True, default=list)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("structure_id", models.BigIntegerField(null=True)),
+                ("name", models.CharField(max_length=60, null=True)),
+                ("periods", models.JSONField(blank=True, default=list)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'PeriodSchedule (state copy)',
-                'db_table': 'state_copy_periodschedule',
-                'indexes': [models.Index(fields=['tenant', 'structure_id'], name='cp_periodschedule_structure')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_periodschedule_key')],
+                "verbose_name": "PeriodSchedule (state copy)",
+                "db_table": "state_copy_periodschedule",
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "structure_id"], name="cp_periodschedule_structure"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_periodschedule_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PersonIdentityCopy',
+            name="PersonIdentityCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('district_id', models.BigIntegerField(null=True)),
-                ('state_id', models.CharField(blank=True, max_length=20, null=True)),
-                ('last_name', models.CharField(max_length=60, null=True)),
-                ('first_name', models.CharField(max_length=60, null=True)),
-                ('middle_name', models.CharField(blank=True, max_length=60, null=True)),
-                ('suffix', models.CharField(blank=True, max_length=10, null=True)),
-                ('birth_date', models.DateField(null=True)),
-                ('gender', models.CharField(max_length=20, null=True)),
-                ('hispanic', models.BooleanField(default=False)),
-                ('race_codes', models.JSONField(blank=True, default=list)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("district_id", models.BigIntegerField(null=True)),
+                ("state_id", models.CharField(blank=True, max_length=20, null=True)),
+                ("last_name", models.CharField(max_length=60, null=True)),
+                ("first_name", models.CharField(max_length=60, null=True)),
+                ("middle_name", models.CharField(blank=True, max_length=60, null=True)),
+                ("suffix", models.CharField(blank=True, max_length=10, null=True)),
+                ("birth_date", models.DateField(null=True)),
+                ("gender", models.CharField(max_length=20, null=True)),
+                ("hispanic", models.BooleanField(default=False)),
+                ("race_codes", models.JSONField(blank=True, default=list)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'PersonIdentity (state copy)',
-                'db_table': 'state_copy_personidentity',
-                'indexes': [models.Index(fields=['tenant', 'district_id'], name='cp_personidentity_district'), models.Index(fields=['tenant', 'state_id'], name='cp_personidentity_natural')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_personidentity_key')],
+                "verbose_name": "PersonIdentity (state copy)",
+                "db_table": "state_copy_personidentity",
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "district_id"], name="cp_personidentity_district"
+                    ),
+                    models.Index(fields=["tenant", "state_id"], name="cp_personidentity_natural"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_personidentity_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Rejection',
+            name="Rejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object', models.CharField(max_length=40)),
-                ('record_id', models.BigIntegerField()),
-                ('errors', models.JSONField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('rejected_at', models.DateTimeField()),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rejections', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object", models.CharField(max_length=40)),
+                ("record_id", models.BigIntegerField()),
+                ("errors", models.JSONField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("rejected_at", models.DateTimeField()),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejections",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'state_rejection',
-                'constraints': [models.UniqueConstraint(fields=('district', 'object', 'record_id'), name='rejection_key')],
+                "db_table": "state_rejection",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("district", "object", "record_id"), name="rejection_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleStructureCopy',
+            name="ScheduleStructureCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('calendar_id', models.BigIntegerField(null=True)),
-                ('name', models.CharField(max_length=60, null=True)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("calendar_id", models.BigIntegerField(null=True)),
+                ("name", models.CharField(max_length=60, null=True)),
+                ("is_primary", models.BooleanField(default=False)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ScheduleStructure (state copy)',
-                'db_table': 'state_copy_schedulestructure',
-                'indexes': [models.Index(fields=['tenant', 'calendar_id'], name='cp_schedulestruct_calendar')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_schedulestructure_key')],
+                "verbose_name": "ScheduleStructure (state copy)",
+                "db_table": "state_copy_schedulestructure",
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "calendar_id"], name="cp_schedulestruct_calendar"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_schedulestructure_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SchoolCopy',
+            name="SchoolCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('district_id', models.BigIntegerField(null=True)),
-                ('state_school_number', models.CharField(max_length=20, null=True)),
-                ('name', models.CharField(max_length=100, null=True)),
-                ('grade_low', models.CharField(max_length=20, null=True)),
-                ('grade_high', models.CharField(max_length=20, null=True)),
-                ('school_type', models.CharField(max_length=20, null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("district_id", models.BigIntegerField(null=True)),
+                ("state_school_number", models.CharField(max_length=20, null=True)),
+                ("name", models.CharField(max_length=100, null=True)),
+                ("grade_low", models.CharField(max_length=20, null=True)),
+                ("grade_high", models.CharField(max_length=20, null=True)),
+                ("school_type", models.CharField(max_length=20, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'School (state copy)',
-                'db_table': 'state_copy_school',
-                'indexes': [models.Index(fields=['tenant', 'district_id'], name='cp_school_district'), models.Index(fields=['tenant', 'state_school_number'], name='cp_school_natural')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_school_key')],
+                "verbose_name": "School (state copy)",
+                "db_table": "state_copy_school",
+                "indexes": [
+                    models.Index(fields=["tenant", "district_id"], name="cp_school_district"),
+                    models.Index(
+                        fields=["tenant", "state_school_number"], name="cp_school_natural"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "record_id"), name="copy_school_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SchoolMonthCopy',
+            name="SchoolMonthCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('calendar_id', models.BigIntegerField(null=True)),
-                ('seq', models.IntegerField(null=True)),
-                ('name', models.CharField(max_length=40, null=True)),
-                ('start_date', models.DateField(null=True)),
-                ('end_date', models.DateField(null=True)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("calendar_id", models.BigIntegerField(null=True)),
+                ("seq", models.IntegerField(null=True)),
+                ("name", models.CharField(max_length=40, null=True)),
+                ("start_date", models.DateField(null=True)),
+                ("end_date", models.DateField(null=True)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SchoolMonth (state copy)',
-                'db_table': 'state_copy_schoolmonth',
-                'indexes': [models.Index(fields=['tenant', 'calendar_id'], name='cp_schoolmonth_calendar')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_schoolmonth_key')],
+                "verbose_name": "SchoolMonth (state copy)",
+                "db_table": "state_copy_schoolmonth",
+                "indexes": [
+                    models.Index(fields=["tenant", "calendar_id"], name="cp_schoolmonth_calendar")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_schoolmonth_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TermScheduleCopy',
+            name="TermScheduleCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.BigIntegerField()),
-                ('digest', models.BinaryField(max_length=16)),
-                ('accepted_at', models.DateTimeField()),
-                ('run', models.BigIntegerField(blank=True, null=True)),
-                ('structure_id', models.BigIntegerField(null=True)),
-                ('name', models.CharField(max_length=60, null=True)),
-                ('terms', models.JSONField(blank=True, default=list)),
-                ('school_year', models.IntegerField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='state.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("digest", models.BinaryField(max_length=16)),
+                ("accepted_at", models.DateTimeField()),
+                ("run", models.BigIntegerField(blank=True, null=True)),
+                ("structure_id", models.BigIntegerField(null=True)),
+                ("name", models.CharField(max_length=60, null=True)),
+                ("terms", models.JSONField(blank=True, default=list)),
+                ("school_year", models.IntegerField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="state.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'TermSchedule (state copy)',
-                'db_table': 'state_copy_termschedule',
-                'indexes': [models.Index(fields=['tenant', 'structure_id'], name='cp_termschedule_structure')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'record_id'), name='copy_termschedule_key')],
+                "verbose_name": "TermSchedule (state copy)",
+                "db_table": "state_copy_termschedule",
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "structure_id"], name="cp_termschedule_structure"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "record_id"), name="copy_termschedule_key"
+                    )
+                ],
             },
         ),
     ]

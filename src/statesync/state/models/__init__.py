@@ -1,4 +1,4 @@
-from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy
+from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy, Tombstone
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
 
@@ -11,4 +11,5 @@ __all__ = [
     "Rejection",
     "ResyncRequest",
     "StateCopy",
+    "Tombstone",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from statesync import catalog
+from statesync import catalog, versions
 from statesync.columns import model_field
 from statesync.state.models.registry import District
 
@@ -40,6 +40,8 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         "digest": models.BinaryField(max_length=16),
         "accepted_at": models.DateTimeField(),
         "run": models.BigIntegerField(null=True, blank=True),
+        # The district's version of the copy held: an older one never replaces it.
+        versions.FIELD: models.BigIntegerField(null=True, blank=True),
     }
     for key in obj.parent_keys:
         attrs[key] = models.BigIntegerField(null=True)
@@ -80,6 +82,27 @@ COPY_MODELS: dict[str, type[StateCopy]] = {
     name: _build(catalog.OBJECTS[name]) for name in catalog.order()
 }
 globals().update({m.__name__: m for m in COPY_MODELS.values()})
+
+
+class Tombstone(models.Model):
+    """A record a district deleted, and the district's clock when it was seen gone: a copy of
+    it sent before then (delayed on the way) must not bring it back."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    object = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = "state_tombstone"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "object", "record_id"], name="tombstone_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object} {self.record_id} deleted as of version {self.version}"
 
 
 class Rejection(models.Model):
