@@ -195,7 +195,8 @@ class ObjectSync:
             pending.counts.update(
                 inserted=answer.inserted,
                 updated=answer.updated,
-                unchanged=answer.unchanged,
+                # A stale copy changed nothing: the state holds a newer one.
+                unchanged=answer.unchanged + answer.stale,
                 deleted=answer.deleted,
                 errors=len(answer.rejected),
             )
