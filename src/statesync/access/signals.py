@@ -1,10 +1,10 @@
-"""Logins and failed logins are audited, whichever door they came through (pages, admin)."""
+"""Logins, logouts and failed logins are audited, whichever door they came through."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
 from statesync.access import audit
@@ -18,6 +18,13 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
     audit.record(request, "login", f"user {user.get_username()}", via=_door(request), user=user)
 
 
+def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is not None:  # logging out when not logged in changes nothing
+        audit.record(
+            request, "logout", f"user {user.get_username()}", via=_door(request), user=user
+        )
+
+
 def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
@@ -28,4 +35,5 @@ def _login_failed(
 
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit-logout")
     user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")

@@ -83,7 +83,9 @@ def _serialize(ctx: rules.Context, obj: catalog.DisObject) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             position = catalog.order().index(obj.name)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [ctx.tenant_id, position])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::int, %s::int)", [ctx.tenant_id, position]
+            )
 
 
 def _stale(

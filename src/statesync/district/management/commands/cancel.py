@@ -5,6 +5,7 @@ from statesync.district.models import Run, RunStatus
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Cancel a queued or running resync (a running one stops after its current batch)."
 
     def add_arguments(self, parser):

@@ -7,6 +7,7 @@ from statesync.sync.client import StateError
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Configure or check the district's connection to the state edition (DIS)."
 
     def add_arguments(self, parser):

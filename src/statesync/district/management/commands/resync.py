@@ -16,6 +16,7 @@ NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is runnin
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Resync objects from the district edition to the state edition (docs/DESIGN.md §6)."
 
     def add_arguments(self, parser):

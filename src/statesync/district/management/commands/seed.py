@@ -8,6 +8,7 @@ from statesync.district.models import SchoolYear
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Replace the district edition's data with a synthetic district (docs/DESIGN.md §4)."
 
     def add_arguments(self, parser):

@@ -11,6 +11,7 @@ from statesync.sync.client import NotConfigured, get_connection
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = (
         "Sync persons or enrollments by district ID (docs/DESIGN.md §8), recorded in Sync History."
     )

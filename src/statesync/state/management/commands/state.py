@@ -6,6 +6,7 @@ from statesync.state.models import ApiToken, District
 
 
 class Command(BaseCommand):
+    audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Manage the state edition's district registry and API tokens."
 
     def add_arguments(self, parser):

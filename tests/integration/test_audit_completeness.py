@@ -1,0 +1,170 @@
+"""Nothing escapes the audit: every management command and every view is accounted for.
+
+A command either only reads (statesync.cli.READ_ONLY), records what it did itself (proved in
+test_cli_audit), or is recorded at the door by the `statesync` script. A view either changes
+data and is audited (proved in test_rights and the tests named below), is one of the few
+deliberately left out (with why), or only reads — which posting to it proves.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import get_commands, load_command_class
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from statesync import cli
+from statesync.access.models import AuditEntry, PersonalToken
+from statesync.district.models import ErrorLogEntry, Notification, Run, SelectiveSync
+from statesync.state.models import ApiToken, District, ResyncRequest
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+# The commands that audit themselves, each proved in test_cli_audit.py.
+AUDITS_ITSELF = {"cancel", "dis", "resync", "seed", "selective_sync", "state"}
+
+# Views that change data, with the audit action each records and the test that proves it.
+AUDITED_VIEWS = {
+    "login": "login (test_hardening)",
+    "logout": "logout (below)",
+    "profile": "token.create (test_hardening)",
+    "token-revoke": "token.revoke (test_hardening)",
+    "tool-rights": "rights.change (test_rights)",
+    "batch": "resync.start (test_rights)",
+    "run-cancel": "resync.cancel (test_rights)",
+    "errors-report": "errorlog.export (test_rights)",
+    "errors-clear": "errorlog.clear (test_rights)",
+    "selective": "selective.sync (test_rights)",
+    "selective-delete": "selective.history.delete (test_rights)",
+    "request-resync": "state.request (test_rights)",
+    "start_resync": "resync.start (test_rights, district API)",
+    "selective_sync": "selective.sync (test_rights, district API)",
+}
+# Deliberately not audited, and why.
+NOT_AUDITED = {
+    "notification": "marks the user's own notification read",
+    "notifications-read": "marks the user's own notifications read",
+    "api-batch": "the data flow itself; the run or save behind it is audited in the district",
+    "api-resync-claim": "a district's worker taking the state's request (the request is audited)",
+}
+
+
+def commands_by_kind() -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {"read": set(), "itself": set(), "door": set()}
+    for name, app in get_commands().items():
+        if name in cli.READ_ONLY:
+            kinds["read"].add(name)
+        elif getattr(load_command_class(app, name), "audits_itself", False):
+            kinds["itself"].add(name)
+        else:
+            assert cli.audited_at_the_door(name), name
+            kinds["door"].add(name)
+    return kinds
+
+
+def test_every_command_is_read_only_audits_itself_or_is_audited_at_the_door():
+    kinds = commands_by_kind()
+    assert kinds["itself"] == AUDITS_ITSELF  # a new one: prove its row in test_cli_audit
+    assert {"createsuperuser", "changepassword", "flush", "shell", "loaddata"} <= kinds["door"]
+    assert {"migrate", "worker", "serve", "drain", "errors", "dumpdata"} <= kinds["door"]
+
+
+def door_entry(name: str) -> AuditEntry:
+    [entry] = AuditEntry.objects.filter(action=f"command.{name}")
+    assert entry.via == "cli" and entry.username.endswith("(command line)")
+    return entry
+
+
+def test_commands_at_the_door_are_audited_as_the_operating_system_user(monkeypatch):
+    cli.main(["clearsessions"])
+    assert door_entry("clearsessions").detail == {"argv": []}
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long and secret password")
+    cli.main(["createsuperuser", "--noinput", "--username", "root2", "--email", "r@example.org"])
+    assert door_entry("createsuperuser").detail["argv"][:3] == ["--noinput", "--username", "root2"]
+    assert get_user_model().objects.get(username="root2").is_superuser
+
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": "another long secret")
+    cli.main(["changepassword", "root2"])
+    assert door_entry("changepassword").detail == {"argv": ["root2"]}
+
+    cli.main(["check"])  # reads only
+    assert not AuditEntry.objects.filter(action="command.check").exists()
+
+
+def test_secrets_in_arguments_are_masked():
+    assert cli.masked(["configure", "--token", "s3cret", "--url", "http://x"]) == [
+        "configure",
+        "--token",
+        "***",
+        "--url",
+        "http://x",
+    ]
+    assert cli.masked(["--password=hunter2", "--name=x"]) == ["--password=***", "--name=x"]
+
+
+def url_names(patterns=None, namespace: str = "") -> dict[str, str]:
+    """Every named view (admin aside): name → the name `reverse()` takes."""
+    names: dict[str, str] = {}
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name != "admin":  # every admin change: AuditedAdmin, test_hardening
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                names |= url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names[pattern.name] = namespace + pattern.name
+    return names
+
+
+def counts() -> dict[str, int]:
+    models = (
+        AuditEntry,
+        PersonalToken,
+        Run,
+        SelectiveSync,
+        ErrorLogEntry,
+        Notification,
+        District,
+        ApiToken,
+        ResyncRequest,
+        Group,
+        get_user_model(),
+    )
+    return {m.__name__: m.objects.count() for m in models}
+
+
+def read_only_urls() -> list[str]:
+    """Every view not known to change data, by URL (with arguments that resolve)."""
+    args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
+    args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
+    args |= {"api-digest": ["0001", "School"], "api-resync-requests": ["0001"]}
+    names = url_names()
+    return [
+        reverse(names[name], args=args.get(name, []))
+        for name in sorted(set(names) - set(AUDITED_VIEWS) - set(NOT_AUDITED))
+    ]
+
+
+def test_every_view_is_audited_deliberately_not_or_changes_nothing(admin_user, registered):
+    everything = set(url_names())
+    assert set(AUDITED_VIEWS) <= everything and set(NOT_AUDITED) <= everything
+    client = Client()  # CSRF checks off: prove the view itself changes nothing
+    client.force_login(admin_user)
+    token = registered[1]
+    before = counts()
+    for url in read_only_urls():
+        answer = client.post(url, {"objects": ["School"]}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert answer.status_code < 500, url
+        assert counts() == before, f"POST {url} changed data without an audit row"
+
+
+def test_logout_is_audited(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    client.post(reverse("logout"))
+    [entry] = AuditEntry.objects.filter(action="logout")
+    assert entry.username == admin_user.get_username() and entry.via == "web"
