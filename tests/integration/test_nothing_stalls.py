@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from statesync.district import tasks
+from statesync.district.heartbeat import Heartbeat
 from statesync.district.models import Run, RunLock, RunStatus, SelectiveSync
 from statesync.district.models.selective import MAX_ATTEMPTS
 from statesync.district.workers import get_lock_key, stalled_runs, take_state_requests
@@ -95,12 +96,14 @@ def waiting_run() -> Run | None:
 
 @pytest.fixture
 def district_busy(dis, registered, seeded):
-    """The district's lock held by another (live) run, so a new run has to wait."""
+    """The district's lock held, and kept alive, by another run: a new run has to wait."""
     seeded("small", defects=False)
     other = Run.plan(["District"])
-    owner = RunLock.claim(get_lock_key(), other)
-    yield
-    RunLock.release(get_lock_key(), owner)
+    key = get_lock_key()
+    owner = RunLock.claim(key, other)
+    with Heartbeat(lambda: RunLock.beat(key, owner), name="the other run's heartbeat"):
+        yield
+    RunLock.release(key, owner)
 
 
 def test_a_foreground_run_interrupted_while_waiting_is_cancelled(district_busy):
