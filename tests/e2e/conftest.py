@@ -43,8 +43,13 @@ def page(browser, live_server):
     )
     context.set_default_timeout(20_000)
     page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     yield page
     context.close()
+    # A CSRF token in a URL ends up in access logs and browser history.
+    leaked = [url for url in urls if "csrfmiddlewaretoken" in url]
+    assert not leaked, f"CSRF token in {len(leaked)} URLs, e.g. {leaked[0]}"
 
 
 def log_in(page, username: str, password: str = "pw") -> None:

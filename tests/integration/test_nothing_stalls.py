@@ -89,6 +89,15 @@ def foreground_resync(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def ended_output(cli: subprocess.Popen) -> str:
+    """What the process printed, once it has exited (killed, with its output, if it hangs)."""
+    try:
+        return cli.communicate(timeout=90)[0].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        os.killpg(cli.pid, signal.SIGKILL)
+        pytest.fail(f"still running after SIGINT:\n{cli.communicate()[0].decode()}")
+
+
 def waiting_run() -> Run | None:
     """The run a foreground resync made, once it has said it is waiting (its heartbeat)."""
     return Run.objects.filter(status=RunStatus.QUEUED, heartbeat_at__isnull=False).first()
@@ -110,9 +119,9 @@ def test_a_foreground_run_interrupted_while_waiting_is_cancelled(district_busy):
     cli = foreground_resync(worker_env())
     run = wait_for(waiting_run, 60, "the foreground run to wait for the district")
     os.killpg(cli.pid, signal.SIGINT)
-    cli.wait(timeout=30)
+    output = ended_output(cli)
     run.refresh_from_db()
-    assert run.status == RunStatus.CANCELLED
+    assert run.status == RunStatus.CANCELLED, output
     assert run.message == "Interrupted while waiting for the district's other run to end."
 
 
@@ -120,7 +129,7 @@ def test_a_foreground_run_killed_while_waiting_is_run_by_a_worker(district_busy,
     cli = foreground_resync(worker_env())
     run = wait_for(waiting_run, 60, "the foreground run to wait for the district")
     os.killpg(cli.pid, signal.SIGKILL)
-    cli.wait(timeout=30)
+    ended_output(cli)
     assert run.status == RunStatus.QUEUED  # nobody will start it...
     RunLock.objects.update(run=None, owner="")  # ...the other run ends...
     Run.objects.filter(pk=run.pk).update(heartbeat_at=long_ago())  # ...time passes...

@@ -77,3 +77,11 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
     pass
+
+
+class HistoryAdmin(AuditedAdmin):
+    """For records of what happened (runs, error-log entries, rejections): statesync writes
+    them, so admin may look and delete but never add one."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -3,7 +3,7 @@ every change is audited (AuditedAdmin)."""
 
 from django.contrib import admin
 
-from statesync.access.admin import AuditedAdmin
+from statesync.access.admin import AuditedAdmin, HistoryAdmin
 from statesync.district.models import (
     DIS_MODELS,
     ErrorLogEntry,
@@ -42,14 +42,14 @@ class RunObjectInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(AuditedAdmin):
+class RunAdmin(HistoryAdmin):
     list_display = ("id", "mode", "status", "school_year", "requested_by", "created_at")
     list_filter = ("status", "mode")
     inlines = [RunObjectInline]
 
 
 @admin.register(ErrorLogEntry)
-class ErrorLogAdmin(AuditedAdmin):
+class ErrorLogAdmin(HistoryAdmin):
     list_display = ("id", "run", "object", "record_id", "code", "field", "message")
     list_filter = ("object", "code", "source")
     show_full_result_count = False

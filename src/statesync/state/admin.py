@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from statesync.access.admin import AuditedAdmin
+from statesync.access.admin import AuditedAdmin, HistoryAdmin
 from statesync.state.models import ApiToken, District, Rejection
 
 
@@ -19,6 +19,6 @@ class DistrictAdmin(AuditedAdmin):
 
 
 @admin.register(Rejection)
-class RejectionAdmin(AuditedAdmin):
+class RejectionAdmin(HistoryAdmin):
     list_display = ("district", "object", "record_id", "rejected_at")
     list_filter = ("object",)

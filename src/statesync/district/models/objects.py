@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
+from django.utils.text import camel_case_to_spaces
 
 from statesync import catalog, versions
 from statesync.columns import model_field
@@ -30,6 +31,18 @@ class DisRecord(models.Model):
     def __str__(self) -> str:
         label = getattr(self, "name", None) or getattr(self, "last_name", None) or ""
         return f"{self.dis_object.name} {self.pk}" + (f" ({label})" if label else "")
+
+
+def verbose_name(name: str) -> str:
+    """`PersonIdentity` → "person identity", as Django admin shows a model."""
+    return camel_case_to_spaces(name)
+
+
+def plural(words: str) -> str:
+    """ "person identity" → "person identities", "day" → "days"."""
+    if words.endswith("y") and words[-2:-1] not in "aeiou":
+        return words[:-1] + "ies"
+    return words + "s"
 
 
 def _build(obj: catalog.DisObject) -> type[DisRecord]:
@@ -60,7 +73,8 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
             "db_table": obj.district_table,
             "ordering": ["id"],
             "indexes": indexes,
-            "verbose_name": obj.name,
+            "verbose_name": verbose_name(obj.name),
+            "verbose_name_plural": plural(verbose_name(obj.name)),
         },
     )
     return type(obj.name, (DisRecord,), attrs)
