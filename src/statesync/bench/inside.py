@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
-from statesync import bulk, catalog, config
+from statesync import bulk, catalog, config, versions
 from statesync.access.models import PersonalToken
 from statesync.bench.child import vm_hwm_kb
 from statesync.bench.report import Figure, Report
@@ -113,14 +113,14 @@ def raw_limit(total: int) -> Figure:
         extra_year = obj.year_column
         columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
         columns += [catalog.YEAR_FIELD] if extra_year else []
-        columns += ["digest", "accepted_at", "run"]
+        columns += ["digest", "accepted_at", "run", versions.FIELD]
         rows = []
-        for row in source.rows(name, 2024):
+        for *row, version in source.rows(name, 2024):  # the version comes last
             values = [tenant.pk, *row]
             rows.append(
-                [*values, 2024, digest, stamp, None]
+                [*values, 2024, digest, stamp, None, version]
                 if extra_year
-                else [*values, digest, stamp, None]
+                else [*values, digest, stamp, None, version]
             )
         started = time.perf_counter()
         with transaction.atomic(using=using):
