@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -100,3 +103,23 @@ def test_resync_refuses_without_dis(registered, monkeypatch, tmp_path):
     monkeypatch.setattr(config, "connection_file", lambda: tmp_path / "none.json")
     with pytest.raises(CommandError, match="DIS is not enabled"):
         call_command("resync", "--all")
+
+
+def test_migrate_prepares_every_database_of_the_role(tmp_path):
+    env = {
+        **os.environ,
+        "STATESYNC_HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'district.sqlite3'}",
+        "STATE_DATABASE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+    }
+    statesync = [sys.executable, "-m", "statesync"]
+    migrated = subprocess.run([*statesync, "migrate"], env=env, capture_output=True, text=True)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Database 'default':" in migrated.stdout and "Database 'state':" in migrated.stdout
+    added = subprocess.run(
+        [*statesync, "state", "add-district", "--number", "0007", "--name", "Seven"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert added.returncode == 0, added.stderr  # the state's tables exist: no "no such table"

@@ -44,8 +44,7 @@ def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
 
 def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
     """Seed, serve, and measure each figure beside the raw database rate."""
-    call_command("migrate", verbosity=0)
-    call_command("migrate", database="state", verbosity=0)
+    call_command("migrate", verbosity=0)  # every database
     log(f"seeding ({scale}) …")
     district = seed.generate(scale, 2024, 1, defects=False)
     seed.write(district)

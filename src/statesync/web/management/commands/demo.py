@@ -28,8 +28,7 @@ class Command(BaseCommand):
                 "the demo runs both editions: unset STATESYNC_ROLE or set it to both"
             )
         self.stdout.write(f"Data folder: {config.get_home()}")
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("migrate", database="state", interactive=False, verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)  # every database
         # Both editions' apps are installed only in role "both", checked above.
         from statesync.district.models import dis_model  # noqa: PLC0415
 
