@@ -4,39 +4,52 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from statesync.district.models import ObjectStatus, Run, RunObject
+from tqdm import tqdm
 
-BAR = 30
+from statesync.district.models import ObjectStatus, Run, RunObject
 
 
 class ProgressPrinter:
+    """Per object: a bar redrawn in place on a terminal (tqdm), one line when it is done
+    elsewhere (logs and pipes get no control characters)."""
+
     def __init__(self, stream: TextIO):
         self.stream = stream
         self.tty = stream.isatty()
+        self.bar: tqdm | None = None
         self.current: str | None = None
         self.reported: set[str] = set()
 
     def update(self, ro: RunObject) -> None:
         if self.tty:
-            filled = BAR * ro.percent // 100
-            bar = "#" * filled + "-" * (BAR - filled)
-            if self.current and self.current != ro.object:
-                self.stream.write("\n")
-            self.current = ro.object
-            self.stream.write(
-                f"\r{ro.object:<18} [{bar}] {ro.percent:>3}% "
-                f"{ro.processed:>9,}/{ro.total:,} {ro.rate:>9,.0f}/s errors {ro.errors:,}"
-            )
-            self.stream.flush()
+            if self.current != ro.object:
+                self.close()
+                self.current = ro.object
+                self.bar = tqdm(
+                    total=ro.total or None,
+                    desc=f"{ro.object:<18}",
+                    unit=" rec",
+                    unit_scale=True,
+                    file=self.stream,
+                    leave=True,
+                    dynamic_ncols=True,
+                )
+            assert self.bar is not None
+            self.bar.total = ro.total or None
+            self.bar.n = ro.processed
+            self.bar.set_postfix_str(f"errors {ro.errors:,}", refresh=False)
+            self.bar.refresh()
         elif ro.status == ObjectStatus.DONE and ro.object not in self.reported:
             self.reported.add(ro.object)
             self.stream.write(
-                f"{ro.object}: Processed: {ro.processed} Errors: {ro.errors} ({ro.seconds:.1f} s)\n"
+                f"{ro.object}: Processed: {ro.processed:,} Errors: {ro.errors:,} "
+                f"({ro.seconds:.1f} s)\n"
             )
 
     def close(self) -> None:
-        if self.tty and self.current:
-            self.stream.write("\n")
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     @staticmethod
     def table(run: Run) -> str:

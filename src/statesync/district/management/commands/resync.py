@@ -11,6 +11,7 @@ from statesync.district.progress import ProgressPrinter
 from statesync.district.tasks import enqueue_run
 from statesync.district.workers import run_here
 from statesync.sync.client import NotConfigured, get_connection
+from statesync.web.output import say
 
 NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is running
 
@@ -58,11 +59,13 @@ class Command(BaseCommand):
         audit.record_command("resync.start", f"run {run.pk}", mode=run.mode, objects=objects)
         names = ", ".join(objects)
         if not opts["json"]:
-            self.stderr.write(
+            say(
+                self,
                 f"Run {run.pk}: {run.mode} resync of {names} "
-                f"for {catalog.year_label(run.school_year)}"
+                f"for {catalog.year_label(run.school_year)}",
             )
-        progress = ProgressPrinter(self.stderr) if not opts["json"] else None
+        # The bare stream: Django's wrapper ends every write with a newline, and a bar redraws.
+        progress = ProgressPrinter(self.stderr._out) if not opts["json"] else None
         if opts["foreground"]:
             run = run_here(run, on_progress=progress and progress.update)
         else:
@@ -103,9 +106,10 @@ class Command(BaseCommand):
                         progress.update(ro)
             waited = time.monotonic() - started
             if run.status == RunStatus.QUEUED and not hinted and waited > NO_WORKER_HINT:
-                self.stderr.write(
+                say(
+                    self,
                     f"Run {run.pk} is still queued (position {run.queue_position}). "
-                    "Is a worker running? Start one with 'statesync worker'."
+                    "Is a worker running? Start one with 'statesync worker'.",
                 )
                 hinted = True
             time.sleep(0.5)

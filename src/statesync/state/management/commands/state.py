@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from statesync.access import audit
 from statesync.state.models import ApiToken, District
+from statesync.web.output import say
 
 
 class Command(BaseCommand):
@@ -61,12 +62,10 @@ class Command(BaseCommand):
             prefix=token[:10],
             rotated=live_before if rotate else 0,
         )
-        self.stderr.write(
-            f"District {district.number} {district.name}: token (shown once, keep it):"
-        )
+        say(self, f"District {district.number} {district.name}: token (shown once, keep it):")
         self.stdout.write(token)
         if rotate:
-            self.stderr.write(f"Revoked the district's {live_before} other live token(s).")
+            say(self, f"Revoked the district's {live_before} other live token(s).")
 
     def _list_tokens(self, number: str | None) -> None:
         tokens = ApiToken.objects.select_related("district").order_by("district__number", "pk")

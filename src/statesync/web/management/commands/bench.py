@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from statesync import bench
 from statesync.bench import inside
 from statesync.demo.seed import parse_scale
+from statesync.web.output import say
 
 
 class Command(BaseCommand):
@@ -31,12 +32,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, **opts):
         if opts["curve"]:
-            bench.run_curve(Path(opts["curve"]), log=lambda m: self.stderr.write(m))
+            bench.run_curve(Path(opts["curve"]), log=lambda m: say(self, m))
             return
         if not opts["inside"]:
             code = bench.run_outside(str(scale), opts["json"], opts["keep"])
             if code:
                 raise CommandError(f"the bench failed (exit {code})")
             return
-        report = inside.run_inside(scale, opts["json"], log=lambda m: self.stderr.write(m))
+        report = inside.run_inside(scale, opts["json"], log=lambda m: say(self, m))
         self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())

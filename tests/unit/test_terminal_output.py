@@ -1,0 +1,54 @@
+"""What statesync's commands print: bars on a terminal, plain lines elsewhere, status unstyled."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management.base import BaseCommand, OutputWrapper
+
+from statesync.district.models import ObjectStatus, RunObject
+from statesync.district.progress import ProgressPrinter
+from statesync.web.output import say
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def people(processed: int, status: str = ObjectStatus.RUNNING) -> RunObject:
+    return RunObject(
+        object="PersonIdentity", processed=processed, total=43_440, errors=12, status=status
+    )
+
+
+def test_a_terminal_gets_a_bar_redrawn_in_place():
+    screen = Terminal()
+    printer = ProgressPrinter(screen)
+    printer.update(people(10_000))
+    printer.update(people(43_440, ObjectStatus.DONE))
+    printer.close()
+    shown = screen.getvalue()
+    assert "\r" in shown and "PersonIdentity" in shown and "errors 12" in shown
+    assert "43.4k/43.4k" in shown  # the bar's count, scaled
+
+
+def test_a_pipe_gets_one_plain_line_per_object_done():
+    log = io.StringIO()
+    printer = ProgressPrinter(log)
+    printer.update(people(10_000))
+    printer.update(people(43_440, ObjectStatus.DONE))
+    printer.update(people(43_440, ObjectStatus.DONE))
+    printer.close()
+    assert log.getvalue() == "PersonIdentity: Processed: 43,440 Errors: 12 (0.0 s)\n"
+
+
+def test_status_lines_are_not_painted_as_errors():
+    command = BaseCommand(stderr=Terminal())
+    assert isinstance(command.stderr, OutputWrapper)
+    command.stderr.style_func = lambda text: f"<red>{text}</red>"  # as on a colour terminal
+    say(command, "Run 3: differential resync of School")
+    command.stderr.write("CommandError: something broke")
+    status, error = command.stderr._out.getvalue().split("\n", 1)
+    assert status == "Run 3: differential resync of School"
+    assert error.startswith("<red>CommandError")
