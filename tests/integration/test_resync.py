@@ -172,6 +172,9 @@ def test_cli_resync_status_and_errors(dis, seeded, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("run,source,object,record_id")
     assert len(lines) > 1 and all(",School," in line for line in lines[1:])
+    call_command("errors", "--run", str(result["run"]), "--object", "SCHOOL", "--json")
+    entries = json.loads(capsys.readouterr().out)
+    assert len(entries) == len(lines) - 1 and {e["object"] for e in entries} == {"School"}
 
 
 def test_cli_refuses_unknown_objects(dis):

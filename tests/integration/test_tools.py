@@ -186,7 +186,9 @@ def test_selective_sync_cli(synced, capsys, tmp_path):
     assert result["not_ids"] == ["x"]
     ids_file = tmp_path / "ids.txt"
     ids_file.write_text("3\n4\n")
-    call_command("selective_sync", "--object", "PersonIdentity", "--ids-file", str(ids_file))
-    assert "Synced 2: 3, 4" in capsys.readouterr().out
+    call_command("selective_sync", "--object", "personidentity", "--ids-file", str(ids_file))
+    assert "Synced 2: 3, 4" in capsys.readouterr().out  # the object's name in any case
+    with pytest.raises(CommandError, match="'School' cannot be synced selectively"):
+        call_command("selective_sync", "--object", "School", "--ids", "1")
     with pytest.raises(CommandError, match="no IDs found"):
         call_command("selective_sync", "--object", "Enrollment", "--ids", "abc")

@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--object")
         parser.add_argument("--code", help="Rule code, e.g. E-PARENT.")
         parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+        parser.add_argument("--json", action="store_true", help="The same as --format json.")
         parser.add_argument("--limit", type=int, default=0, help="At most this many rows (0: all).")
 
     def handle(self, *args, **opts):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         if opts["limit"]:
             entries = entries[: opts["limit"]]
         rows = (e.as_dict() for e in entries.iterator(chunk_size=2000))
-        if opts["format"] == "json":
+        if opts["json"] or opts["format"] == "json":
             self.stdout.write(json.dumps(list(rows)))
         elif opts["format"] == "csv":
             writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")

@@ -1,3 +1,4 @@
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--object", required=True, choices=selective.OBJECTS)
+        parser.add_argument(
+            "--object",
+            required=True,
+            type=_selective_object,
+            help=f"{' or '.join(selective.OBJECTS)} (any case).",
+        )
         ids = parser.add_mutually_exclusive_group(required=True)
         ids.add_argument("--ids", help="IDs separated by line breaks, commas or spaces.")
         ids.add_argument("--ids-file", help="A file of IDs ('-' reads standard input).")
@@ -73,3 +79,13 @@ class Command(BaseCommand):
 def _short(values: list, most: int = 20) -> str:
     shown = ", ".join(str(v) for v in values[:most])
     return shown + (f", … ({len(values) - most} more)" if len(values) > most else "")
+
+
+def _selective_object(text: str) -> str:
+    """The object's catalogue spelling, whatever the case typed."""
+    by_lower = {name.lower(): name for name in selective.OBJECTS}
+    if text.strip().lower() not in by_lower:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} cannot be synced selectively; choose {' or '.join(selective.OBJECTS)}"
+        )
+    return by_lower[text.strip().lower()]
