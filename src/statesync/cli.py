@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statesync.settings")
+    if args in ([], ["help"], ["--help"], ["-h"]):
+        print(usage())
+        return 0
+    if args == ["help", "--all"]:
+        args = ["help"]  # Django's own list, development commands and all
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
     door = args[0] if args and audited_at_the_door(args[0]) else None
@@ -63,6 +68,26 @@ def main(argv: list[str] | None = None) -> int:
         if door is not None and not recorded:  # e.g. `migrate` made the audit table just now
             _record(door, args[1:], quiet=False)
     return 0
+
+
+def usage() -> str:
+    """statesync's own commands, one line each (Django's are one `help --all` away)."""
+    import django  # noqa: PLC0415  (settings are chosen in main)
+    from django.core.management import get_commands, load_command_class  # noqa: PLC0415
+
+    django.setup()
+    ours = sorted(name for name, app in get_commands().items() if app.startswith("statesync"))
+    width = max(len(name) for name in ours) + 2
+    lines = ["usage: statesync COMMAND [options]    (statesync COMMAND --help for its options)", ""]
+    for name in ours:
+        summary = str(load_command_class(get_commands()[name], name).help).split(". ")[0]
+        lines.append(f"  {name.replace('_', '-'):<{width}}{summary.rstrip('.')}")
+    lines += [
+        "",
+        "Also every Django command: createsuperuser, changepassword, shell, dbshell…",
+        "(statesync help --all lists them).",
+    ]
+    return "\n".join(lines)
 
 
 def audited_at_the_door(name: str) -> bool:

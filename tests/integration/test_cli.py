@@ -123,3 +123,12 @@ def test_migrate_prepares_every_database_of_the_role(tmp_path):
         text=True,
     )
     assert added.returncode == 0, added.stderr  # the state's tables exist: no "no such table"
+
+
+def test_help_lists_statesyncs_own_commands(capsys):
+    from statesync import cli
+
+    assert cli.main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "  selective-sync  " in shown and "  resync  " in shown and "  serve  " in shown
+    assert "squashmigrations" not in shown and "statesync help --all" in shown

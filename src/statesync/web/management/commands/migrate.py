@@ -4,13 +4,19 @@ from django.core.management.commands import migrate
 
 class Command(migrate.Command):
     help = (
-        "Prepare every database this role uses (the district's and the state's where one "
-        "process runs both), or only the one named with --database."
+        "Prepare every database this role uses, or only --database's. Where one process runs "
+        "both editions, that is the district's and the state's."
     )
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(database=None)  # none named: every database
+
+    def get_check_kwargs(self, options):
+        kwargs = super().get_check_kwargs(options)
+        if options["database"] is None:
+            kwargs["databases"] = list(settings.DATABASES)
+        return kwargs
 
     def handle(self, *args, **options):
         if options["database"] is not None:

@@ -6,8 +6,8 @@ from statesync.web.server import READ_TIMEOUT, get_config
 
 class Command(BaseCommand):
     help = (
-        "Serve the web application and APIs (hypercorn: requests are read whole before "
-        f"Django sees them; a read silent for {READ_TIMEOUT} s closes its connection)."
+        "Serve the web application and APIs. hypercorn reads each request whole before Django "
+        f"sees it, and a read silent for {READ_TIMEOUT} s closes its connection."
     )
 
     def add_arguments(self, parser):
