@@ -1,4 +1,6 @@
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +29,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "the demo runs both editions: unset STATESYNC_ROLE or set it to both"
             )
+        _check_free(host, port)  # before anything starts or a password is printed
         self.stdout.write(f"Data folder: {config.get_home()}")
         call_command("migrate", interactive=False, verbosity=0)  # every database
         # Both editions' apps are installed only in role "both", checked above.
@@ -52,12 +55,14 @@ class Command(BaseCommand):
 
     def _connect_to_state(self, url: str) -> None:
         """Register district 0001 at the (local) state and save its token for the district."""
+        from statesync.district.models import dis_model  # noqa: PLC0415  (role "both")
         from statesync.state.models import ApiToken, District  # noqa: PLC0415  (role "both")
 
         number = "0001"
         district = District.objects.filter(number=number).first()
-        if district is None:
-            district = District.register(number, "Demo Unified School District")
+        if district is None:  # under the name the district itself has: one name everywhere
+            own = dis_model(catalog.ROOT).objects.values_list("name", flat=True).first()
+            district = District.register(number, own or "Demo District")
         saved = config.get_dis_connection()
         token_ok = (
             saved
@@ -68,7 +73,9 @@ class Command(BaseCommand):
         config.save_dis_connection(url, token)
 
     def _serve(self, host: str, port: int) -> None:
-        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"])
+        # E-mail links point where the demo is actually served.
+        env = {**os.environ, "STATESYNC_BASE_URL": f"http://{host}:{port}"}
+        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"], env=env)
         web = subprocess.Popen(server_argv(host, port, workers=2))
         children = (web, worker)
 
@@ -93,3 +100,17 @@ class Command(BaseCommand):
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed:
             raise CommandError("the web server or the worker stopped unexpectedly; see above")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port something already listens on, saying how to choose another."""
+    with socket.socket() as probe:
+        # A port left in TIME_WAIT by a demo just stopped is free; one listened on is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"port {port} on {host} is in use ({exc.strerror}): is another statesync "
+                f"demo running? Stop it, or choose another port: make demo PORT={port + 1}"
+            ) from None
