@@ -85,7 +85,11 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     page.fill("#id_ids", "1, 2\n3   abc,,-5 999999999\n1")
     page.click("button:has-text('Sync')")
     result = page.locator("section.result")
-    expect(result).to_contain_text("Synced (3): 1, 2, 3")
+    # The summary first: counts of each outcome, then the lists.
+    expect(result.locator("p.summary")).to_have_text(
+        "Synced 3 · Not found 1 · Not IDs 2 · Rejected 0"
+    )
+    expect(result).to_contain_text("Synced: 1, 2, 3")
     expect(result).to_contain_text("Not found (1): 999999999")
     expect(result).to_contain_text("Not IDs (2): abc, -5")
 
@@ -128,7 +132,7 @@ def test_clerk_sees_only_selective_sync(page, dis, seeded):
     page.goto("/district/selective/")
     page.fill("#id_ids", "4 5")
     page.click("button:has-text('Sync')")
-    expect(page.locator("section.result")).to_contain_text("Synced (2): 4, 5")
+    expect(page.locator("section.result")).to_contain_text("Synced: 4, 5")
 
     # No delete controls, and a crafted delete is refused by the server.
     expect(page.locator("table.history :text-is('Delete')")).to_have_count(0)

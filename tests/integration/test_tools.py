@@ -192,3 +192,16 @@ def test_selective_sync_cli(synced, capsys, tmp_path):
         call_command("selective_sync", "--object", "School", "--ids", "1")
     with pytest.raises(CommandError, match="no IDs found"):
         call_command("selective_sync", "--object", "Enrollment", "--ids", "abc")
+
+
+def test_a_long_selective_result_shows_its_counts_first_and_folds_the_list(admin_client, synced):
+    execute(Run.plan(["PersonIdentity"]))
+    ids = " ".join(str(i) for i in range(1, 121))
+    page = admin_client.post(
+        reverse("district:selective"), {"object": "PersonIdentity", "ids": ids + " x"}
+    )
+    shown = page.content.decode()
+    entry = SelectiveSync.objects.get()
+    summary = shown.index('class="summary"')
+    assert summary < shown.index("<details><summary>Synced IDs")  # counts before the list
+    assert f"Synced {len(entry.synced)}</strong>" in shown and "Not IDs 1" in shown
