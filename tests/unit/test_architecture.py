@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,19 @@ def test_the_check_itself_finds_a_hard_coded_name(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text('OBJECT = "Enrollment"\n__all__ = ["District"]\n')
     assert object_names_in(sample) == [(1, "Enrollment")]
+
+
+CITATION = re.compile(r"(docs/[A-Z]+\.md|README\.md)(?: §(\d+))?")
+
+
+def test_code_cites_only_documents_and_sections_that_exist():
+    repository = SRC.parents[1]
+    for path in SRC.rglob("*"):
+        if path.suffix not in (".py", ".html"):
+            continue
+        for document, section in CITATION.findall(path.read_text()):
+            cited = repository / document
+            assert cited.exists(), f"{path.relative_to(repository)} cites {document}"
+            if section:
+                headings = re.findall(r"^## (\d+)\.", cited.read_text(), re.MULTILINE)
+                assert section in headings, f"{path.name} cites {document} §{section}"
