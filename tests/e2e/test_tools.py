@@ -61,6 +61,8 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     )
     expect(page.locator("#results-Calendar")).to_have_text(re.compile(r"Processed: 14 Errors: \d+"))
     expect(page.locator("#light-District .light")).to_have_class(re.compile("green"))
+    # In the browser's zone (the context's America/Denver), which the time names.
+    expect(page.locator("#when-District")).to_have_text(re.compile(r"\d\d:\d\d:\d\d MST$"))
     expect(page.locator("#notification-count .badge")).to_have_text("1")
 
     # Its errors, then the CSV report of them.

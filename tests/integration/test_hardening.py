@@ -130,7 +130,7 @@ def test_rights_and_data_changed_in_django_admin_are_audited(admin_client, seede
     assert response.status_code == 302, response.content[:500]
     entry = AuditEntry.objects.get(action="admin.change")
     assert entry.via == "admin" and entry.username == "admin"
-    assert entry.target == f"group {viewers.pk}" and entry.detail["rights"] is True
+    assert entry.target == f"Group {viewers.pk}" and entry.detail["rights"] is True
 
     school = dis_model("School").objects.get(pk=1)
     form = {f: getattr(school, f) for f in ("state_school_number", "grade_low", "grade_high")}

@@ -31,6 +31,7 @@ def worker_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url("default"),
         STATE_DATABASE_URL=database_url("state"),
         PYTHONUNBUFFERED="1",
+        STATESYNC_WAIT_POLL="0.5",  # a queued run starts soon after the one before it ends
     )
     env.update(extra)
     return env

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import zoneinfo
 
 from django.core.management.base import BaseCommand, OutputWrapper
+from django.utils import timezone
 
 from statesync.district.models import ObjectStatus, RunObject
 from statesync.district.progress import ProgressPrinter
-from statesync.web.output import say
+from statesync.web.output import say, when
 
 
 class Terminal(io.StringIO):
@@ -52,3 +55,12 @@ def test_status_lines_are_not_painted_as_errors():
     status, error = command.stderr._out.getvalue().split("\n", 1)
     assert status == "Run 3: differential resync of School"
     assert error.startswith("<red>CommandError")
+
+
+def test_every_time_names_its_zone():
+    moment = dt.datetime(2026, 11, 29, 16, 5, 9, tzinfo=dt.UTC)
+    with timezone.override(zoneinfo.ZoneInfo("America/Denver")):
+        assert when(moment) == "11/29/2026 09:05:09 MST"
+    with timezone.override(zoneinfo.ZoneInfo("America/Chicago")):
+        assert when(moment) == "11/29/2026 10:05:09 CST"
+    assert when(None) == ""

@@ -14,6 +14,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from statesync.access import audit
 
@@ -22,7 +23,7 @@ RIGHTS_FIELDS = {"permissions", "user_permissions", "groups", "is_superuser", "i
 
 
 def _target(obj: Model) -> str:
-    return f"{obj._meta.verbose_name} {obj.pk}"
+    return f"{capfirst(obj._meta.verbose_name)} {obj.pk}"
 
 
 def _changed_fields(message: Any) -> list[str]:

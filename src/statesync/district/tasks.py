@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from huey import crontab
@@ -17,7 +18,8 @@ from statesync.district.models.selective import MAX_ATTEMPTS
 from statesync.sync.client import NotConfigured, StateError
 
 log = logging.getLogger(__name__)
-WAIT_POLL = 2  # seconds between a waiting run's looks at its district's lock
+# Seconds between a waiting run's looks at its district's lock (tests look more often).
+WAIT_POLL = float(os.environ.get("STATESYNC_WAIT_POLL", 2))
 
 
 @db_task()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 
 def say(command: BaseCommand, message: str) -> None:
@@ -13,3 +16,10 @@ def say(command: BaseCommand, message: str) -> None:
 
 def _plain(text: str) -> str:
     return text
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A time as every page and command shows it: in the current zone, which it names."""
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%m/%d/%Y %H:%M:%S %Z")

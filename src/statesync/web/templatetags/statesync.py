@@ -1,5 +1,7 @@
 from django import template
 
+from statesync.web import output
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ def cancellable_by(run, user) -> bool:
 def get_item(mapping, key):
     """`mapping[key]` in a template."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def when(moment):
+    """`moment` in the viewer's zone, the zone named: "11/29/2026 09:15:02 MST"."""
+    return output.when(moment)

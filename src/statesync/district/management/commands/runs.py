@@ -1,9 +1,9 @@
 import json
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from statesync.district.models import Run, RunStatus
+from statesync.web.output import when
 
 
 class Command(BaseCommand):
@@ -19,13 +19,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps([r.result() for r in runs]))
             return
         for run in runs:
-            when = timezone.localtime(run.created_at).strftime("%m/%d/%Y %H:%M:%S")
+            queued = when(run.created_at)
             position = f" (position {run.queue_position})" if run.status == RunStatus.QUEUED else ""
             totals = run.result()["objects"]
             processed = sum(o["processed"] for o in totals)
             errors = sum(o["errors"] for o in totals)
             self.stdout.write(
-                f"{run.pk:>6} {when} {run.mode:<12} {run.status}{position}  "
-                f"Processed: {processed} Errors: {errors}"
+                f"{run.pk:>6} {queued} {run.mode:<12} {run.status}{position}  "
+                f"Processed: {processed:,} Errors: {errors:,}"
                 + (f"  {run.message}" if run.message else "")
             )

@@ -1,9 +1,9 @@
 import json
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from statesync.district.status import object_states
+from statesync.web.output import when
 
 
 class Command(BaseCommand):
@@ -17,12 +17,8 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps({"objects": [s.as_dict() for s in states]}))
             return
-        self.stdout.write(f"{'DIS object':<22} {'Last Resync':<20} {'Results':<32} Status")
+        self.stdout.write(f"{'DIS object':<22} {'Last Resync':<24} {'Results':<32} Status")
         for s in states:
-            when = (
-                timezone.localtime(s.last_resync).strftime("%m/%d/%Y %H:%M:%S")
-                if s.last_resync
-                else "Never"
-            )
-            results = f"Processed: {s.processed} Errors: {s.errors}" if s.run_object else ""
-            self.stdout.write(f"{'  ' * s.depth + s.object:<22} {when:<20} {results:<32} {s.label}")
+            last = when(s.last_resync) or "Never"
+            results = f"Processed: {s.processed:,} Errors: {s.errors:,}" if s.run_object else ""
+            self.stdout.write(f"{'  ' * s.depth + s.object:<22} {last:<24} {results:<32} {s.label}")

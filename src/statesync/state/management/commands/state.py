@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from statesync.access import audit
 from statesync.state.models import ApiToken, District
-from statesync.web.output import say
+from statesync.web.output import say, when
 
 
 class Command(BaseCommand):
@@ -76,7 +75,7 @@ class Command(BaseCommand):
         )
         for t in tokens:
             state = "revoked" if t.revoked_at else "live"
-            used = timezone.localtime(t.last_used_at).isoformat() if t.last_used_at else "never"
+            used = when(t.last_used_at) or "never"
             self.stdout.write(
                 f"{t.district.number:<8}  {t.prefix:<12}  {state:<8}  {used:<25}  {t.label}"
             )
