@@ -156,6 +156,8 @@ def test_state_pages_show_accepted_and_rejected(admin_client, synced):
         or b"E-FORMAT" in detail.content
         or b"E-REQUIRED" in detail.content
     )
+    for page in (overview, detail):  # each light explained where it is shown
+        assert b"Status Legend" in page.content and b"Held, some records rejected" in page.content
 
 
 def test_openapi_documents_every_state_route(admin_client, registered):

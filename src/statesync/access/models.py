@@ -47,6 +47,25 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.target}"
 
+    @property
+    def detail_text(self) -> str:
+        """The detail as people read it: "Mode: force. Objects: District, School."."""
+        parts = []
+        for key, value in (self.detail or {}).items():
+            if isinstance(value, list):
+                shown = ", ".join(str(v) for v in value[:20]) or "none"
+                shown += f" and {len(value) - 20:,} more" if len(value) > 20 else ""
+            elif isinstance(value, bool):
+                shown = "yes" if value else "no"
+            elif isinstance(value, int):
+                shown = f"{value:,}"
+            elif isinstance(value, dict):
+                shown = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+            else:
+                shown = str(value) if value not in (None, "") else "—"
+            parts.append(f"{key.replace('_', ' ').capitalize()}: {shown}.")
+        return " ".join(parts)
+
 
 class PersonalToken(models.Model):
     """A user's API token for automation; acts with that user's rights. Only its hash is kept."""

@@ -13,6 +13,13 @@ from statesync import catalog
 from statesync.routers import state_db
 from statesync.state.models import District
 
+# What the state's lights mean (the district's batch page has its own: statesync.district.status).
+LEGEND = (
+    ("grey", "Nothing received"),
+    ("green", "Held, none rejected"),
+    ("amber", "Held, some records rejected"),
+)
+
 
 @dataclass
 class ObjectFigures:

@@ -12,13 +12,17 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.modes import MODE_HELP, Mode
 from statesync.state.models import District, Rejection, ResyncRequest
-from statesync.state.overview import overview
+from statesync.state.overview import LEGEND, overview
 
 
 @requires_right("state", "R")
 def districts(request):
     rows = overview(list(District.objects.all()))
-    return render(request, "state/districts.html", {"rows": rows, "objects": catalog.NAMES})
+    return render(
+        request,
+        "state/districts.html",
+        {"rows": rows, "objects": catalog.NAMES, "legend": LEGEND},
+    )
 
 
 @requires_right("state", "R")
@@ -42,6 +46,7 @@ def district(request, number: str):
             "requests": found.requests.all()[:10],
             "modes": [(m.value, m.label, MODE_HELP[m]) for m in Mode],
             "can_request": has_right(request.user, "state", "W"),
+            "legend": LEGEND,
         },
     )
 
