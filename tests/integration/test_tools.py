@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from statesync.access.models import AuditEntry
 from statesync.district.dis import state_client
-from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
+from statesync.district.models import ErrorLogEntry, Run, RunObject, SelectiveSync
 from statesync.district.resync import execute
+from statesync.district.status import object_states
 from statesync.district.workers import take_state_requests
 from statesync.state.models import PersonIdentityCopy, ResyncRequest
 
@@ -207,3 +208,25 @@ def test_a_long_selective_result_shows_its_counts_first_and_folds_the_list(admin
     summary = shown.index('class="summary"')
     assert summary < shown.index("<details><summary>Synced IDs")  # counts before the list
     assert f"Synced {len(entry.synced)}</strong>" in shown and "Not IDs 1" in shown
+
+
+def school_row(admin_client) -> str:
+    rows = admin_client.get(reverse("district:batch-rows")).content.decode()
+    start = rows.index('<template data-for="School">')
+    return rows[start : rows.index("</template>", start)]
+
+
+def test_batch_rows_show_a_failure_beside_the_last_result_and_waiting_objects(admin_client, synced):
+    finished = RunObject.objects.get(run=synced, object="School")
+    failed = Run.plan(["School"])
+    failed.start()
+    failed.fail("The state refused the token (401).")
+    row = school_row(admin_client)
+    assert "Failed: The state refused the token (401)." in row
+    assert f"?run={synced.pk}&amp;object=School" in row  # the last result stays in view
+    [school] = [s for s in object_states() if s.object == "School"]
+    assert school.last_resync == finished.finished_at  # when it finished, not when queued
+
+    running = Run.plan(["District", "School"])
+    running.start()  # District first: School has not started
+    assert "Waiting for the objects before it" in school_row(admin_client)

@@ -19,13 +19,40 @@ LEGEND = (
 
 @dataclass
 class ObjectState:
+    """One object's line: the latest run that took it (`run_object`, perhaps still going or
+    failed) and the latest result that finished (`done`), which stays in view meanwhile."""
+
     object: str
     depth: int
     light: str
-    last_resync: datetime | None = None
-    processed: int = 0
-    errors: int = 0
     run_object: RunObject | None = None
+    done: RunObject | None = None
+
+    @property
+    def last_resync(self) -> datetime | None:
+        """When the object's latest resync finished (not when its run was queued)."""
+        return self.done.finished_at if self.done else None
+
+    @property
+    def processed(self) -> int:
+        return self.done.processed if self.done else 0
+
+    @property
+    def errors(self) -> int:
+        return self.done.errors if self.done else 0
+
+    @property
+    def waiting(self) -> bool:
+        """In a running run, not started yet: its turn comes after the objects before it."""
+        ro = self.run_object
+        return bool(ro and ro.run.status == RunStatus.RUNNING and ro.status == ObjectStatus.PENDING)
+
+    @property
+    def failure(self) -> str:
+        """Why the latest run did not finish this object ('' unless it failed)."""
+        if self.light != "red" or self.run_object is None:
+            return ""
+        return self.run_object.run.message or "The run did not finish."
 
     @property
     def label(self) -> str:
@@ -42,8 +69,9 @@ class ObjectState:
             "errors": self.errors,
             "run": ro.run_id if ro else None,
             "run_status": ro.run.status if ro else None,
+            "failure": self.failure or None,
             "progress": {"done": ro.processed, "total": ro.total, "rate": round(ro.rate)}
-            if ro
+            if ro and not self.waiting
             else None,
         }
 
@@ -64,15 +92,14 @@ def object_states() -> list[ObjectState]:
         .exclude(run__status=RunStatus.CANCELLED, status=ObjectStatus.SKIPPED)
         .order_by("-run_id")
     )
-    latest = {name: recent.filter(object=name).first() for name in catalog.NAMES}
     states = []
     for node in catalog.flat_tree():
-        ro = latest.get(node.name)
+        ro = recent.filter(object=node.name).first()
         if ro is None:
             states.append(ObjectState(node.name, node.depth, "grey"))
             continue
-        when = ro.finished_at or ro.run.started_at or ro.run.created_at
-        states.append(
-            ObjectState(node.name, node.depth, light_of(ro), when, ro.processed, ro.errors, ro)
-        )
+        done = ro if ro.status == ObjectStatus.DONE else None
+        if done is None:
+            done = recent.filter(object=node.name, status=ObjectStatus.DONE).first()
+        states.append(ObjectState(node.name, node.depth, light_of(ro), ro, done))
     return states

@@ -20,5 +20,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{'DIS object':<22} {'Last Resync':<24} {'Results':<32} Status")
         for s in states:
             last = when(s.last_resync) or "Never"
-            results = f"Processed: {s.processed:,} Errors: {s.errors:,}" if s.run_object else ""
-            self.stdout.write(f"{'  ' * s.depth + s.object:<22} {last:<24} {results:<32} {s.label}")
+            results = f"Processed: {s.processed:,} Errors: {s.errors:,}" if s.done else ""
+            light = f"{s.label}: {s.failure}" if s.failure else s.label
+            self.stdout.write(f"{'  ' * s.depth + s.object:<22} {last:<24} {results:<32} {light}")
