@@ -64,6 +64,7 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     # In the browser's zone (the context's America/Denver), which the time names.
     expect(page.locator("#when-District")).to_have_text(re.compile(r"\d\d:\d\d:\d\d MST$"))
     expect(page.locator("#notification-count .badge")).to_have_text("1")
+    expect(page.locator(".messages li.queued-run")).to_have_count(0)  # the run is no longer queued
 
     # Its errors, then the CSV report of them.
     page.click("#results-Calendar a")

@@ -42,6 +42,7 @@ def batch(request):
             f"Run {run.pk} queued ({run.get_mode_display().lower()}: {', '.join(objects)}). "
             + ("It starts next. " if position == 1 else f"It is number {position} in the queue. ")
             + "You will get a notification when it completes.",
+            extra_tags="queued-run",  # batch.js takes it away once no run is queued or running
         )
         return redirect("district:batch")
     context = {

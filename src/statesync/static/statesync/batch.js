@@ -33,6 +33,10 @@
   );
 
   function paint() {
+    // "Run N queued" is true only while a run is queued or running.
+    if (!document.querySelector("#run-queue table")) {
+      document.querySelectorAll(".messages li.queued-run").forEach((li) => li.remove());
+    }
     document.querySelectorAll("#object-results template").forEach((tpl) => {
       tpl.content.querySelectorAll("[data-part]").forEach((part) => {
         const cell = document.getElementById(part.dataset.part + "-" + tpl.dataset.for);
