@@ -176,6 +176,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Served by WhiteNoise straight from the package: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 STATESYNC_BASE_URL = os.environ.get("STATESYNC_BASE_URL", "http://127.0.0.1:8000")
+# Error-log history (entries a later judgement superseded) kept this many days, and if set, only
+# for the latest this-many runs; what the state rejects now is always kept.
+ERRORLOG_KEEP_DAYS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_DAYS", 90))
+ERRORLOG_KEEP_RUNS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_RUNS", 0)) or None
 
 # The state refuses request bodies over this size before parsing them (413).
 API_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))

@@ -62,6 +62,8 @@ def drain(client: StateClient | None = None, limit: int = DRAIN_LIMIT) -> DrainR
         if own_client and client is not None:
             client.close()
     with transaction.atomic():
+        for name, ids in wanted.items():  # each was sent as it is now, or deleted: judged anew
+            ErrorLogEntry.supersede(name, ids)
         ErrorLogEntry.objects.bulk_create(errors)
         OutboxEntry.objects.filter(pk__in=[e.pk for e in entries]).delete()
     return result

@@ -22,6 +22,7 @@ from statesync.district.models import (
     DIFFERENCE_OF,
     Difference,
     ErrorLogEntry,
+    Mode,
     ObjectStatus,
     Run,
     RunObject,
@@ -139,11 +140,16 @@ class RunJournal:
         ro.checkpoint = outcome.checkpoint
         ro.seconds = time.monotonic() - self.started
         entries = [ErrorLogEntry.from_problem(ro.object, p, self.run) for p in outcome.problems]
+        judging = self.run.mode != Mode.VERIFY  # verify sends nothing: the state judged nothing
+        for entry in entries:
+            entry.current = judging
         differences = [
             Difference(run=self.run, object=ro.object, record_id=i, kind=DIFFERENCE_OF[kind])
             for i, kind in outcome.differences
         ]
         with transaction.atomic():
+            if judging:
+                ErrorLogEntry.supersede(ro.object, outcome.judged)
             ErrorLogEntry.objects.bulk_create(entries)
             Difference.objects.bulk_create(differences)
             ro.save(update_fields=["checkpoint", "seconds", "total", *COUNTERS])

@@ -169,6 +169,8 @@ def _perform(entry: SelectiveSync, client: StateClient | None) -> SelectiveSync:
     ]
     with transaction.atomic():
         entry.save()
+        if entry.status == SelectiveSync.Status.DONE:  # each found record was judged anew
+            ErrorLogEntry.supersede(entry.object, [*entry.synced, *map(int, entry.rejected)])
         ErrorLogEntry.objects.bulk_create(
             ErrorLogEntry.from_problem(entry.object, p, source=ErrorSource.SELECTIVE)
             for p in problems

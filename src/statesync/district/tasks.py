@@ -10,7 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 from huey.exceptions import TaskLockedException
 
-from statesync.district import realtime, selective, workers
+from statesync.district import errorlog, realtime, selective, workers
 from statesync.district.dis import state_client
 from statesync.district.models import SelectiveSync
 from statesync.district.models.locks import STALE_AFTER
@@ -112,6 +112,12 @@ def housekeeping() -> None:
     reclaim_orphans.call_local()
     drain_outbox()
     poll_state_requests()
+
+
+@db_periodic_task(crontab(minute="17"))
+def prune_error_log() -> int:
+    """Every hour: error-log history past its retention goes (errorlog.prune)."""
+    return errorlog.prune()
 
 
 _started = threading.Lock()

@@ -54,6 +54,8 @@ class BatchOutcome:
     checkpoint: int
     deletes: list[int] = field(default_factory=list)
     answer: Future[wire.BatchResult] | None = None
+    # The district's records this batch compared or sent: each has a new judgement now.
+    judged: list[int] = field(default_factory=list)
 
 
 class Journal(Protocol):
@@ -122,6 +124,7 @@ class ObjectSync:
         self.counts: Counter[str] = Counter()
         self.problems: list[Problem] = []
         self.differences: list[tuple[int, Kind]] = []
+        self.judged: list[int] = []
 
     def execute(self, clock: Callable[[], float] = time.monotonic) -> None:
         year = self.school_year if self.obj.year_scoped else None
@@ -153,6 +156,7 @@ class ObjectSync:
             self.extras.append(change.id)
             return
         self.counts["processed"] += 1
+        self.judged.append(change.id)
         if isinstance(change.record, Unreadable):
             self.counts["errors"] += 1
             self.problems.append(unreadable_problem(self.obj.name, change.record))
@@ -168,6 +172,7 @@ class ObjectSync:
         """Hand what is pending to the sender; take the answers that are in."""
         self.journal.check()
         pending = BatchOutcome(self.counts, self.problems, self.differences, self.position)
+        pending.judged = self.judged
         pending.deletes, as_of = self._deletions()
         if self.verify:
             pending.counts["deleted"] += len(pending.deletes)

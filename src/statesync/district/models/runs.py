@@ -246,6 +246,9 @@ class ErrorSource(models.TextChoices):
     SELECTIVE = "selective", "Rejected by the state (selective sync)"
 
 
+SUPERSEDE_CHUNK = 900  # IDs per statement: under SQLite's limit on bound parameters
+
+
 class ErrorLogEntry(models.Model):
     """A record the state rejected (or the district could not read), and why."""
 
@@ -260,6 +263,8 @@ class ErrorLogEntry(models.Model):
     field = models.CharField(max_length=60, blank=True)
     message = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # The record's latest judgement: a later one (accepted or rejected again) supersedes it.
+    current = models.BooleanField(default=True)
 
     class Meta:
         db_table = "district_errorlog"
@@ -269,10 +274,20 @@ class ErrorLogEntry(models.Model):
             models.Index(fields=["run", "object"], name="errorlog_run"),
             models.Index(fields=["object", "code"], name="errorlog_object_code"),
             models.Index(fields=["school_id"], name="errorlog_school"),
+            models.Index(fields=["object", "record_id"], name="errorlog_record"),
+            models.Index(fields=["current", "object", "code"], name="errorlog_current"),
         ]
 
     def __str__(self) -> str:
         return f"{self.object} {self.record_id}: {self.code} {self.message}"
+
+    @classmethod
+    def supersede(cls, name: str, ids: Iterable[int]) -> None:
+        """The records `ids` of `name` were judged again: their earlier entries are history."""
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), SUPERSEDE_CHUNK):
+            part = wanted[start : start + SUPERSEDE_CHUNK]
+            cls.objects.filter(object=name, record_id__in=part, current=True).update(current=False)
 
     @classmethod
     def from_problem(

@@ -30,12 +30,25 @@ def error_log(request):
         .annotate(n=Count("id"))
         .order_by("object", "code")
     )
+    records = dict(
+        entries.order_by()
+        .values("object")
+        .annotate(n=Count("record_id", distinct=True))
+        .values_list("object", "n")
+    )
     codes = sorted({row["code"] for row in summary})
     table: dict[str, dict[str, int]] = {}
     for row in summary:
         table.setdefault(row["object"], {})[row["code"]] = row["n"]
+    # Per object: records rejected (what the batch page's "Errors: M" counts) beside the
+    # errors found in them (one record can break several rules).
     matrix = [
-        (name, [table[name].get(code, 0) for code in codes], sum(table[name].values()))
+        (
+            name,
+            records[name],
+            [table[name].get(code, 0) for code in codes],
+            sum(table[name].values()),
+        )
         for name in catalog.NAMES
         if name in table
     ]

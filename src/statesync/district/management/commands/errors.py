@@ -8,7 +8,7 @@ from statesync.district.errorlog import COLUMNS, filtered
 
 
 class Command(BaseCommand):
-    help = "The error log: why the state rejected records."
+    help = "The error log: what the state rejects now, and why (--history: every run's entries)."
 
     def add_arguments(self, parser):
         parser.add_argument("--run", type=int)
@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
         parser.add_argument("--json", action="store_true", help="The same as --format json.")
         parser.add_argument("--limit", type=int, default=0, help="At most this many rows (0: all).")
+        parser.add_argument(
+            "--history", action="store_true", help="Every run's entries, not only the latest."
+        )
 
     def handle(self, *args, **opts):
         if opts["object"]:
@@ -26,6 +29,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
         chosen = {k: str(opts[k] or "") for k in ("run", "object")}
         chosen["code"] = (opts["code"] or "").upper()
+        chosen["history"] = "1" if opts["history"] else ""
         entries, _ = filtered(chosen)
         entries = entries.order_by("id")
         if opts["limit"]:
