@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 
 from statesync import catalog
 from statesync.district.models import Difference, ErrorLogEntry, Run, RunStatus
@@ -182,3 +183,24 @@ def test_cli_refuses_unknown_objects(dis):
 
     with pytest.raises(CommandError, match="unknown DIS object 'Student'"):
         call_command("resync", "--objects", "School,Student")
+
+
+def test_verify_tells_drift_from_what_the_state_rejected(dis, seeded, admin_client, capsys):
+    seeded("small")  # with defects the state rejects
+    assert resync().status == RunStatus.COMPLETED_WITH_ERRORS
+    clean = resync(mode="verify")
+    result = clean.result()
+    assert result["changed_nothing"] and result["drift"] == 0  # every difference is explained
+    assert sum(o["rejected_known"] for o in result["objects"]) > 0
+    assert {d["kind"] for d in result["differences"]} == {"rejected"}
+
+    with connection.cursor() as cursor:  # drift: a change no resync has sent yet
+        cursor.execute("UPDATE district_school SET name = name || ' (renamed)' WHERE id = 2")
+    drifted = resync(mode="verify").result()
+    assert drifted["drift"] == 1
+    assert {"object": "School", "record_id": 2, "kind": "changed"} in drifted["differences"]
+
+    page = admin_client.get(reverse("district:run", args=[drifted["run"]])).content.decode()
+    assert "it changed nothing at the state" in page and "Rejected (known)" in page
+    call_command("resync", "--objects", "School", "--mode", "verify", "--foreground", "--json")
+    assert json.loads(capsys.readouterr().out)["drift"] == 1

@@ -21,6 +21,7 @@ from statesync.district.models import (
     COUNTERS,
     DIFFERENCE_OF,
     Difference,
+    DifferenceKind,
     ErrorLogEntry,
     Mode,
     ObjectStatus,
@@ -147,12 +148,31 @@ class RunJournal:
             Difference(run=self.run, object=ro.object, record_id=i, kind=DIFFERENCE_OF[kind])
             for i, kind in outcome.differences
         ]
+        if not judging:
+            self._explain(differences)
         with transaction.atomic():
             if judging:
                 ErrorLogEntry.supersede(ro.object, outcome.judged)
             ErrorLogEntry.objects.bulk_create(entries)
             Difference.objects.bulk_create(differences)
-            ro.save(update_fields=["checkpoint", "seconds", "total", *COUNTERS])
+            ro.save(update_fields=["checkpoint", "seconds", "total", "rejected_known", *COUNTERS])
             self.run.beat()
         if self.on_progress:
             self.on_progress(ro)
+
+    def _explain(self, differences: list[Difference]) -> None:
+        """Verify: a record missing or different at the state because the state rejected it
+        (its current Error Log entry says so) is not drift; count it apart."""
+        ro = self.ro
+        unexplained = [d for d in differences if d.kind != DifferenceKind.EXTRA]
+        known = set(
+            ErrorLogEntry.objects.filter(
+                object=ro.object, current=True, record_id__in=[d.record_id for d in unexplained]
+            ).values_list("record_id", flat=True)
+        )
+        for difference in unexplained:
+            if difference.record_id in known:
+                counter = "inserted" if difference.kind == DifferenceKind.MISSING else "updated"
+                setattr(ro, counter, getattr(ro, counter) - 1)
+                ro.rejected_known += 1
+                difference.kind = DifferenceKind.REJECTED

@@ -127,6 +127,17 @@ class Run(models.Model):
             return True
         return False
 
+    def _verified(self) -> dict:
+        """What verify adds: the drift, and the differences (the first thousand)."""
+        return {
+            "changed_nothing": True,
+            "drift": sum(ro.drift for ro in self.run_objects.all()),
+            "differences": [
+                {"object": d.object, "record_id": d.record_id, "kind": d.kind}
+                for d in self.differences.order_by("id")[:1000]
+            ],
+        }
+
     def start(self) -> None:
         self.status = RunStatus.RUNNING
         self.started_at = self.started_at or timezone.now()
@@ -171,6 +182,7 @@ class Run(models.Model):
             "school_year": self.school_year,
             "message": self.message,
             "objects": [ro.result() for ro in self.objects_in_order],
+            **(self._verified() if self.mode == Mode.VERIFY else {}),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
@@ -203,6 +215,8 @@ class RunObject(models.Model):
     unchanged = models.IntegerField(default=0)
     deleted = models.IntegerField(default=0)
     errors = models.IntegerField(default=0)
+    # Verify: differences the Error Log explains (the state rejected those records).
+    rejected_known = models.IntegerField(default=0)
     seconds = models.FloatField(default=0)
     # The highest district ID whose batch the state has answered: a resumed run goes on after it.
     checkpoint = models.BigIntegerField(null=True, blank=True)
@@ -227,14 +241,23 @@ class RunObject(models.Model):
     def percent(self) -> int:
         return min(100, round(100 * self.processed / self.total)) if self.total else 0
 
+    @property
+    def drift(self) -> int:
+        """Verify: the differences nothing explains (missing, different or extra, less the
+        records the state is known to have rejected, which are counted apart)."""
+        return self.inserted + self.updated + self.deleted
+
     def result(self) -> dict:
-        return {
+        found = {
             "object": self.object,
             "status": self.status,
             **{name: getattr(self, name) for name in COUNTERS},
             "total": self.total,
             "seconds": round(self.seconds, 3),
         }
+        if self.run.mode == Mode.VERIFY:
+            found |= {"rejected_known": self.rejected_known, "drift": self.drift}
+        return found
 
 
 class ErrorSource(models.TextChoices):
@@ -323,6 +346,7 @@ class DifferenceKind(models.TextChoices):
     MISSING = "missing", "Missing at the state"
     CHANGED = "changed", "Different at the state"
     EXTRA = "extra", "At the state, no longer in the district"
+    REJECTED = "rejected", "Rejected by the state (in the Error Log)"
 
 
 DIFFERENCE_OF = {

@@ -82,8 +82,12 @@ def batch_plan(request):
 @requires_right("batch", "R")
 def run_detail(request, pk: int):
     run = get_object_or_404(Run, pk=pk)
-    differences = run.differences.all()[:200] if run.mode == Mode.VERIFY else []
-    return render(request, "district/run.html", {"run": run, "differences": differences})
+    verify = run.mode == Mode.VERIFY
+    differences = run.differences.all()[:200] if verify else []
+    drift = sum(ro.drift for ro in run.run_objects.all()) if verify else 0
+    return render(
+        request, "district/run.html", {"run": run, "differences": differences, "drift": drift}
+    )
 
 
 @require_POST
