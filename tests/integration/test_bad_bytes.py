@@ -7,6 +7,7 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 
+from statesync import catalog
 from statesync.access.models import PersonalToken
 from statesync.district.models import SelectiveSync
 
@@ -90,7 +91,7 @@ def test_nul_nested_in_a_record_is_a_rule_error(state_api, name, record, field):
     assert {
         "code": "E-FORMAT",
         "field": field,
-        "message": f"{field} contains a NUL character",
+        "message": f"{catalog.field_label(field)} contains a NUL character",
     } in errors
 
 

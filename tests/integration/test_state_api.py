@@ -71,7 +71,7 @@ def test_rejections_name_code_field_and_value(api):
     [rejected] = answer["rejected"]
     errors = {(e["code"], e["field"]): e["message"] for e in rejected["errors"]}
     assert errors[("E-FORMAT", "state_school_number")] == (
-        "state_school_number '12A' is not 4 digits"
+        "State School Number '12A' is not 4 digits"  # the field by its label, the value quoted
     )
     assert "'13'" in errors[("E-CODE", "grade_low")]
     assert Rejection.objects.filter(object="School", record_id=10).exists()
@@ -260,7 +260,7 @@ def test_unicode_and_hostile_text_is_stored_verbatim(api, name):
 def test_nul_character_is_rejected_not_a_server_error(api):
     post(api, "District", [DISTRICT])
     [rejected] = post(api, "School", [{**SCHOOL, "name": "a\u0000b"}]).json()["rejected"]
-    assert rejected["errors"][0]["message"] == "name contains a NUL character"
+    assert rejected["errors"][0]["message"] == "Name contains a NUL character"
 
 
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])

@@ -342,7 +342,7 @@ def test_messages_quote_the_offending_value():
         catalog.get("School"),
         [record("School", state_school_number="547A")],
     )
-    assert verdicts.errors[2][0].message == "state_school_number '547A' is not 4 digits"
+    assert verdicts.errors[2][0].message == "State School Number '547A' is not 4 digits"
 
 
 def test_the_date_type_of_stored_values_does_not_matter():

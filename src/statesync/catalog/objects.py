@@ -50,6 +50,18 @@ class Field:
     def is_list(self) -> bool:
         return self.kind in ("terms", "periods", "codes")
 
+    @property
+    def label(self) -> str:
+        return field_label(self.name)
+
+
+_WORDS = {"id": "ID", "ssn": "SSN"}
+
+
+def field_label(name: str) -> str:
+    """A column as people name it: `state_school_number` → "State School Number"."""
+    return " ".join(_WORDS.get(word, word.capitalize()) for word in name.split("_"))
+
 
 @dataclass(frozen=True)
 class DisObject:

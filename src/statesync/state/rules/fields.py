@@ -37,7 +37,7 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
         if value is None or value == "" or (spec.is_list and spec.required and value == []):
             if spec.required:
                 verdicts.add(
-                    record.id, RuleCode.REQUIRED, spec.name, f"{spec.name} is required but missing"
+                    record.id, RuleCode.REQUIRED, spec.name, f"{spec.label} is required but missing"
                 )
             continue
         if spec.kind == "str":
@@ -45,7 +45,7 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
             continue
         if spec.is_list and _has_nul(value):  # a term's or period's name, a code
             verdicts.add(
-                record.id, RuleCode.FORMAT, spec.name, f"{spec.name} contains a NUL character"
+                record.id, RuleCode.FORMAT, spec.name, f"{spec.label} contains a NUL character"
             )
             continue
         if spec.kind == "codes":
@@ -56,21 +56,22 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
 
 def _check_text(spec: catalog.Field, record_id: int, value: str, verdicts: Verdicts) -> None:
     if "\x00" in value:  # no database stores it faithfully
-        verdicts.add(record_id, RuleCode.FORMAT, spec.name, f"{spec.name} contains a NUL character")
+        message = f"{spec.label} contains a NUL character"
+        verdicts.add(record_id, RuleCode.FORMAT, spec.name, message)
         return
     if spec.max_length and len(value) > spec.max_length:
         verdicts.add(
             record_id,
             RuleCode.FORMAT,
             spec.name,
-            f"{spec.name} is {len(value)} characters long; the most is {spec.max_length}",
+            f"{spec.label} is {len(value)} characters long; the most is {spec.max_length}",
         )
     if spec.pattern and not _PATTERNS[spec.pattern].fullmatch(value):
         verdicts.add(
             record_id,
             RuleCode.FORMAT,
             spec.name,
-            f"{spec.name} {show(value)} is not {spec.pattern_text}",
+            f"{spec.label} {show(value)} is not {spec.pattern_text}",
         )
     elif spec.codes and value not in spec.codes:
         verdicts.add(record_id, RuleCode.CODE, spec.name, _not_in_code_set(spec, value))
@@ -87,7 +88,7 @@ def _has_nul(value: Any) -> bool:
 
 
 def _not_in_code_set(spec: catalog.Field, value: str) -> str:
-    return f"{spec.name} {show(value)} is not in the state's code set ({', '.join(spec.codes)})"
+    return f"{spec.label} {show(value)} is not in the state's code set ({', '.join(spec.codes)})"
 
 
 def check_parents(
@@ -102,7 +103,8 @@ def check_parents(
         for record in records:
             value = getattr(record, key)
             if value is None:
-                verdicts.add(record.id, RuleCode.REQUIRED, key, f"{key} is required but missing")
+                missing_key = f"{catalog.field_label(key)} is required but missing"
+                verdicts.add(record.id, RuleCode.REQUIRED, key, missing_key)
             elif value in missing:
                 why = reasons.get(value)
                 if why:
@@ -134,7 +136,7 @@ def check_duplicates(
         value = tuple(_normal(getattr(record, k)) for k in key)
         holder = owner.get(value)
         if holder is not None and holder != record.id:
-            shown = ", ".join(f"{k} {show(getattr(record, k))}" for k in key)
+            shown = ", ".join(f"{catalog.field_label(k)} {show(getattr(record, k))}" for k in key)
             verdicts.add(
                 record.id,
                 RuleCode.DUPLICATE,

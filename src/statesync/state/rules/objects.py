@@ -85,7 +85,7 @@ def district_is_the_tokens(ctx: Lookups, records: list[Any], verdicts: Verdicts)
                 r.id,
                 RuleCode.CODE,
                 "state_district_number",
-                f"state_district_number {show(r.state_district_number)} is not this district's "
+                f"State District Number {show(r.state_district_number)} is not this district's "
                 f"number ({ctx.tenant_number})",
             )
 
@@ -103,7 +103,7 @@ def school_grades_and_numbers(ctx: Lookups, records: list[Any], verdicts: Verdic
                 r.id,
                 RuleCode.RANGE,
                 "grade_high",
-                f"grade_high {r.grade_high!r} is below grade_low {r.grade_low!r}",
+                f"Grade High {r.grade_high!r} is below Grade Low {r.grade_low!r}",
             )
 
 
@@ -117,7 +117,7 @@ def calendar_in_school_year(ctx: Lookups, records: list[Any], verdicts: Verdicts
                     r.id,
                     RuleCode.RANGE,
                     "school_year",
-                    f"school_year {r.school_year} is not plausible",
+                    f"School Year {r.school_year} is not plausible (2000-2100)",
                 )
             else:
                 first, last = catalog.school_years(r.school_year)
@@ -140,7 +140,7 @@ def course_codes_and_sizes(ctx: Lookups, records: list[Any], verdicts: Verdicts)
                 r.id,
                 RuleCode.CODE,
                 "state_course_code",
-                f"state_course_code {code!r} has subject area {code[:2]!r}, which is not in the "
+                f"State Course Code {code!r} has subject area {code[:2]!r}, which is not in the "
                 "state's course code set (01-23)",
             )
         if r.section_number is not None and r.section_number < 1:
@@ -148,14 +148,14 @@ def course_codes_and_sizes(ctx: Lookups, records: list[Any], verdicts: Verdicts)
                 r.id,
                 RuleCode.RANGE,
                 "section_number",
-                f"section_number {r.section_number} is below 1",
+                f"Section Number {r.section_number} is below 1",
             )
         if r.max_students is not None and not 1 <= r.max_students <= 1000:
             verdicts.add(
                 r.id,
                 RuleCode.RANGE,
                 "max_students",
-                f"max_students {r.max_students} is outside 1..1000",
+                f"Max Students {r.max_students} is outside 1..1000",
             )
 
 
@@ -280,7 +280,7 @@ def person_plausible(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> No
                 r.id,
                 RuleCode.RANGE,
                 "birth_date",
-                f"birth_date {r.birth_date.isoformat()} is not plausible (more than 100 years "
+                f"Birth Date {r.birth_date.isoformat()} is not plausible (more than 100 years "
                 "ago or in the future)",
             )
 
