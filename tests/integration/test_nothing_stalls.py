@@ -81,7 +81,8 @@ def test_a_request_the_district_could_not_claim_leaves_no_run_behind(seeded):
 
 def foreground_resync(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "statesync", "resync", "--objects", "School", "--foreground"],
+        [sys.executable, "-X", "faulthandler", "-m", "statesync", "resync", "--objects"]
+        + ["School", "--foreground"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -94,7 +95,7 @@ def ended_output(cli: subprocess.Popen) -> str:
     try:
         return cli.communicate(timeout=90)[0].decode(errors="replace")
     except subprocess.TimeoutExpired:
-        os.killpg(cli.pid, signal.SIGKILL)
+        os.killpg(cli.pid, signal.SIGABRT)  # faulthandler prints where every thread is
         pytest.fail(f"still running after SIGINT:\n{cli.communicate()[0].decode()}")
 
 
@@ -123,6 +124,7 @@ def test_a_foreground_run_interrupted_while_waiting_is_cancelled(district_busy):
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED, output
     assert run.message == "Interrupted while waiting for the district's other run to end."
+    assert f"Interrupted: run {run.pk} is cancelled" in output and "Traceback" not in output
 
 
 def test_a_foreground_run_killed_while_waiting_is_run_by_a_worker(district_busy, workers):

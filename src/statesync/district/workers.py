@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import time
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 
 from django.db import close_old_connections
 from django.db.models import Q
@@ -82,27 +84,41 @@ def _wait(run: Run, requeue: Callable[[int], object]) -> str:
 def run_here(run: Run, poll: float = 1.0, on_progress: Progress | None = None) -> Run:
     """Run in this process (the CLI's --foreground), waiting for the district's lock.
 
-    Interrupted while it waits, the run is cancelled rather than left queued with nobody to
-    start it; killed while it waits, housekeeping finds it stalled and queues it for a worker.
+    Interrupted (Ctrl-C) while it waits, the run is cancelled rather than left queued with
+    nobody to start it; killed while it waits, housekeeping finds it stalled and queues it for
+    a worker. The interrupt is taken between looks at the lock, never inside a database call.
     """
     key = get_lock_key()
-    try:
+    with _interrupt_as_flag() as interrupted:
         while (owner := RunLock.claim(key, run)) is None:
             run.beat()
-            time.sleep(poll)
+            if interrupted.wait(poll):
+                run.refresh_from_db()
+                if run.status == RunStatus.QUEUED:
+                    run.cancel("Interrupted while waiting for the district's other run to end.")
+                raise KeyboardInterrupt
             run.refresh_from_db()
             if not run.is_active:
                 return run
-    except KeyboardInterrupt:
-        run.refresh_from_db()
-        if run.status == RunStatus.QUEUED:
-            run.cancel("Interrupted while waiting for the district's other run to end.")
-        raise
     with Lease(run, key, owner) as lease:
         execute(run, lease=lease, on_progress=on_progress)
     run.refresh_from_db()
     notify_run_ended(run)
     return run
+
+
+@contextlib.contextmanager
+def _interrupt_as_flag() -> Iterator[threading.Event]:
+    """Within the block, SIGINT sets the event instead of raising wherever the code is."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted  # only the main thread receives signals
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -> int:

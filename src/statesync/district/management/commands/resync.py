@@ -67,7 +67,15 @@ class Command(BaseCommand):
         # The bare stream: Django's wrapper ends every write with a newline, and a bar redraws.
         progress = ProgressPrinter(self.stderr._out) if not opts["json"] else None
         if opts["foreground"]:
-            run = run_here(run, on_progress=progress and progress.update)
+            try:
+                run = run_here(run, on_progress=progress and progress.update)
+            except KeyboardInterrupt:
+                run.refresh_from_db()
+                raise CommandError(
+                    f"Interrupted: run {run.pk} is {run.get_status_display().lower()}"
+                    + (f" ({run.message})" if run.message else "")
+                    + (". A worker resumes it." if run.is_active else ".")
+                ) from None
         else:
             enqueue_run(run.pk)
             if not opts["wait"]:
