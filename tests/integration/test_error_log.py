@@ -11,7 +11,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from statesync import catalog
 from statesync.district import errorlog
+from statesync.district.causes import analyse
 from statesync.district.models import ErrorLogEntry, Run, RunObject
 from statesync.district.resync import execute
 
@@ -39,13 +41,7 @@ def test_a_record_counts_once_now_and_leaves_when_fixed(admin_client, dis, seede
 
     # Fix one bad school with SQL and resync: it leaves "now", and only it.
     school_id = sorted(now)[0][0]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT state_school_number FROM district_school")
-        taken = {row[0] for row in cursor.fetchall()}
-        free = next(f"{n:04d}" for n in range(9999, 0, -1) if f"{n:04d}" not in taken)
-        cursor.execute(
-            "UPDATE district_school SET state_school_number = %s WHERE id = %s", [free, school_id]
-        )
+    _give_a_free_school_number(school_id)
     third = execute(Run.plan(SCHOOLS))
     still = rejected_now(admin_client)
     assert still == {(i, c) for i, c in now if i != school_id}
@@ -90,3 +86,46 @@ def test_history_can_be_kept_for_the_latest_runs_only(dis, seeded):
     assert errorlog.prune(keep_days=3650, keep_runs=2) > 0
     assert not ErrorLogEntry.objects.filter(run=runs[0]).exists()
     assert ErrorLogEntry.objects.filter(run=runs[1]).exists()
+
+
+def rejected_records() -> set[tuple[str, int]]:
+    return set(ErrorLogEntry.objects.filter(current=True).values_list("object", "record_id"))
+
+
+def test_causes_come_first_and_fixing_one_takes_its_consequences_away(admin_client, dis, seeded):
+    seeded("small")
+    execute(Run.plan(catalog.NAMES))
+    analysis = analyse()
+    now = ErrorLogEntry.objects.filter(current=True)
+    parent_only = {(e.object, e.record_id) for e in now.filter(code="E-PARENT")} - {
+        (e.object, e.record_id) for e in now.exclude(code="E-PARENT")
+    }
+    assert set(analysis.roots) == parent_only  # every consequence traced to its causes
+    worst = analysis.causes[0]
+    assert worst.consequences > 0 and worst.code != "E-PARENT"
+    page = admin_client.get(reverse("district:errors")).content.decode()
+    assert page.index("Causes first") < page.index("Summary")
+    assert f"→ {worst.consequences:,} record" in page
+
+    # Fix the worst cause with SQL, as an administrator would (the seed's worst is a school
+    # whose state school number another school has), and resync everything: exactly the cause
+    # and the records only it held back leave the view.
+    assert (worst.object, worst.field) == ("School", "state_school_number")
+    cause = (worst.object, worst.record_id)
+    released = {n for n, held in analysis.roots.items() if held == {cause}}
+    assert len(released) == worst.only > 0
+    before = rejected_records()
+    _give_a_free_school_number(worst.record_id)
+    execute(Run.plan(catalog.NAMES))
+    assert before - rejected_records() == released | {cause}
+    assert rejected_records() <= before  # nothing new rejected
+
+
+def _give_a_free_school_number(school_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT state_school_number FROM district_school")
+        taken = {row[0] for row in cursor.fetchall()}
+        free = next(f"{n:04d}" for n in range(9999, 0, -1) if f"{n:04d}" not in taken)
+        cursor.execute(
+            "UPDATE district_school SET state_school_number = %s WHERE id = %s", [free, school_id]
+        )

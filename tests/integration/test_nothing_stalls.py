@@ -79,10 +79,12 @@ def test_a_request_the_district_could_not_claim_leaves_no_run_behind(seeded):
     assert not Run.objects.exists()  # the request is still the state's, asked again next time
 
 
+FOREGROUND = ["resync", "--objects", "School", "--foreground"]
+
+
 def foreground_resync(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-m", "statesync", "resync", "--objects"]
-        + ["School", "--foreground"],
+        [sys.executable, "-X", "faulthandler", "-m", "statesync", *FOREGROUND],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

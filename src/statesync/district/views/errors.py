@@ -15,10 +15,12 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
+from statesync.district.causes import root_causes
 from statesync.district.errorlog import COLUMNS, filtered
 from statesync.wire import RuleCode
 
 PAGE_SIZE = 50
+CAUSES_SHOWN = 50
 
 
 @requires_right("errorlog", "R")
@@ -52,6 +54,9 @@ def error_log(request):
         for name in catalog.NAMES
         if name in table
     ]
+    # Now, unfiltered: the causes first, each with the records it holds back.
+    plain = not chosen["history"] and not any(chosen[k] for k in ("object", "school", "code", "q"))
+    causes = root_causes() if plain else []
     page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -67,6 +72,9 @@ def error_log(request):
             "matrix": matrix,
             "query": query.urlencode(),
             "can_clear": has_right(request.user, "errorlog", "D"),
+            "causes": causes[:CAUSES_SHOWN],
+            "causes_total": len(causes),
+            "held_back": sum(c.consequences for c in causes),
         },
     )
 
