@@ -7,7 +7,6 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from statesync.district import errorlog
 from statesync.district.causes import analyse
 from statesync.district.models import ErrorLogEntry, Run, RunObject
 from statesync.district.resync import execute
+from tests.support.fixes import give_a_free_school_number
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 SCHOOLS = ["District", "School"]
@@ -41,7 +41,7 @@ def test_a_record_counts_once_now_and_leaves_when_fixed(admin_client, dis, seede
 
     # Fix one bad school with SQL and resync: it leaves "now", and only it.
     school_id = sorted(now)[0][0]
-    _give_a_free_school_number(school_id)
+    give_a_free_school_number(school_id)
     third = execute(Run.plan(SCHOOLS))
     still = rejected_now(admin_client)
     assert still == {(i, c) for i, c in now if i != school_id}
@@ -115,17 +115,7 @@ def test_causes_come_first_and_fixing_one_takes_its_consequences_away(admin_clie
     released = {n for n, held in analysis.roots.items() if held == {cause}}
     assert len(released) == worst.only > 0
     before = rejected_records()
-    _give_a_free_school_number(worst.record_id)
+    give_a_free_school_number(worst.record_id)
     execute(Run.plan(catalog.NAMES))
     assert before - rejected_records() == released | {cause}
     assert rejected_records() <= before  # nothing new rejected
-
-
-def _give_a_free_school_number(school_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT state_school_number FROM district_school")
-        taken = {row[0] for row in cursor.fetchall()}
-        free = next(f"{n:04d}" for n in range(9999, 0, -1) if f"{n:04d}" not in taken)
-        cursor.execute(
-            "UPDATE district_school SET state_school_number = %s WHERE id = %s", [free, school_id]
-        )
