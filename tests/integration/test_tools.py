@@ -103,7 +103,7 @@ def test_selective_enrollment_sends_its_person_first(admin_client, synced):
     entry = SelectiveSync.objects.get()
     assert entry.status == "done"
     assert PersonIdentityCopy.objects.filter(record_id=enrollment.person_id).exists()
-    assert "person record(s) first" in entry.message
+    assert entry.message == "Sent 1 person record first."  # counted, the noun agreeing
 
 
 def test_long_selective_lists_go_to_the_worker(admin_client, synced):

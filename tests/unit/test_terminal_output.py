@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from statesync.district.models import ObjectStatus, RunObject
 from statesync.district.progress import ProgressPrinter
-from statesync.web.output import say, when
+from statesync.web.output import count, say, when
 
 
 class Terminal(io.StringIO):
@@ -64,3 +64,9 @@ def test_every_time_names_its_zone():
     with timezone.override(zoneinfo.ZoneInfo("America/Chicago")):
         assert when(moment) == "11/29/2026 10:05:09 CST"
     assert when(None) == ""
+
+
+def test_counts_agree_with_their_nouns():
+    assert count(1, "entry", "entries") == "1 entry"
+    assert count(2249, "entry", "entries") == "2,249 entries"
+    assert count(0, "record") == "0 records"

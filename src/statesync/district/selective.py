@@ -22,6 +22,7 @@ from statesync.sync import source
 from statesync.sync.client import StateClient, StateError
 from statesync.sync.pipeline import STATE, Problem
 from statesync.sync.source import Outgoing, Unreadable
+from statesync.web import output as words
 
 OBJECTS = tuple(o.name for o in catalog.selective_objects())
 MAX_IDS = 10_000
@@ -156,7 +157,7 @@ def _perform(entry: SelectiveSync, client: StateClient | None) -> SelectiveSync:
         entry.rejected = {str(k): v for k, v in sorted(result.rejected.items())}
         if result.sent_first:
             count, label = len(result.sent_first), result.sent_first_label
-            entry.message = f"Sent {count} {label} record(s) first."
+            entry.message = f"Sent {words.count(count, label + ' record')} first."
     finally:
         if own_client and client is not None:
             client.close()

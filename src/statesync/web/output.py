@@ -23,3 +23,8 @@ def when(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime("%m/%d/%Y %H:%M:%S %Z")
+
+
+def count(n: int, singular: str, plural: str = "") -> str:
+    """ "1 entry", "2,249 entries": the number thousands-separated, the noun agreeing."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"

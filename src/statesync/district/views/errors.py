@@ -17,6 +17,7 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.district.causes import root_causes
 from statesync.district.errorlog import COLUMNS, filtered
+from statesync.web import output as words
 from statesync.wire import RuleCode
 
 PAGE_SIZE = 50
@@ -122,7 +123,9 @@ def error_clear(request):
         count = entries.count()
         entries.delete()
         audit.record(request, "errorlog.clear", "error log", filters=chosen, deleted=count)
-        messages.success(request, f"Cleared {count} error log entries.")
+        messages.success(
+            request, f"Cleared {words.count(count, 'error log entry', 'error log entries')}."
+        )
         return redirect("district:errors")
     return render(
         request, "district/errors_clear.html", {"count": entries.count(), "chosen": chosen}

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync.district.realtime import drain, drain_forever
+from statesync.web.output import count
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         if result.error:
             raise CommandError(result.error)
         self.stdout.write(
-            f"Sent {result.sent} records, deleted {result.deleted}, {result.rejected} rejected "
-            f"({result.entries} outbox entries)."
+            f"Sent {count(result.sent, 'record')}, deleted {result.deleted:,}, "
+            f"{result.rejected:,} rejected "
+            f"({count(result.entries, 'outbox entry', 'outbox entries')})."
         )

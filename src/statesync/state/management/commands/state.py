@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from statesync.access import audit
 from statesync.state.models import ApiToken, District
-from statesync.web.output import say, when
+from statesync.web.output import count, say, when
 
 
 class Command(BaseCommand):
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         say(self, f"District {district.number} {district.name}: token (shown once, keep it):")
         self.stdout.write(token)
         if rotate:
-            say(self, f"Revoked the district's {live_before} other live token(s).")
+            say(self, f"Revoked the district's other live {count(live_before, 'token')}.")
 
     def _list_tokens(self, number: str | None) -> None:
         tokens = ApiToken.objects.select_related("district").order_by("district__number", "pk")
