@@ -1,3 +1,5 @@
+import re
+
 from django import template
 
 from statesync.web import output
@@ -21,3 +23,9 @@ def get_item(mapping, key):
 def when(moment):
     """`moment` in the viewer's zone, the zone named: "11/29/2026 09:15:02 MST"."""
     return output.when(moment)
+
+
+@register.filter
+def spaced(name: str) -> str:
+    """`PersonIdentity` → "Person Identity": an object's name that can wrap in a narrow column."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
