@@ -4,6 +4,8 @@ import argparse
 import datetime as dt
 import itertools
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,10 @@ def test_a_scale_that_is_neither_named_nor_a_count_is_refused_clearly(value):
 def test_a_scale_is_a_name_or_a_count_of_records():
     assert seed.parse_scale("seed") == "seed"
     assert seed.parse_scale("25000") == 25_000
+
+
+def test_the_readmes_example_ids_exist_in_the_demo_district():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [ids] = re.findall(r'selective-sync --object PersonIdentity --ids "([^"]+)"', readme)
+    people = seed.generate("small", 2024, 1, defects=True).counts()["PersonIdentity"]
+    assert all(1 <= int(i) <= people for i in re.split(r"[\s,]+", ids.strip()))
