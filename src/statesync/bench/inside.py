@@ -42,7 +42,7 @@ def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
     return coded.name, f"'{coded.codes[-1]}'"
 
 
-def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
+def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
     """Seed, serve, and measure each figure beside the raw database rate."""
     call_command("migrate", verbosity=0)  # every database
     log(f"seeding ({scale}) …")
@@ -78,10 +78,10 @@ def run_inside(scale: str | int, as_json: bool, log=print) -> Report:
         report.figures.append(timed_resync("verify", "verify", env, "compare only"))
         log("selective sync latency …")
         secret = api_token()
-        report.selective_ms = selective_latency(server.url, secret, calls=200)
+        report.selective_ms = selective_latency(server.url, secret, calls)
         log(f"selective sync latency beside {STALLED} stalled clients …")
         with stalled_connections(server.port) as held:
-            report.stalled_ms = {**selective_latency(server.url, secret, 200), "stalled": held}
+            report.stalled_ms = {**selective_latency(server.url, secret, calls), "stalled": held}
         report.web_peak_mb = server.peak_mb()
     return report
 

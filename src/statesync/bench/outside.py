@@ -14,7 +14,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg
 
 
-def run_outside(scale: str, as_json: bool, keep: bool = False) -> int:
+def run_outside(scale: str, as_json: bool, keep: bool = False, calls: int = 200) -> int:
     """Make the bench's own data folder (and databases) and run the bench inside it."""
     home = Path(tempfile.mkdtemp(prefix="statesync-bench-"))
     env = {**os.environ, "STATESYNC_HOME": str(home), "STATESYNC_ROLE": "both"}
@@ -28,6 +28,7 @@ def run_outside(scale: str, as_json: bool, keep: bool = False) -> int:
     try:
         return subprocess.call(
             [sys.executable, "-m", "statesync", "bench", "--inside", "--scale", scale]
+            + ["--calls", str(calls)]
             + (["--json"] if as_json else []),
             env=env,
         )

@@ -28,6 +28,12 @@ class Command(BaseCommand):
             metavar="PNG",
             help="Run at 10k, 30k, 100k, 300k and 1M records and chart them into PNG.",
         )
+        parser.add_argument(
+            "--calls",
+            type=int,
+            default=200,
+            help="Selective syncs timed, alone and beside stalled clients (default 200).",
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(self, *args, scale, **opts):
@@ -35,9 +41,9 @@ class Command(BaseCommand):
             bench.run_curve(Path(opts["curve"]), log=lambda m: say(self, m))
             return
         if not opts["inside"]:
-            code = bench.run_outside(str(scale), opts["json"], opts["keep"])
+            code = bench.run_outside(str(scale), opts["json"], opts["keep"], opts["calls"])
             if code:
                 raise CommandError(f"the bench failed (exit {code})")
             return
-        report = inside.run_inside(scale, opts["json"], log=lambda m: say(self, m))
+        report = inside.run_inside(scale, opts["calls"], log=lambda m: say(self, m))
         self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())
