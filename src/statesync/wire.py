@@ -167,6 +167,21 @@ class DigestPage(msgspec.Struct):
     next_after: int | None = None
 
 
+class RecordPage(msgspec.Struct):
+    """The state's accepted copies of some records: {column: value} each, in ID order (what
+    verify compares field by field to name what differs)."""
+
+    items: list[dict[str, Any]]
+
+
+MAX_RECORDS = 1000  # records one /records call returns
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON sees it (dates as text, structs as objects): what two sides compare."""
+    return msgspec.json.decode(_encoder.encode(value))
+
+
 class ApiError(msgspec.Struct, omit_defaults=True):
     error: str
     detail: str = ""

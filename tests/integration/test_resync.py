@@ -174,9 +174,11 @@ def test_verify_tells_drift_from_what_the_state_rejected(dis, seeded, admin_clie
         cursor.execute("UPDATE district_school SET name = name || ' (renamed)' WHERE id = 2")
     drifted = resync(mode="verify").result()
     assert drifted["drift"] == 1
-    assert {"object": "School", "record_id": 2, "kind": "changed"} in drifted["differences"]
+    changed = {"object": "School", "record_id": 2, "kind": "changed", "fields": ["name"]}
+    assert changed in drifted["differences"]  # naming the field that differs
 
     page = admin_client.get(reverse("district:run", args=[drifted["run"]])).content.decode()
     assert "it changed nothing at the state" in page and "Rejected (known)" in page
+    assert "<td>Name</td>" in page
     call_command("resync", "--objects", "School", "--mode", "verify", "--foreground", "--json")
     assert json.loads(capsys.readouterr().out)["drift"] == 1

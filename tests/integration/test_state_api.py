@@ -314,3 +314,22 @@ def test_versions_must_match_the_upserts(api):
     negative = send(api, "School", {"upserts": [SCHOOL], "versions": [-1]})
     assert negative.status_code == 400
     assert not SchoolCopy.objects.exists()
+
+
+def test_records_returns_the_states_copies_for_this_district_only(api, live_server, registered):
+    post(api, "District", [DISTRICT])
+    post(api, "School", [SCHOOL, {**SCHOOL, "id": 11, "state_school_number": "0421"}])
+    page = api.get("/objects/School/records", params={"ids": "11,10,99"}).json()
+    assert [item["id"] for item in page["items"]] == [10, 11]  # 99 is not held
+    assert page["items"][0]["state_school_number"] == "0420"
+    assert page["items"][0]["grade_low"] == "KG"
+    for bad in ("", "1,x", "0", ",".join(["1"] * 1001)):
+        answer = api.get("/objects/School/records", params={"ids": bad})
+        assert answer.status_code == 400, bad
+    other = District.register("0002", "Other").issue_token()
+    foreign = httpx.get(
+        f"{live_server.url}/api/state/v1/districts/0001/objects/School/records",
+        params={"ids": "10"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert foreign.status_code == 403

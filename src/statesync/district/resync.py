@@ -145,7 +145,13 @@ class RunJournal:
         for entry in entries:
             entry.current = judging
         differences = [
-            Difference(run=self.run, object=ro.object, record_id=i, kind=DIFFERENCE_OF[kind])
+            Difference(
+                run=self.run,
+                object=ro.object,
+                record_id=i,
+                kind=DIFFERENCE_OF[kind],
+                fields=outcome.changed_fields.get(i, []),
+            )
             for i, kind in outcome.differences
         ]
         if not judging:

@@ -87,6 +87,25 @@ def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
 
 
 @api_view("GET")
+def records(request: HttpRequest, number: str, name: str) -> HttpResponse:
+    tenant = authenticate(request, number)
+    obj = dis_object(name)
+    raw = request.GET.get("ids", "")
+    parts = [p for p in raw.split(",") if p.strip()]
+    if not parts or len(parts) > wire.MAX_RECORDS:
+        raise ApiProblem(
+            400, "bad ids", f"ids is 1 to {wire.MAX_RECORDS:,} record IDs separated by commas"
+        )
+    ids = []
+    for part in parts:
+        text = part.strip()
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+            raise ApiProblem(400, "bad ids", f"{text[:40]!r} is not a record ID")
+        ids.append(int(text))
+    return json_response(ingest.held_records(tenant, obj, ids))
+
+
+@api_view("GET")
 def whoami(request: HttpRequest, number: str) -> HttpResponse:
     tenant = authenticate(request, number)
     return json_response(wire.WhoAmI(district=tenant.number, name=tenant.name))

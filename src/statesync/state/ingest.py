@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -299,3 +300,20 @@ def digest_page(
         items = [(row[0], bytes(row[1]).hex()) for row in cursor.fetchall()]
     next_after = items[-1][0] if len(items) == limit else None
     return wire.DigestPage(items=items, next_after=next_after)
+
+
+def held_records(tenant: District, obj: catalog.DisObject, ids: list[int]) -> wire.RecordPage:
+    """The state's accepted copies of `ids` (at most wire.MAX_RECORDS), column by column."""
+    ctx = rules.Context(tenant.id, tenant.number, state_db())
+    columns = obj.columns[1:]  # the ID is the key
+    lists = {f.name for f in obj.fields if f.is_list}
+    found = ctx.fetch(obj, ids[: wire.MAX_RECORDS], columns)
+    items = []
+    for record_id in sorted(found):
+        item: dict[str, Any] = {"id": record_id}
+        for column, value in zip(columns, found[record_id], strict=True):
+            if column in lists and isinstance(value, str):
+                value = msgspec.json.decode(value)  # stored as JSON text
+            item[column] = wire.plain(value)
+        items.append(item)
+    return wire.RecordPage(items=items)

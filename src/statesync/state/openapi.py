@@ -80,6 +80,7 @@ def document() -> dict:
         *batch_types,
         wire.BatchResult,
         wire.DigestPage,
+        wire.RecordPage,
         wire.ApiError,
         wire.ResyncRequestItem,
         wire.Claim,
@@ -189,6 +190,28 @@ def document() -> dict:
                 ],
                 "responses": {
                     **_ok("DigestPage", "A page of [id, digest]"),
+                    **_error_responses("400", "401", "403"),
+                },
+            }
+        }
+        paths[f"{base}/records"] = {
+            "get": {
+                "summary": f"The state's accepted copies of some {name} records",
+                "description": "Each as {column: value}, in ID order; IDs the state does not "
+                "hold are left out. Verify uses it to name the fields that differ.",
+                "operationId": f"records{name}",
+                "parameters": [
+                    NUMBER,
+                    {
+                        "name": "ids",
+                        "in": "query",
+                        "required": True,
+                        "description": f"1 to {wire.MAX_RECORDS:,} record IDs, comma-separated",
+                        "schema": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"},
+                    },
+                ],
+                "responses": {
+                    **_ok("RecordPage", "The records held"),
                     **_error_responses("400", "401", "403"),
                 },
             }

@@ -17,6 +17,11 @@ urlpatterns = [
         name="api-digest",
     ),
     path(
+        "api/state/v1/districts/<str:number>/objects/<str:name>/records",
+        api.records,
+        name="api-records",
+    ),
+    path(
         "api/state/v1/districts/<str:number>/resync-requests",
         api.resync_requests,
         name="api-resync-requests",

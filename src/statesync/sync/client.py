@@ -152,6 +152,16 @@ class StateClient:
                 return
             after = page.next_after
 
+    def records(self, name: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The state's accepted copies of `ids` of `name`: ID → {column: value}."""
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), wire.MAX_RECORDS):
+            part = ",".join(str(i) for i in ids[start : start + wire.MAX_RECORDS])
+            response = self._request("GET", f"/objects/{name}/records", params={"ids": part})
+            page = msgspec.json.decode(response.content, type=wire.RecordPage)
+            found.update((item["id"], item) for item in page.items)
+        return found
+
     def whoami(self) -> wire.WhoAmI:
         return msgspec.json.decode(self._request("GET", "/").content, type=wire.WhoAmI)
 

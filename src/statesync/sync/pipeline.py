@@ -56,6 +56,8 @@ class BatchOutcome:
     answer: Future[wire.BatchResult] | None = None
     # The district's records this batch compared or sent: each has a new judgement now.
     judged: list[int] = field(default_factory=list)
+    # Verify: the columns that differ, for each record different at the state.
+    changed_fields: dict[int, list[str]] = field(default_factory=dict)
 
 
 class Journal(Protocol):
@@ -125,6 +127,7 @@ class ObjectSync:
         self.problems: list[Problem] = []
         self.differences: list[tuple[int, Kind]] = []
         self.judged: list[int] = []
+        self.changed: list[Outgoing] = []  # verify: records different at the state
 
     def execute(self, clock: Callable[[], float] = time.monotonic) -> None:
         year = self.school_year if self.obj.year_scoped else None
@@ -165,6 +168,8 @@ class ObjectSync:
         elif self.verify:
             self.counts["inserted" if change.kind is Kind.NEW else "updated"] += 1
             self.differences.append((change.id, change.kind))
+            if change.kind is Kind.CHANGED and change.record is not None:
+                self.changed.append(change.record)
         elif change.record is not None:
             self.upserts.append(change.record)
 
@@ -173,6 +178,8 @@ class ObjectSync:
         self.journal.check()
         pending = BatchOutcome(self.counts, self.problems, self.differences, self.position)
         pending.judged = self.judged
+        if self.changed:
+            pending.changed_fields = self._fields_that_differ(self.changed)
         pending.deletes, as_of = self._deletions()
         if self.verify:
             pending.counts["deleted"] += len(pending.deletes)
@@ -207,6 +214,20 @@ class ObjectSync:
             )
             pending.problems += problems_from(self.obj.name, answer.rejected)
         self.journal.record(pending)
+
+    def _fields_that_differ(self, records: list[Outgoing]) -> dict[int, list[str]]:
+        """Verify: which columns of each record the state holds otherwise."""
+        held = self.client.records(self.obj.name, [r.id for r in records])
+        columns = self.obj.columns
+        differ: dict[int, list[str]] = {}
+        for record in records:
+            state = held.get(record.id, {})
+            differ[record.id] = [
+                column
+                for column, value in zip(columns[1:], record.values[1:], strict=True)
+                if wire.plain(value) != state.get(column)
+            ]
+        return differ
 
     def _deletions(self) -> tuple[list[int], int | None]:
         """Extras the district no longer has at all (out-of-scope records stay at the state),

@@ -133,7 +133,7 @@ class Run(models.Model):
             "changed_nothing": True,
             "drift": sum(ro.drift for ro in self.run_objects.all()),
             "differences": [
-                {"object": d.object, "record_id": d.record_id, "kind": d.kind}
+                {"object": d.object, "record_id": d.record_id, "kind": d.kind, "fields": d.fields}
                 for d in self.differences.order_by("id")[:1000]
             ],
         }
@@ -363,6 +363,8 @@ class Difference(models.Model):
     object = models.CharField(max_length=40)
     record_id = models.BigIntegerField()
     kind = models.CharField(max_length=10, choices=DifferenceKind.choices)
+    # For a record different at the state: the columns that differ.
+    fields = models.JSONField(default=list, blank=True)
 
     class Meta:
         db_table = "district_difference"
@@ -370,3 +372,7 @@ class Difference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object} {self.record_id}: {self.get_kind_display()}"
+
+    @property
+    def field_labels(self) -> str:
+        return ", ".join(catalog.field_label(f) for f in self.fields)

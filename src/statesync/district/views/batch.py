@@ -12,7 +12,14 @@ from statesync.access.decorators import forbidden, requires_right
 from statesync.district.actions import start_resync
 from statesync.district.dis import dis_problem
 from statesync.district.forms import BatchForm
-from statesync.district.models import MODE_HELP, Mode, Run, RunStatus, SchoolYear
+from statesync.district.models import (
+    MODE_HELP,
+    DifferenceKind,
+    Mode,
+    Run,
+    RunStatus,
+    SchoolYear,
+)
 from statesync.district.status import LEGEND, object_states
 from statesync.web.navigation import safe_next
 
@@ -79,11 +86,18 @@ def batch_plan(request):
     )
 
 
+SHOWN = 200  # differences listed on a run's page
+
+
 @requires_right("batch", "R")
 def run_detail(request, pk: int):
     run = get_object_or_404(Run, pk=pk)
     verify = run.mode == Mode.VERIFY
-    differences = run.differences.all()[:200] if verify else []
+    differences: list = []
+    if verify:  # the drift first: what nothing explains, then what the Error Log does
+        drift_rows = list(run.differences.exclude(kind=DifferenceKind.REJECTED)[:SHOWN])
+        explained = run.differences.filter(kind=DifferenceKind.REJECTED)
+        differences = drift_rows + list(explained[: SHOWN - len(drift_rows)])
     drift = sum(ro.drift for ro in run.run_objects.all()) if verify else 0
     return render(
         request, "district/run.html", {"run": run, "differences": differences, "drift": drift}
