@@ -142,6 +142,7 @@ def read_only_urls() -> list[str]:
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-digest": ["0001", "School"], "api-resync-requests": ["0001"]}
+    args |= {"api-records": ["0001", "School"]}
     names = url_names()
     return [
         reverse(names[name], args=args.get(name, []))
