@@ -132,3 +132,18 @@ def test_help_lists_statesyncs_own_commands(capsys):
     shown = capsys.readouterr().out
     assert "  selective-sync  " in shown and "  resync  " in shown and "  serve  " in shown
     assert "squashmigrations" not in shown and "statesync help --all" in shown
+
+
+def test_tables_have_headers_and_aligned_columns(dis, seeded, capsys):
+    seeded("small")
+    run = execute(Run.plan(["District", "School"]))
+    call_command("runs")
+    header, line = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:3] == ["run", "queued", "at"]
+    rejected = sum(ro.errors for ro in run.run_objects.all())
+    assert line.rstrip().endswith(f"{rejected:>9,}")
+    call_command("errors", "--run", str(run.pk))
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["run", "object", "record", "rule", "message"]
+    assert rows and all(r[:6].strip() == str(run.pk) for r in rows)
+    assert len({r.index(" E-") for r in rows}) == 1  # the rule column lines up

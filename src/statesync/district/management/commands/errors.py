@@ -42,8 +42,10 @@ class Command(BaseCommand):
             writer.writeheader()
             writer.writerows(rows)
         else:
+            self.stdout.write(f"{'run':>6}  {'object':<18} {'record':>10}  {'rule':<12} message")
             for row in rows:
+                run = row["run"] if row["run"] is not None else row["source"]
                 self.stdout.write(
-                    f"run {row['run']} {row['object']} {row['record_id']} "
-                    f"{row['code']} {row['field']}: {row['message']}"
+                    f"{run!s:>6}  {row['object']:<18} {row['record_id']:>10}  "
+                    f"{row['code']:<12} {row['message']}"
                 )

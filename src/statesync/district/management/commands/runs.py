@@ -18,6 +18,10 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps([r.result() for r in runs]))
             return
+        self.stdout.write(
+            f"{'run':>6} {'queued at':<23} {'mode':<12} {'status':<22} "
+            f"{'processed':>10} {'rejected':>9}  message"
+        )
         for run in runs:
             queued = when(run.created_at)
             position = f" (position {run.queue_position})" if run.status == RunStatus.QUEUED else ""
@@ -25,7 +29,6 @@ class Command(BaseCommand):
             processed = sum(o["processed"] for o in totals)
             errors = sum(o["errors"] for o in totals)
             self.stdout.write(
-                f"{run.pk:>6} {queued} {run.mode:<12} {run.status}{position}  "
-                f"Processed: {processed:,} Errors: {errors:,}"
-                + (f"  {run.message}" if run.message else "")
+                f"{run.pk:>6} {queued:<23} {run.mode:<12} {run.status + position:<22} "
+                f"{processed:>10,} {errors:>9,}  {run.message}".rstrip()
             )
