@@ -103,9 +103,9 @@ def shoot(password: str) -> None:
         page.check("input[name=mode][value=verify]")
         page.wait_for_timeout(800)
         page.click("button:has-text('Run')")
-        page.wait_for_selector("#run-queue:not(:has(table))", timeout=300_000)
+        page.wait_for_selector("#run-queue:not(:has(table))", state="attached", timeout=300_000)
         page.goto(BASE + "/district/runs/2/")
-        page.screenshot(path=OUT / "verify.png", full_page=True)
+        page.screenshot(path=OUT / "verify.png")
 
         page.goto(BASE + "/district/selective/")
         page.check("input[name=object][value=Enrollment]")

@@ -93,15 +93,16 @@ SHOWN = 200  # differences listed on a run's page
 def run_detail(request, pk: int):
     run = get_object_or_404(Run, pk=pk)
     verify = run.mode == Mode.VERIFY
-    differences: list = []
-    if verify:  # the drift first: what nothing explains, then what the Error Log does
+    drift_rows: list = []
+    explained: list = []
+    explained_total = 0
+    if verify:  # the drift first: what nothing explains; then what the Error Log does
         drift_rows = list(run.differences.exclude(kind=DifferenceKind.REJECTED)[:SHOWN])
-        explained = run.differences.filter(kind=DifferenceKind.REJECTED)
-        differences = drift_rows + list(explained[: SHOWN - len(drift_rows)])
+        rejected = run.differences.filter(kind=DifferenceKind.REJECTED)
+        explained, explained_total = list(rejected[:SHOWN]), rejected.count()
     drift = sum(ro.drift for ro in run.run_objects.all()) if verify else 0
-    return render(
-        request, "district/run.html", {"run": run, "differences": differences, "drift": drift}
-    )
+    context = {"run": run, "drift": drift, "drift_rows": drift_rows, "explained": explained}
+    return render(request, "district/run.html", {**context, "explained_total": explained_total})
 
 
 @require_POST
