@@ -67,7 +67,7 @@ def test_drain_sends_the_outbox(dis, seeded, capsys):
     school.name = "Drained"
     school.save()
     call_command("drain")
-    assert "Sent 1 records" in capsys.readouterr().out
+    assert "Sent 1 record, deleted 0" in capsys.readouterr().out  # the noun agrees
 
 
 def test_state_registry_and_dis_connection(
