@@ -106,7 +106,7 @@ def test_cancel_a_running_and_a_queued_run(workers, seeded):
 
 @pytest.mark.slow
 def test_run_survives_sigkill_of_its_worker(workers, seeded):
-    people = seeded(100_000, defects=False).counts()["PersonIdentity"]  # long enough to kill
+    people = seeded(60_000, defects=False).counts()["PersonIdentity"]  # long enough to kill
     run = Run.plan(["District", "School", "PersonIdentity", "Calendar", "Enrollment"])
     enqueue_run(run.pk)
     first = workers()

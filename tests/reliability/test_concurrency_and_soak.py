@@ -73,7 +73,7 @@ def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seed
 
 
 # Long enough for hundreds of each action; STATESYNC_SOAK_SECONDS runs a longer soak by hand.
-SOAK_SECONDS = float(os.environ.get("STATESYNC_SOAK_SECONDS", 20))
+SOAK_SECONDS = float(os.environ.get("STATESYNC_SOAK_SECONDS", 15))
 
 
 @pytest.mark.slow

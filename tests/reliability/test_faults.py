@@ -26,9 +26,9 @@ from tests.support.servers import Served, free_port
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-# Long enough to inject a fault mid-run (about 43,000 people and 47,000 enrollments); the
-# product page's full scale is the point of test_resync's first resync, not of these.
-MID_RUN = 100_000
+# Long enough to inject a fault mid-run (about 26,000 people and 28,000 enrollments); the
+# product page's full scale is the point of tests/e2e/test_seed_scale_walk.py, not of these.
+MID_RUN = 60_000
 
 
 class Background(threading.Thread):
