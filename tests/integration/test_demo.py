@@ -33,3 +33,29 @@ def test_the_demo_district_has_one_name_in_both_editions(seeded, monkeypatch, tm
     Command()._connect_to_state("http://127.0.0.1:8000")
     own = dis_model("District").objects.get().name
     assert District.objects.get(number="0001").name == own
+
+
+class Finished:
+    """A child process that has already exited cleanly (what _serve waits on)."""
+
+    started: list[tuple[list[str], dict | None]] = []
+
+    def __init__(self, argv, env=None):
+        Finished.started.append((argv, env))
+        self.returncode = 0
+
+    def poll(self) -> int:
+        return 0
+
+    def wait(self, timeout=None) -> int:
+        return 0
+
+
+def test_the_demos_worker_links_to_the_address_served(monkeypatch):
+    from statesync.web.management.commands import demo
+
+    monkeypatch.setattr(demo.subprocess, "Popen", Finished)
+    monkeypatch.setattr(demo.signal, "signal", lambda *args: None)  # keep pytest's handlers
+    demo.Command()._serve("127.0.0.1", 8123)
+    [env] = [e for argv, e in Finished.started if "worker" in argv]
+    assert env["STATESYNC_BASE_URL"] == "http://127.0.0.1:8123"  # e-mail links point there
