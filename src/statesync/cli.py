@@ -62,10 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         args[0] = args[0].replace("-", "_")
     door = args[0] if args and audited_at_the_door(args[0]) else None
     recorded = door is not None and _record(door, args[1:], quiet=True)
+    ran = False  # a command refused with an error (SystemExit) changed nothing to audit
     try:
         execute_from_command_line(["statesync", *args])
+        ran = True
+    except KeyboardInterrupt:  # how long-running commands (demo, worker) end
+        ran = True
+        raise
     finally:
-        if door is not None and not recorded:  # e.g. `migrate` made the audit table just now
+        if ran and door is not None and not recorded:  # `migrate` made the audit table
             _record(door, args[1:], quiet=False)
     return 0
 

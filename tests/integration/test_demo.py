@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -59,3 +62,22 @@ def test_the_demos_worker_links_to_the_address_served(monkeypatch):
     demo.Command()._serve("127.0.0.1", 8123)
     [env] = [e for argv, e in Finished.started if "worker" in argv]
     assert env["STATESYNC_BASE_URL"] == "http://127.0.0.1:8123"  # e-mail links point there
+
+
+def test_a_refused_demo_says_only_why(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        refused = subprocess.run(
+            [sys.executable, "-m", "statesync", "demo", "--port", str(port)],
+            env={**os.environ, "STATESYNC_HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"CommandError: port {port} on 127.0.0.1 is in use (Address already in use): is another "
+        f"statesync demo running? Stop it, or choose another port: make demo PORT={port + 1}"
+    ]
