@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 
 import httpx
 
 from statesync.web.server import server_argv
-from tests.support.workers import wait_for, worker_env
+from tests.support.workers import Child, wait_for, worker_env
 
 
 def free_port() -> int:
@@ -19,7 +17,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Served:
+class Served(Child):
     """A `statesync serve` process on the test databases, which a test can kill and restart."""
 
     def __init__(self, port: int, workers: int = 1, **env: str):
@@ -42,11 +40,3 @@ class Served:
             return httpx.get(self.url + "/login/", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.kill()

@@ -37,7 +37,27 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class Worker:
+class Child:
+    """A process of statesync's started by a test, in a process group of its own."""
+
+    process: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, as a crash or power loss would leave things."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not gone within 20 s."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Worker(Child):
     """One `statesync worker` process; its output goes to a log file for post-mortems."""
 
     def __init__(self, env: dict[str, str], log: Path, threads: int = 2):
@@ -54,19 +74,6 @@ class Worker:
             start_new_session=True,
         )
         return self
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, as a crash or power loss would leave things."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -43,7 +43,8 @@ def apply_batch(
     with transaction.atomic(using=using):
         _serialize(ctx, obj)
         held = ctx.fetch(obj, latest, ("digest", versions.FIELD))
-        stale = _stale(ctx, obj, latest, held)
+        buried = _tombstones(ctx, obj, [i for i, (_, v) in latest.items() if v is not None])
+        stale = _stale(latest, held, buried)
         result.stale = len(stale)
         records = [r for r, _ in latest.values() if r.id not in stale]
         verdicts = rules.judge(ctx, obj, records)
@@ -55,7 +56,8 @@ def apply_batch(
         _store(ctx, obj, accepted, stamped, held, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)
         _forget_rejections(ctx, obj, [r.id for r in accepted])
-        _forget_tombstones(ctx, obj, [i for i, v in stamped.items() if v is not None])
+        # A record accepted newer than its deletion lives again: its tombstone goes.
+        _forget_tombstones(ctx, obj, [i for i in stamped if i in buried])
         if envelope.deletes:
             result.deleted = _delete(ctx, obj, envelope.deletes, envelope.deleted_as_of)
         field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
@@ -90,25 +92,24 @@ def _serialize(ctx: rules.Context, obj: catalog.DisObject) -> None:
 
 
 def _stale(
-    ctx: rules.Context,
-    obj: catalog.DisObject,
     latest: dict[int, tuple[wire.Record, int | None]],
     held: dict[int, tuple],
+    buried: dict[int, int],
 ) -> set[int]:
     """IDs whose version is older than the copy held, or not newer than their deletion."""
-    versioned = [i for i, (_, v) in latest.items() if v is not None]
-    deleted = _tombstones(ctx, obj, versioned)
     stale = set()
-    for record_id in versioned:
-        version = latest[record_id][1] or 0
+    for record_id, (_, version) in latest.items():
+        if version is None:
+            continue
         copy = held.get(record_id, (None, None))[1]
-        gone = deleted.get(record_id)
+        gone = buried.get(record_id)
         if (copy is not None and version < copy) or (gone is not None and version <= gone):
             stale.add(record_id)
     return stale
 
 
 def _tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, int]:
+    """Record ID → the clock it was deleted at, for those of `ids` the district deleted."""
     found: dict[int, int] = {}
     sql = (
         "SELECT record_id, version FROM state_tombstone "
@@ -122,7 +123,6 @@ def _tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> d
 
 
 def _forget_tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> None:
-    """A record accepted newer than its deletion lives again: its tombstone goes."""
     if ids:
         _delete_where(ctx, "state_tombstone", "record_id", ids, extra=("object", obj.name))
 

@@ -56,9 +56,9 @@ def error_log(request):
         if name in table
     ]
     # Now, unfiltered: the causes first, each with the records it holds back.
-    plain = not chosen["history"] and not any(chosen[k] for k in ("object", "school", "code", "q"))
-    causes = root_causes() if plain else []
     page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    plain = not chosen["history"] and not any(chosen[k] for k in ("object", "school", "code", "q"))
+    causes = root_causes() if plain and page.number == 1 else []  # above the first page only
     query = request.GET.copy()
     query.pop("page", None)
     return render(
