@@ -113,6 +113,21 @@ def test_batch_errors_selective_and_notifications(page, worker, seeded):
     expect(page.locator("#notification-count .badge")).to_have_count(0)
 
 
+def test_a_box_ticked_before_the_page_script_ran_still_ticks_its_subtree(page, dis, seeded):
+    seeded("small")
+    get_user_model().objects.create_superuser("admin", "admin@example.org", "pw")
+    log_in(page, "admin")
+    held = []  # batch.js is held back, as on a slow connection, while the box is ticked
+    page.route("**/batch.js", lambda route: held.append(route))
+    page.goto("/district/batch/", wait_until="commit")
+    page.check("input[name=objects][value=Calendar]")
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    expect(page.locator("#plan ol.plan li")).to_have_count(9)
+    expect(page.locator("input[name=objects][value=Day]")).to_be_checked()
+
+
 def test_clerk_sees_only_selective_sync(page, dis, seeded):
     seeded("small")
     clerks = Group.objects.create(name="Data Clerks")

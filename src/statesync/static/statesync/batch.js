@@ -5,11 +5,13 @@
   const ticks = Array.from(form.querySelectorAll("input.tick"));
   const byName = Object.fromEntries(ticks.map((t) => [t.value, t]));
 
-  ticks.forEach((tick) =>
-    tick.addEventListener("change", () => {
-      tick.dataset.subtree.split(" ").forEach((name) => { if (byName[name]) byName[name].checked = tick.checked; });
-    })
-  );
+  function tickSubtree(tick) {
+    tick.dataset.subtree.split(" ").forEach((name) => { if (byName[name]) byName[name].checked = tick.checked; });
+  }
+  ticks.forEach((tick) => tick.addEventListener("change", () => tickSubtree(tick)));
+  // A box ticked before this script ran (a slow page, or the browser restoring the form) had no
+  // handler: give it its subtree now, before htmx's load trigger asks for the plan.
+  ticks.filter((tick) => tick.checked).forEach(tickSubtree);
   document.getElementById("tick-all").addEventListener("change", (e) => {
     ticks.forEach((t) => (t.checked = e.target.checked));
     form.dispatchEvent(new Event("change"));
