@@ -58,11 +58,19 @@ def dis(live_server, registered, monkeypatch):
 def seeded(transactional_db):
     """Write a synthetic district; returns the generated rows."""
 
-    def make(scale: str = "small", defects: bool = True, random_seed: int = 1, year: int = 2024):
+    def make(
+        scale: str = "small",
+        defects: bool = True,
+        random_seed: int = 1,
+        year: int = 2024,
+        years: int = 1,
+    ):
         from statesync.district.models import SchoolYear
 
-        district = seed.generate(scale, year, random_seed, defects=defects)
+        district = seed.generate(scale, year, random_seed, defects=defects, years=years)
         seed.write(district)
+        if years == 2:
+            SchoolYear.objects.get_or_create(end_year=year - 1)
         SchoolYear.activate(year)
         return district
 

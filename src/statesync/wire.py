@@ -92,6 +92,7 @@ class RuleCode(StrEnum):
 
     REQUIRED = "E-REQUIRED"  # a required field is missing
     FORMAT = "E-FORMAT"  # wrong shape: state numbers, state ID, course code, unreadable value
+    YEAR_CLOSED = "E-YEAR-CLOSED"  # a change to a school year the state has closed
     CODE = "E-CODE"  # a value outside the state's code set
     RANGE = "E-RANGE"  # out of range: dates outside their calendar, end before start
     OVERLAP = "E-OVERLAP"  # overlapping terms, months, or primary enrollments of one person
@@ -219,6 +220,52 @@ class ResyncRequestItem(msgspec.Struct):
     requested_by: str
     created_at: str
     claimed_at: str | None
+    # The school year to resync (end year); None means the district's scoped year.
+    school_year: int | None = None
+
+
+# A time with its zone (a zoneless one would be read differently on each side).
+Moment = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+
+class ObjectSummary(msgspec.Struct, omit_defaults=True):
+    """One object's part of a run the district reports; verify adds its comparison."""
+
+    object: str
+    processed: int
+    errors: int
+    in_district: int | None = None
+    at_state: int | None = None
+    matching: int | None = None
+    different: int | None = None
+    missing: int | None = None
+    extra: int | None = None
+    rejected: int | None = None
+
+
+class RunSummary(msgspec.Struct):
+    """A district run, as the state's Year Status and Verification Summary show it."""
+
+    run: int
+    mode: str
+    status: str
+    requested_by: str
+    requested_from: str
+    finished_at: Moment | None
+    errors: int
+    objects: list[ObjectSummary]
+
+
+class YearReport(msgspec.Struct, forbid_unknown_fields=True):
+    """What a district tells the state of one school year: whether it is the scoped one, its
+    end-of-year resync (its latest full resync), its start-of-year resync, its last verify."""
+
+    school_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    scoped: bool = False
+    scoped_at: Moment | None = None
+    end_of_year: RunSummary | None = None
+    start_of_year: RunSummary | None = None
+    last_verify: RunSummary | None = None
 
 
 class Claim(msgspec.Struct):

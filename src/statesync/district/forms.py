@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from statesync import catalog
@@ -18,6 +20,22 @@ class BatchForm(forms.Form):
         initial=Mode.DIFFERENTIAL,
         widget=forms.RadioSelect,
     )
+    school_year = forms.TypedChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, years: list[int], **kwargs):
+        """`years`: the school years the batch tool resyncs now (SchoolYear.offered)."""
+        super().__init__(*args, **kwargs)
+        self.years = years
+        field = cast(forms.TypedChoiceField, self.fields["school_year"])
+        field.choices = [(y, catalog.year_label(y)) for y in years]
+        field.error_messages["invalid_choice"] = (
+            "School year %(value)s is not open for resync; the batch tool resyncs "
+            + " and ".join(catalog.year_label(y) for y in years)
+            + "."
+        )
+
+    def clean_school_year(self) -> int:
+        return self.cleaned_data.get("school_year") or self.years[0]
 
 
 class SelectiveForm(forms.Form):

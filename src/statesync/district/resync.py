@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from statesync import catalog
+from statesync.district import years
 from statesync.district.dis import state_client
 from statesync.district.models import (
     COUNTERS,
@@ -73,6 +74,7 @@ def execute(
             if run_object.status != ObjectStatus.DONE:
                 _execute_object(run, run_object, client, batch_size, on_progress, lease)
         run.finish()
+        years.report_years_now(client)
     except LeaseLost:
         log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:
@@ -136,7 +138,7 @@ class RunJournal:
 
     def record(self, outcome: BatchOutcome) -> None:
         ro = self.ro
-        for name in COUNTERS:
+        for name in (*COUNTERS, "at_state"):
             setattr(ro, name, getattr(ro, name) + outcome.counts[name])
         ro.checkpoint = outcome.checkpoint
         ro.seconds = time.monotonic() - self.started
@@ -161,7 +163,16 @@ class RunJournal:
                 ErrorLogEntry.supersede(ro.object, outcome.judged)
             ErrorLogEntry.objects.bulk_create(entries)
             Difference.objects.bulk_create(differences)
-            ro.save(update_fields=["checkpoint", "seconds", "total", "rejected_known", *COUNTERS])
+            ro.save(
+                update_fields=[
+                    "checkpoint",
+                    "seconds",
+                    "total",
+                    "rejected_known",
+                    "at_state",
+                    *COUNTERS,
+                ]
+            )
             self.run.beat()
         if self.on_progress:
             self.on_progress(ro)

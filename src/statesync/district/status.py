@@ -84,11 +84,14 @@ def light_of(ro: RunObject) -> str:
     return "red"
 
 
-def object_states() -> list[ObjectState]:
-    """Each object of the tree with its latest resync (verify runs change nothing, so skip)."""
+def object_states(school_year: int | None = None) -> list[ObjectState]:
+    """Each object of the tree with its latest resync (of `school_year` if given; verify
+    runs change nothing, so skip)."""
+    recent = RunObject.objects.select_related("run")
+    if school_year is not None:
+        recent = recent.filter(run__school_year=school_year)
     recent = (
-        RunObject.objects.select_related("run")
-        .exclude(run__mode=Mode.VERIFY)
+        recent.exclude(run__mode=Mode.VERIFY)
         .exclude(run__status=RunStatus.CANCELLED, status=ObjectStatus.SKIPPED)
         .order_by("-run_id")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statesync.district.views import batch, errors, notifications, selective
+from statesync.district.views import batch, errors, notifications, selective, years
 
 app_name = "district"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("selective/", selective.selective_tool, name="selective"),
     path("selective/<int:pk>/", selective.selective_result, name="selective-result"),
     path("selective/history/delete/", selective.selective_delete, name="selective-delete"),
+    path("years/rollover/", years.rollover, name="rollover"),
+    path("years/verification/", years.verification, name="verification"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification"),
     path("notifications/read-all/", notifications.notification_read_all, name="notifications-read"),

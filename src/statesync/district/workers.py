@@ -129,6 +129,7 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
             request.objects,
             request.mode,
             request.check_dependencies,
+            school_year=request.school_year,
             requested_from="state",
         )
         try:

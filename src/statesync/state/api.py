@@ -15,7 +15,7 @@ from django.utils import timezone
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
-from statesync.state.models import ApiToken, District, ResyncRequest
+from statesync.state.models import ApiToken, District, DistrictYear, ResyncRequest
 from statesync.state.openapi import document
 from statesync.web.api import (
     ApiProblem,
@@ -142,3 +142,24 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
         raise ApiProblem(409, "already claimed", f"request {pk} was picked up already")
     found.refresh_from_db()
     return json_response(found.as_item())
+
+
+@api_view("PUT")
+def year_report(request: HttpRequest, number: str, year: int) -> HttpResponse:
+    """The district's word on one school year: replaces what it said of that year before."""
+    tenant = authenticate(request, number)
+    body = read_body(request)
+    try:
+        report = msgspec.json.decode(body, type=wire.YearReport)
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
+        raise ApiProblem(400, "invalid year report", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
+    if report.school_year != year:
+        raise ApiProblem(
+            400,
+            "wrong year",
+            f"the URL names school year {year} but the report is for {report.school_year}",
+        )
+    DistrictYear.take(tenant, report)
+    return json_response(report)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from statesync import bulk, catalog, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import rules
-from statesync.state.models import District
+from statesync.state.models import District, StateYear
 
 
 def apply_batch(
@@ -42,12 +42,15 @@ def apply_batch(
     now = timezone.now()
     with transaction.atomic(using=using):
         _serialize(ctx, obj)
-        held = ctx.fetch(obj, latest, ("digest", versions.FIELD))
+        held = ctx.fetch(obj, latest, _held_columns(obj))
         buried = _tombstones(ctx, obj, [i for i, (_, v) in latest.items() if v is not None])
         stale = _stale(latest, held, buried)
         result.stale = len(stale)
         records = [r for r, _ in latest.values() if r.id not in stale]
         verdicts = rules.judge(ctx, obj, records)
+        closed = StateYear.closed_years(using) if obj.year_scoped else set()
+        if closed:
+            _refuse_closed_years(ctx, obj, records, held, closed, verdicts)
         for failure in failures:
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
@@ -58,14 +61,82 @@ def apply_batch(
         _forget_rejections(ctx, obj, [r.id for r in accepted])
         # A record accepted newer than its deletion lives again: its tombstone goes.
         _forget_tombstones(ctx, obj, [i for i in stamped if i in buried])
-        if envelope.deletes:
-            result.deleted = _delete(ctx, obj, envelope.deletes, envelope.deleted_as_of)
+        deletes = envelope.deletes
+        if deletes and closed:
+            deletes = _spare_closed_years(ctx, obj, deletes, closed, verdicts)
+        if deletes:
+            result.deleted = _delete(ctx, obj, deletes, envelope.deleted_as_of)
         field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
         District.objects.using(using).filter(pk=tenant.pk).update(**{field: now})
     result.rejected = [
         wire.Rejected(record_id, errors) for record_id, errors in sorted(verdicts.errors.items())
     ]
     return result
+
+
+def _held_columns(obj: catalog.DisObject) -> tuple[str, ...]:
+    """What a batch needs of the copies it may replace: digest, version, and school year."""
+    year = (catalog.YEAR_FIELD,) if obj.year_scoped else ()
+    return ("digest", versions.FIELD, *year)
+
+
+def _closed_message(year: int) -> str:
+    return (
+        f"school year {catalog.year_label(year)} is closed at the state: it takes no changes "
+        "until the state reopens it"
+    )
+
+
+def _refuse_closed_years(
+    ctx: rules.Context,
+    obj: catalog.DisObject,
+    records: list[wire.Record],
+    held: dict[int, tuple],
+    closed: set[int],
+    verdicts: rules.Verdicts,
+) -> None:
+    """A change (not a record sent again unchanged) to a record of a closed year, or moving
+    a record into or out of one, is rejected with E-YEAR-CLOSED."""
+    years = _record_years(ctx, obj, records)
+    for record in records:
+        copy = held.get(record.id)
+        if copy is not None and bytes(copy[0]) == wire.digest(record):
+            continue
+        touched = {years.get(record.id), copy[2] if copy is not None else None} & closed
+        for year in sorted(y for y in touched if y is not None):
+            verdicts.add(
+                record.id, wire.RuleCode.YEAR_CLOSED, catalog.YEAR_FIELD, _closed_message(year)
+            )
+
+
+def _spare_closed_years(
+    ctx: rules.Context,
+    obj: catalog.DisObject,
+    ids: list[int],
+    closed: set[int],
+    verdicts: rules.Verdicts,
+) -> list[int]:
+    """The deletes that may go ahead; those of a closed year's records are rejected."""
+    years = ctx.fetch(obj, ids, (catalog.YEAR_FIELD,))
+    allowed = []
+    for record_id in ids:
+        year = years.get(record_id, (None,))[0]
+        if year in closed:
+            verdicts.add(
+                record_id, wire.RuleCode.YEAR_CLOSED, catalog.YEAR_FIELD, _closed_message(year)
+            )
+        else:
+            allowed.append(record_id)
+    return allowed
+
+
+def _record_years(
+    ctx: rules.Context, obj: catalog.DisObject, records: list[wire.Record]
+) -> dict[int, int]:
+    """Each record's school year: its own field, or its parent's on the way to its calendar."""
+    if obj.year_column:
+        return _school_years(ctx, obj, records)
+    return {r.id: getattr(r, catalog.YEAR_FIELD) for r in records}
 
 
 def _db_value(spec: catalog.Field, value: Any) -> Any:
@@ -148,7 +219,7 @@ def _store(
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
     for record in accepted:
         digest = wire.digest(record)
-        old, old_version = held.get(record.id, (None, None))
+        old, old_version = held.get(record.id, (None, None))[:2]
         old = bytes(old) if old is not None else None
         version = stamped[record.id]
         if old == digest:

@@ -85,6 +85,7 @@ def document() -> dict:
         wire.ResyncRequestItem,
         wire.Claim,
         wire.WhoAmI,
+        wire.YearReport,
     ]
     _, components = msgspec.json.schema_components(types, ref_template=REF)
     components = _portable(components)
@@ -151,6 +152,34 @@ def document() -> dict:
                 },
             }
         },
+    }
+    paths["/api/state/v1/districts/{number}/years/{year}"] = {
+        "put": {
+            "summary": "Report one school year: scoped or not, its mandatory resyncs, last verify",
+            "description": "Replaces what the district said of that year before; the state's "
+            "Year Status and Verification Summary show it.",
+            "operationId": "reportYear",
+            "parameters": [
+                NUMBER,
+                {
+                    "name": "year",
+                    "in": "path",
+                    "required": True,
+                    "description": "School end year (2024 = 2023-2024)",
+                    "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": REF.format(name="YearReport")}}
+                },
+            },
+            "responses": {
+                **_ok("YearReport", "The report as kept"),
+                **_error_responses("400", "401", "403", "413"),
+            },
+        }
     }
     for name, batch_type in zip(catalog.NAMES, batch_types, strict=True):
         obj = catalog.OBJECTS[name]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statesync.state import api, views
+from statesync.state import api, views, year_views
 
 app_name = "state"
 urlpatterns = [
@@ -30,6 +30,20 @@ urlpatterns = [
         "api/state/v1/districts/<str:number>/resync-requests/<int:pk>/claim",
         api.claim_resync_request,
         name="api-resync-claim",
+    ),
+    path(
+        "api/state/v1/districts/<str:number>/years/<int:year>",
+        api.year_report,
+        name="api-year-report",
+    ),
+    path("state/years/", year_views.years, name="years"),
+    path("state/years/request/", year_views.years_request, name="years-request"),
+    path("state/years/close/", year_views.years_close, name="years-close"),
+    path("state/verification/", year_views.state_verification, name="verification"),
+    path(
+        "state/verification/request/",
+        year_views.verification_request,
+        name="verification-request",
     ),
     path("state/districts/", views.districts, name="districts"),
     path("state/districts/<str:number>/", views.district, name="district"),

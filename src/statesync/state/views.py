@@ -65,13 +65,7 @@ def request_resync(request, number: str):
     if not objects or mode not in Mode.values:
         messages.error(request, "Tick at least one object and choose a mode.")
         return redirect("state:district", number=number)
-    req = ResyncRequest.objects.create(
-        district=found,
-        objects_requested=objects,
-        mode=mode,
-        check_dependencies=True,
-        requested_by=request.user.get_username(),
-    )
+    req = ResyncRequest.ask(found, objects, mode, request.user.get_username())
     audit.record(
         request,
         "state.request_resync",

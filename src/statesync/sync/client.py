@@ -170,6 +170,10 @@ class StateClient:
         response = self._request("GET", "/resync-requests")
         return msgspec.json.decode(response.content, type=list[wire.ResyncRequestItem])
 
+    def report_year(self, report: dict[str, Any]) -> None:
+        """Tell the state where one school year stands (district.models.SchoolYear.summary)."""
+        self._request("PUT", f"/years/{report['school_year']}", content=msgspec.json.encode(report))
+
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""
         try:

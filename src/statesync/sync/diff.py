@@ -22,6 +22,7 @@ class Change:
     kind: Kind
     id: int
     record: Outgoing | Unreadable | None = None
+    held: bool = False  # the state holds a copy of this ID (whatever the kind)
 
 
 def compare(
@@ -39,10 +40,10 @@ def compare(
             s = next(state, None)
         elif d is not None and s is not None:  # the same ID on both sides
             if isinstance(d, Unreadable):
-                yield Change(Kind.UNREADABLE, d.id, d)
+                yield Change(Kind.UNREADABLE, d.id, d, held=True)
             else:
                 kind = Kind.SAME if d.digest == s[1] else Kind.CHANGED
-                yield Change(kind, d.id, d)
+                yield Change(kind, d.id, d, held=True)
             d = next(district, None)
             s = next(state, None)
 

@@ -160,6 +160,8 @@ class ObjectSync:
             return
         self.counts["processed"] += 1
         self.judged.append(change.id)
+        if change.held:
+            self.counts["at_state"] += 1
         if isinstance(change.record, Unreadable):
             self.counts["errors"] += 1
             self.problems.append(unreadable_problem(self.obj.name, change.record))
@@ -183,6 +185,7 @@ class ObjectSync:
         pending.deletes, as_of = self._deletions()
         if self.verify:
             pending.counts["deleted"] += len(pending.deletes)
+            pending.counts["at_state"] += len(pending.deletes)
             pending.differences += [(i, Kind.EXTRA) for i in pending.deletes]
         elif self.upserts or pending.deletes:
             pending.answer = self.sender.submit(

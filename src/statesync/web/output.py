@@ -18,8 +18,12 @@ def _plain(text: str) -> str:
     return text
 
 
-def when(moment: dt.datetime | None) -> str:
-    """A time as every page and command shows it: in the current zone, which it names."""
+def when(moment: dt.datetime | str | None) -> str:
+    """A time as every page and command shows it: in the current zone, which it names.
+
+    An ISO 8601 string (a time kept in JSON, as a district reported it) is read first."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment) if moment else None
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime("%m/%d/%Y %H:%M:%S %Z")

@@ -22,6 +22,7 @@ from statesync import bulk, catalog
 from statesync.demo.seed import objects, people
 from statesync.demo.seed.dates import iso
 from statesync.demo.seed.objects import Generation, Record
+from statesync.demo.seed.previous import previous_year
 from statesync.demo.seed.scale import (
     DEFECT_RATES,
     SCALES,
@@ -75,15 +76,23 @@ def generate(
     seed: int = 1,
     defects: bool = True,
     district_number: str = "0001",
+    years: int = 1,
 ) -> District:
-    """Build a whole district in memory (about 100 MB at `large`)."""
+    """Build a whole district in memory (about 100 MB at `large`); with `years=2`, the year
+    before `year` too (seed.previous)."""
+    if years not in (1, 2):
+        raise ValueError(f"years={years}: a district is seeded with 1 or 2 school years")
     g = Generation(random.Random(seed), scaled_counts(scale), year, district_number, defects)
     for step in STEPS:
         step(g)
-    return District(
-        rows={name: rows_of(catalog.get(name), g.records[name]) for name in catalog.NAMES},
-        defects=g.defects,
-    )
+    rows = {name: rows_of(catalog.get(name), g.records[name]) for name in catalog.NAMES}
+    defects_planted = dict(g.defects)
+    if years == 2:
+        for name, earlier in previous_year(rows).items():
+            rows[name] += earlier
+            if catalog.OBJECTS[name].year_scoped:
+                defects_planted[name] *= 2  # each defect is copied a year back
+    return District(rows=rows, defects=defects_planted)
 
 
 def rows_of(obj: catalog.DisObject, records: list[Record]) -> list[tuple]:

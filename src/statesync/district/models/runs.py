@@ -27,6 +27,8 @@ class RunStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+# A run that went through every record it planned (some may have been rejected).
+FULL_RUN_STATUSES = (RunStatus.SUCCEEDED, RunStatus.COMPLETED_WITH_ERRORS)
 
 
 class Run(models.Model):
@@ -154,6 +156,8 @@ class Run(models.Model):
         errors = self.run_objects.aggregate(n=models.Sum("errors"))["n"] or 0
         self.status = RunStatus.COMPLETED_WITH_ERRORS if errors else RunStatus.SUCCEEDED
         self._end()
+        year, _ = SchoolYear.objects.get_or_create(end_year=self.school_year)
+        year.note_run(self)
 
     def fail(self, reason: str) -> None:
         self.status = RunStatus.FAILED
@@ -217,6 +221,8 @@ class RunObject(models.Model):
     errors = models.IntegerField(default=0)
     # Verify: differences the Error Log explains (the state rejected those records).
     rejected_known = models.IntegerField(default=0)
+    # Verify: records the state holds (matching, different or extra).
+    at_state = models.IntegerField(default=0)
     seconds = models.FloatField(default=0)
     # The highest district ID whose batch the state has answered: a resumed run goes on after it.
     checkpoint = models.BigIntegerField(null=True, blank=True)
@@ -258,6 +264,26 @@ class RunObject(models.Model):
         if self.run.mode == Mode.VERIFY:
             found |= {"rejected_known": self.rejected_known, "drift": self.drift}
         return found
+
+    def summary(self) -> dict:
+        """The object's figures as the state's Year Status and Verification Summary take them
+        (wire.ObjectSummary): a verify's comparison, or a resync's processed and errors."""
+        found = {"object": self.object, "processed": self.processed, "errors": self.errors}
+        if self.run.mode == Mode.VERIFY:
+            found |= self.comparison()
+        return found
+
+    def comparison(self) -> dict[str, int]:
+        """Verify: the record counts on each side and how they compare."""
+        return {
+            "in_district": self.processed,
+            "at_state": self.at_state,
+            "matching": self.unchanged,
+            "different": self.updated,
+            "missing": self.inserted,
+            "extra": self.deleted,
+            "rejected": self.rejected_known,
+        }
 
 
 class ErrorSource(models.TextChoices):

@@ -1,26 +1,60 @@
+"""School years: the scoped one, the two mandatory full resyncs, and rollover (docs/YEARS.md).
+
+A year's *end-of-year resync* is its latest full resync (every object, sending mode, ended);
+its *start-of-year resync* is its first full resync after rollover made it the scoped year.
+"""
+
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
+
+from statesync import catalog
+from statesync.modes import Mode
+
+if TYPE_CHECKING:
+    from statesync.district.models.runs import Run
+
+
+class RolloverRefused(Exception):
+    """Rollover cannot switch the scoped year; `objects` lists those that still have errors."""
+
+    def __init__(self, message: str, objects: dict[str, int] | None = None):
+        super().__init__(message)
+        self.objects = objects or {}
 
 
 class SchoolYear(models.Model):
-    """A school year of the district; the active one is what resync sends."""
+    """A school year of the district; the scoped (active) one is what resync sends."""
 
     end_year = models.IntegerField(primary_key=True, help_text="2024 means 2023-2024.")
     active = models.BooleanField(default=False)
+    scoped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When rollover made this the scoped year."
+    )
+    start_of_year_run = models.ForeignKey(
+        "district.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Whether the state has this year's latest summary (reported after each run and rollover).
+    reported = models.BooleanField(default=False)
 
     class Meta:
         db_table = "district_schoolyear"
         ordering = ["-end_year"]
 
     def __str__(self) -> str:
-        return f"{self.end_year - 1}-{self.end_year}"
+        return catalog.year_label(self.end_year)
+
+    @property
+    def label(self) -> str:
+        return catalog.year_label(self.end_year)
 
     @classmethod
     def current(cls) -> int:
-        """The active school year, or the one today falls in (July starts a new one)."""
+        """The scoped school year, or the one today falls in (July starts a new one)."""
         active = cls.objects.filter(active=True).values_list("end_year", flat=True).first()
         if active:
             return active
@@ -28,6 +62,133 @@ class SchoolYear(models.Model):
         return today.year + 1 if today.month >= 7 else today.year
 
     @classmethod
+    def scoped(cls) -> SchoolYear:
+        year, _ = cls.objects.get_or_create(end_year=cls.current(), defaults={"active": True})
+        return year
+
+    @classmethod
     def activate(cls, end_year: int) -> None:
+        """Make `end_year` the scoped year outright (seeding); rollover is the checked way."""
         cls.objects.exclude(end_year=end_year).update(active=False)
         cls.objects.update_or_create(end_year=end_year, defaults={"active": True})
+
+    @classmethod
+    def offered(cls) -> list[int]:
+        """The years the batch tool resyncs: the scoped one and, until its end-of-year resync
+        ended without errors, the previous one."""
+        scoped = cls.current()
+        previous = cls.objects.filter(end_year=scoped - 1).first()
+        if previous is None:
+            return [scoped]
+        last = previous.end_of_year_run()
+        accepted = last is not None and last.status == "succeeded"
+        return [scoped] if accepted else [scoped, scoped - 1]
+
+    def full_runs(self) -> models.QuerySet[Run]:
+        """This year's ended full resyncs (every object, a sending mode), newest first."""
+        runs = _runs()
+        return (
+            runs.Run.objects.filter(
+                school_year=self.end_year,
+                mode__in=[Mode.DIFFERENTIAL, Mode.FORCE],
+                status__in=runs.FULL_RUN_STATUSES,
+            )
+            .annotate(planned=models.Count("run_objects"))
+            .filter(planned=len(catalog.NAMES))
+            .order_by("-finished_at", "-pk")
+        )
+
+    def end_of_year_run(self) -> Run | None:
+        return self.full_runs().first()
+
+    def last_verify(self) -> Run | None:
+        runs = _runs()
+        verifies = runs.Run.objects.filter(
+            school_year=self.end_year, mode=Mode.VERIFY, status__in=runs.FULL_RUN_STATUSES
+        )
+        return verifies.order_by("-finished_at", "-pk").first()
+
+    def note_run(self, run: Run) -> None:
+        """A run of this year ended: the first full one after rollover is the start-of-year
+        resync; the state is due a fresh summary either way."""
+        self.reported = False
+        fields = ["reported"]
+        if (
+            self.scoped_at is not None
+            and self.start_of_year_run_id is None
+            and self.full_runs().filter(pk=run.pk, started_at__gte=self.scoped_at).exists()
+        ):
+            self.start_of_year_run = run
+            fields.append("start_of_year_run")
+        self.save(update_fields=fields)
+
+    @classmethod
+    def rollover(cls, anyway: bool = False) -> SchoolYear:
+        """Switch the scoped year to the next one, after its end-of-year resync.
+
+        Raises RolloverRefused when that resync is missing, or ended with errors and not
+        `anyway` (its `objects` then names each object with errors and how many).
+        """
+        runs = _runs()
+        with transaction.atomic():
+            old = cls.scoped()
+            label = old.label
+            if runs.Run.objects.filter(status__in=runs.ACTIVE_STATUSES).exists():
+                raise RolloverRefused(
+                    "A resync is queued or running; roll over once it has ended, so it counts "
+                    f"for the year it was sent for ({label})."
+                )
+            last = old.end_of_year_run()
+            if last is None:
+                raise RolloverRefused(
+                    f"{label} has no end-of-year resync: run a full resync of every object for "
+                    f"{label} (Resync State Data - Batch, or `statesync resync --all`) first."
+                )
+            with_errors = dict(
+                last.run_objects.filter(errors__gt=0).values_list("object", "errors")
+            )
+            if with_errors and not anyway:
+                raise RolloverRefused(
+                    f"{label}'s end-of-year resync (run {last.pk}) ended with errors in "
+                    f"{len(with_errors)} object(s); fix them and resync, or roll over anyway.",
+                    with_errors,
+                )
+            new, _ = cls.objects.get_or_create(end_year=old.end_year + 1)
+            cls.objects.exclude(pk=new.pk).update(active=False)
+            new.active, new.scoped_at, new.reported = True, timezone.now(), False
+            new.save(update_fields=["active", "scoped_at", "reported"])
+            cls.objects.filter(pk=old.pk).update(reported=False)
+        return new
+
+    def summary(self) -> dict[str, Any]:
+        """What the state is told of this year (wire.YearReport's fields)."""
+        return {
+            "school_year": self.end_year,
+            "scoped": self.active,
+            "scoped_at": self.scoped_at.isoformat() if self.scoped_at else None,
+            "end_of_year": _run_summary(self.end_of_year_run()),
+            "start_of_year": _run_summary(self.start_of_year_run),
+            "last_verify": _run_summary(self.last_verify()),
+        }
+
+
+def _run_summary(run: Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "run": run.pk,
+        "mode": run.mode,
+        "status": run.status,
+        "requested_by": run.requested_by.get_username() if run.requested_by else "",
+        "requested_from": run.requested_from,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "errors": sum(ro.errors for ro in run.run_objects.all()),
+        "objects": [ro.summary() for ro in run.objects_in_order],
+    }
+
+
+def _runs():
+    """district.models.runs, which imports this module: read when first needed."""
+    from statesync.district.models import runs  # noqa: PLC0415
+
+    return runs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from statesync import catalog
@@ -24,23 +25,30 @@ from statesync.district.status import LEGEND, object_states
 from statesync.web.navigation import safe_next
 
 
-def _rows_context() -> dict:
+def _rows_context(year: int) -> dict:
     active = list(
         Run.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).order_by("pk")
     )
-    return {"states": object_states(), "active_runs": active, "legend": LEGEND}
+    return {"states": object_states(year), "active_runs": active, "legend": LEGEND, "year": year}
+
+
+def _shown_year(request, years: list[int]) -> int:
+    """The year the page shows: ?year= when the batch tool offers it, else the scoped one."""
+    asked = request.GET.get("year", "")
+    return int(asked) if asked.isdigit() and int(asked) in years else years[0]
 
 
 @requires_right("batch", "R")
 def batch(request):
-    year = SchoolYear.current()
-    form = BatchForm(request.POST or None)
+    years = SchoolYear.offered()
+    form = BatchForm(request.POST or None, years=years)
     if request.method == "POST" and form.is_valid():
         problem = dis_problem()
         if problem:
             messages.error(request, problem)
             return redirect("district:batch")
         data = form.cleaned_data
+        year = data["school_year"]
         run = start_resync(request, data["objects"], data["mode"], data["check_dependencies"], year)
         objects = [ro.object for ro in run.objects_in_order]
         position = run.queue_position
@@ -51,15 +59,19 @@ def batch(request):
             + "You will get a notification when it completes.",
             extra_tags="queued-run",  # batch.js takes it away once no run is queued or running
         )
-        return redirect("district:batch")
+        return redirect(f"{reverse('district:batch')}?year={year}")
+    year = form.cleaned_data.get("school_year") if form.is_bound else None
+    year = year or _shown_year(request, years)
     context = {
         "form": form,
+        "year": year,
+        "years": [(y, catalog.year_label(y)) for y in years],
         "year_label": catalog.year_label(year),
         "tree": catalog.flat_tree(),
         "subtrees": {n: catalog.subtree(n) for n in catalog.NAMES},
         "modes": [(m.value, m.label, MODE_HELP[m]) for m in Mode],
         "dis_problem": dis_problem(),
-        **_rows_context(),
+        **_rows_context(year),
     }
     return render(request, "district/batch.html", context)
 
@@ -67,7 +79,8 @@ def batch(request):
 @requires_right("batch", "R")
 def batch_rows(request):
     """The object rows and the queue, refreshed by htmx while runs are active."""
-    return render(request, "district/_batch_rows.html", _rows_context())
+    year = _shown_year(request, SchoolYear.offered())
+    return render(request, "district/_batch_rows.html", _rows_context(year))
 
 
 @requires_right("batch", "R")

@@ -1,6 +1,7 @@
 from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy, Tombstone
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
+from statesync.state.models.years import DistrictYear, StateYear
 
 globals().update({m.__name__: m for m in COPY_MODELS.values()})
 
@@ -8,8 +9,10 @@ __all__ = [
     "COPY_MODELS",
     "ApiToken",
     "District",
+    "DistrictYear",
     "Rejection",
     "ResyncRequest",
     "StateCopy",
+    "StateYear",
     "Tombstone",
 ]

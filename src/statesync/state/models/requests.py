@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from statesync import wire
+from statesync import catalog, wire
 from statesync.state.models.registry import District
 
 
@@ -17,6 +17,11 @@ class ResyncRequest(models.Model):
     objects_requested = models.JSONField()
     mode = models.CharField(max_length=20, default="differential")
     check_dependencies = models.BooleanField(default=True)
+    school_year = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="End year to resync; empty means the district's scoped year.",
+    )
     # Users live in the district edition's database, so the requester is kept by name.
     requested_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
@@ -30,6 +35,29 @@ class ResyncRequest(models.Model):
     def __str__(self) -> str:
         return f"Resync request {self.pk} for {self.district.number}"
 
+    @classmethod
+    def ask(
+        cls,
+        district: District,
+        objects: list[str],
+        mode: str,
+        by: str,
+        school_year: int | None = None,
+    ) -> ResyncRequest:
+        """Ask `district` to resync `objects` (its worker picks the request up)."""
+        return cls.objects.create(
+            district=district,
+            objects_requested=objects,
+            mode=mode,
+            check_dependencies=True,
+            requested_by=by,
+            school_year=school_year,
+        )
+
+    @property
+    def year_label(self) -> str:
+        return catalog.year_label(self.school_year) if self.school_year else "its scoped year"
+
     def as_item(self) -> wire.ResyncRequestItem:
         """The request as the state API sends it (and documents it)."""
         return wire.ResyncRequestItem(
@@ -40,4 +68,5 @@ class ResyncRequest(models.Model):
             requested_by=self.requested_by,
             created_at=self.created_at.isoformat(),
             claimed_at=self.claimed_at.isoformat() if self.claimed_at else None,
+            school_year=self.school_year,
         )

@@ -12,6 +12,13 @@
   // A box ticked before this script ran (a slow page, or the browser restoring the form) had no
   // handler: give it its subtree now, before htmx's load trigger asks for the plan.
   ticks.filter((tick) => tick.checked).forEach(tickSubtree);
+  // The year picker shows that year's results; the form sends the year it shows.
+  const picker = document.getElementById("school-year");
+  if (picker) {
+    picker.addEventListener("change", () => {
+      window.location.assign(picker.dataset.page + "?year=" + encodeURIComponent(picker.value));
+    });
+  }
   document.getElementById("tick-all").addEventListener("change", (e) => {
     ticks.forEach((t) => (t.checked = e.target.checked));
     form.dispatchEvent(new Event("change"));

@@ -21,13 +21,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--year", type=int, default=2024, help="School end year (2024 = 2023-2024)."
         )
+        parser.add_argument(
+            "--years",
+            type=int,
+            choices=(1, 2),
+            default=1,
+            help="2 adds the school year before --year (continuing, graduated and new students).",
+        )
         parser.add_argument("--no-defects", action="store_true", help="Plant no defects.")
         parser.add_argument("--random-seed", type=int, default=1)
         parser.add_argument(
             "--district-number", default="0001", help="The district's 4-digit state number."
         )
 
-    def handle(self, *args, scale, year, no_defects, random_seed, district_number, **options):
+    def handle(
+        self, *args, scale, year, years, no_defects, random_seed, district_number, **options
+    ):
         if not (
             len(district_number) == 4 and district_number.isascii() and district_number.isdigit()
         ):
@@ -36,15 +45,27 @@ class Command(BaseCommand):
             raise CommandError(f"--year {year} is not a plausible school end year (2000-2100)")
         started = time.perf_counter()
         district = seed.generate(
-            scale, year, random_seed, defects=not no_defects, district_number=district_number
+            scale,
+            year,
+            random_seed,
+            defects=not no_defects,
+            district_number=district_number,
+            years=years,
         )
         generated = time.perf_counter()
         seed.write(district)
+        if years == 2:
+            SchoolYear.objects.get_or_create(end_year=year - 1)
         SchoolYear.activate(year)
         written = time.perf_counter()
         total = sum(district.counts().values())
         audit.record_command(
-            "seed", "district data replaced", scale=str(scale), year=year, records=total
+            "seed",
+            "district data replaced",
+            scale=str(scale),
+            year=year,
+            years=years,
+            records=total,
         )
         for name, count in district.counts().items():
             planted = district.defects[name]
@@ -52,7 +73,9 @@ class Command(BaseCommand):
                 f"  {name:<18} {count:>9,}" + (f"  ({planted} defects)" if planted else "")
             )
         self.stdout.write(
-            f"Seeded {total:,} records for school year {year - 1}-{year} "
+            f"Seeded {total:,} records for school year "
+            + (f"{year - 2}-{year - 1} and " if years == 2 else "")
+            + f"{year - 1}-{year} "
             f"(scale {scale}, seed {random_seed}) in {written - started:.1f} s "
             f"(generate {generated - started:.1f} s, write {written - generated:.1f} s)."
         )

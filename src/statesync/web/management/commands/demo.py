@@ -36,8 +36,8 @@ class Command(BaseCommand):
         from statesync.district.models import dis_model  # noqa: PLC0415
 
         if reseed or not dis_model(catalog.ROOT).objects.exists():
-            self.stdout.write(f"Seeding a {scale} district…")
-            call_command("seed", scale=scale)
+            self.stdout.write(f"Seeding a {scale} district, 2022-2023 and 2023-2024…")
+            call_command("seed", scale=scale, years=2)
         url = f"http://{host}:{port}"
         self._connect_to_state(url)
         passwords = demo_users()
