@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from statesync import catalog
 from statesync.access.models import AuditEntry
+from statesync.district import selective
 from statesync.district.dis import state_client
 from statesync.district.models import ErrorLogEntry, Mode, Run, RunStatus, SchoolYear
 from statesync.district.models.years import RolloverRefused
@@ -111,6 +112,28 @@ def test_a_district_through_a_school_year(dis, registered, seeded):
     # The changed calendar, and those the state never took (new to a closed year).
     assert set(closed.values_list("record_id", flat=True)) == {changed} | never_held
     assert "2022-2023 is closed at the state" in closed.filter(record_id=changed).get().message
+    # Selective sync follows each record's own year: a changed enrollment of the closed year is
+    # refused, one of an open year goes through.
+    enrollment = catalog.OBJECTS["Enrollment"]
+    held = {}
+    with connection.cursor() as cursor:
+        for year in (2023, 2024):
+            cursor.execute(
+                f"SELECT MIN(e.id) FROM {enrollment.district_table} e JOIN "
+                f"{calendar.district_table} c ON c.id = e.calendar_id WHERE c.school_year = %s "
+                "AND e.id NOT IN (SELECT record_id FROM district_errorlog "
+                "WHERE object = 'Enrollment' AND current)",
+                [year],
+            )
+            held[year] = cursor.fetchone()[0]
+            cursor.execute(
+                f"UPDATE {enrollment.district_table} SET service_type = 'N' WHERE id = %s",
+                [held[year]],
+            )
+    with state_client() as client:
+        answer = selective.sync("Enrollment", [held[2023], held[2024]], client)
+    assert answer.synced == [held[2024]]
+    assert [e["code"] for e in answer.rejected[held[2023]]] == ["E-YEAR-CLOSED"]
     StateYear.reopen(2023)
     again = execute(Run.plan(["Calendar"], school_year=2023))
     assert again.run_objects.get().updated == 1
