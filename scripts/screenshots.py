@@ -107,6 +107,19 @@ def shoot(password: str) -> None:
         page.goto(BASE + "/district/runs/2/")
         page.screenshot(path=OUT / "verify.png")
 
+        page.goto(BASE + "/district/years/verification/?year=2024")
+        page.screenshot(path=OUT / "verification.png", full_page=True)
+        page.goto(BASE + "/district/batch/?year=2023")  # the previous year, still open
+        page.screenshot(path=OUT / "batch-years.png")
+        page.goto(BASE + "/district/years/rollover/")  # refused: the year's resync has errors
+        page.click("button:has-text('Roll over to')")
+        page.wait_for_selector("#refused")
+        page.screenshot(path=OUT / "year-rollover.png", full_page=True)
+        page.goto(BASE + "/state/years/")
+        page.screenshot(path=OUT / "year-status.png", full_page=True)
+        page.goto(BASE + "/state/verification/?year=2024")
+        page.screenshot(path=OUT / "state-verification.png", full_page=True)
+
         page.goto(BASE + "/district/selective/")
         page.check("input[name=object][value=Enrollment]")
         page.fill("#id_ids", "12, 13\n14 abc 15,,999999999 -3")

@@ -25,7 +25,8 @@ from statesync.state.models import ApiToken, District, ResyncRequest
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
-AUDITS_ITSELF = {"cancel", "dis", "resync", "seed", "selective_sync", "state"}
+# (`year`: its rollover row in test_school_years.)
+AUDITS_ITSELF = {"cancel", "dis", "resync", "seed", "selective_sync", "state", "year"}
 
 # Views that change data, with the audit action each records and the test that proves it.
 AUDITED_VIEWS = {
@@ -43,6 +44,12 @@ AUDITED_VIEWS = {
     "request-resync": "state.request (test_rights)",
     "start_resync": "resync.start (test_rights, district API)",
     "selective_sync": "selective.sync (test_rights, district API)",
+    "rollover": "year.rollover (test_school_years; refused: none, test_rights)",
+    "verification": "verification.export, resync.start (test_rights)",
+    "years-request": "state.request_year_resyncs (test_rights)",
+    "years-close": "state.year_close (test_rights)",
+    "verification-summary": "verification.export (test_rights)",
+    "verification-summary-request": "state.request_resync (test_rights)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {
@@ -50,6 +57,7 @@ NOT_AUDITED = {
     "notifications-read": "marks the user's own notifications read",
     "api-batch": "the data flow itself; the run or save behind it is audited in the district",
     "api-resync-claim": "a district's worker taking the state's request (the request is audited)",
+    "api-year-report": "a district reporting its own runs and rollover (audited in the district)",
 }
 
 
@@ -142,7 +150,7 @@ def read_only_urls() -> list[str]:
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-digest": ["0001", "School"], "api-resync-requests": ["0001"]}
-    args |= {"api-records": ["0001", "School"]}
+    args |= {"api-records": ["0001", "School"], "api-year-report": ["0001", 2024]}
     names = url_names()
     return [
         reverse(names[name], args=args.get(name, []))

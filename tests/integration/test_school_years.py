@@ -17,11 +17,13 @@ from statesync import catalog
 from statesync.access.models import AuditEntry
 from statesync.district import selective
 from statesync.district.dis import state_client
+from statesync.district.years import report_years_now
 from statesync.district.models import ErrorLogEntry, Mode, Run, RunStatus, SchoolYear
 from statesync.district.models.years import RolloverRefused
 from statesync.district.resync import execute
 from statesync.district.workers import take_state_requests
 from statesync.state.models import DistrictYear, ResyncRequest, StateYear
+from tests.support.servers import free_port
 from tests.support.users import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -160,7 +162,7 @@ def test_a_district_through_a_school_year(dis, registered, seeded):
     assert {line["object"]: int(line["matching"]) for line in lines} == {
         ro.object: ro.unchanged for ro in verify.run_objects.all()
     }
-    state_page = state_staff.get(reverse("state:verification") + "?year=2024")
+    state_page = state_staff.get(reverse("state:verification-summary") + "?year=2024")
     [row] = state_page.context["rows"]
     assert row.verify["run"] == verify.pk
     assert row.totals["matching"] == sum(ro.unchanged for ro in verify.run_objects.all())
@@ -211,3 +213,48 @@ def test_the_batch_tool_sends_the_year_it_shows_and_refuses_one_it_does_not_offe
     refused = client.post(reverse("district:batch"), {**posted, "school_year": "2019"})
     assert "School year 2019 is not open for resync" in refused.content.decode()
     assert Run.objects.count() == 1
+
+
+def test_the_state_closes_and_reopens_a_year_and_lists_who_is_late_from_the_command_line(
+    registered, capsys
+):
+    call_command("state", "close-year", "2023")
+    assert StateYear.closed_years() == {2023}
+    call_command("state", "reopen-year", "2023")
+    assert StateYear.closed_years() == set()
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", "target"))
+    assert actions == [
+        ("state.year_close", "school year 2022-2023"),
+        ("state.year_reopen", "school year 2022-2023"),
+    ]
+    with pytest.raises(CommandError, match="'1999' is not a school end year"):
+        call_command("state", "close-year", "1999")
+    call_command("state", "years", "--year", "2024")
+    assert "0001  late  end: missing" in capsys.readouterr().out
+
+
+def test_year_status_from_the_district_command_line(seeded, capsys):
+    seeded("small", years=2)
+    call_command("year", "status")
+    out = capsys.readouterr().out
+    assert "Scoped school year: 2023-2024" in out
+    assert "Latest full resync (its end-of-year resync so far): none yet" in out
+    assert "2022-2023 stays open until its end-of-year resync ends without errors" in out
+
+
+def test_a_year_report_the_state_could_not_take_is_sent_again(dis, registered, seeded, monkeypatch):
+    district, _ = registered
+    seeded("small", years=2)
+    assert SchoolYear.objects.filter(reported=False).count() == 2
+    working = dis.url
+    monkeypatch.setenv("STATESYNC_STATE_URL", f"http://127.0.0.1:{free_port()}")  # the state down
+    assert report_years_now() == 0
+    assert SchoolYear.objects.filter(reported=False).count() == 2  # nothing lost
+    assert not DistrictYear.objects.exists()
+    monkeypatch.setenv("STATESYNC_STATE_URL", working)
+    assert report_years_now() == 2  # what housekeeping does every minute
+    assert set(DistrictYear.objects.values_list("school_year", "scoped")) == {
+        (2023, False),
+        (2024, True),
+    }
+    assert report_years_now() == 0  # nothing new to say

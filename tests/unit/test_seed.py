@@ -119,3 +119,40 @@ def test_the_readmes_example_ids_exist_in_the_demo_district():
     [ids] = re.findall(r'selective-sync --object PersonIdentity --ids "([^"]+)"', readme)
     people = seed.generate("small", 2024, 1, defects=True).counts()["PersonIdentity"]
     assert all(1 <= int(i) <= people for i in re.split(r"[\s,]+", ids.strip()))
+
+
+def _records(district: seed.District, name: str) -> list[dict]:
+    columns = catalog.OBJECTS[name].columns
+    return [dict(zip(columns, row, strict=True)) for row in district.rows[name]]
+
+
+def test_two_years_the_same_schools_a_year_earlier_with_continuing_graduated_and_new_students():
+    one = seed.generate("small", 2024, 1)
+    two = seed.generate("small", 2024, 1, years=2)
+    assert sum(one.counts().values()) == 3_114 and sum(two.counts().values()) == 5_186
+    calendars = _records(two, "Calendar")
+    assert {c["school_year"] for c in calendars} == {2023, 2024}
+    earlier = [c for c in calendars if c["school_year"] == 2023]
+    assert all(c["name"].startswith(("2022-23 ", "Summer 2023 ")) for c in earlier)
+    first, last = catalog.school_years(2023)
+    assert all(first <= c["start_date"] <= last for c in earlier)
+    # A natural key a year back never collides (29 February has no day a year earlier).
+    days = _records(two, "Day")
+    assert len({(d["calendar_id"], d["date"]) for d in days}) == len(days)
+
+    year_of = {c["id"]: c["school_year"] for c in calendars}
+    enrolled: dict[int, dict[int, str]] = {}
+    for e in _records(two, "Enrollment"):
+        if e["service_type"] == "P":
+            enrolled.setdefault(e["person_id"], {})[year_of[e["calendar_id"]]] = e["grade"]
+    continuing = [g for g in enrolled.values() if 2023 in g and 2024 in g]
+    graduated = [g for g in enrolled.values() if g.get(2023) == "12" and 2024 not in g]
+    new = [g for g in enrolled.values() if 2024 in g and 2023 not in g]
+    assert continuing and graduated and new
+    grades = catalog.GRADES
+    assert all(
+        grades.index(g[2024]) == grades.index(g[2023]) + 1 for g in continuing if g[2024] in grades
+    )
+    assert all(g[2024] in ("PK", "KG") for g in new)
+    ended = [e for e in _records(two, "Enrollment") if year_of[e["calendar_id"]] == 2023]
+    assert all(e["end_date"] is not None for e in ended)  # a past year's enrollments ended

@@ -93,7 +93,7 @@ TOOLS: tuple[Tool, ...] = (
         "stateverification",
         "Verification Summary (State)",
         "state",
-        "state:verification",
+        "state:verification-summary",
         "Every district's latest verify, per object and year, with totals.",
         {"R": "View and export", "W": "Request a verify"},
     ),

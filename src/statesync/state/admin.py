@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from statesync.access.admin import AuditedAdmin, HistoryAdmin
-from statesync.state.models import ApiToken, District, Rejection
+from statesync.state.models import ApiToken, District, DistrictYear, Rejection, StateYear
 
 
 class ApiTokenInline(admin.TabularInline):
@@ -22,3 +22,16 @@ class DistrictAdmin(AuditedAdmin):
 class RejectionAdmin(HistoryAdmin):
     list_display = ("district", "object", "record_id", "rejected_at")
     list_filter = ("object",)
+
+
+@admin.register(StateYear)
+class StateYearAdmin(AuditedAdmin):
+    list_display = ("end_year", "current", "closed_at", "closed_by")
+
+
+@admin.register(DistrictYear)
+class DistrictYearAdmin(HistoryAdmin):
+    """What districts reported: read here, changed only by the district's next report."""
+
+    list_display = ("district", "school_year", "scoped", "reported_at")
+    list_filter = ("school_year",)

@@ -14,6 +14,7 @@ _ERRORS = {
     "400": "Malformed JSON or an invalid batch or parameter",
     "401": "Missing, unknown or revoked token",
     "403": "The token belongs to another district",
+    "404": "No route matches (a path parameter of the wrong type)",
     "405": "Method not allowed",
     "413": "Body over the size limit",
 }
@@ -177,7 +178,7 @@ def document() -> dict:
             },
             "responses": {
                 **_ok("YearReport", "The report as kept"),
-                **_error_responses("400", "401", "403", "413"),
+                **_error_responses("400", "401", "403", "404", "413"),
             },
         }
     }

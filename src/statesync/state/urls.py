@@ -39,11 +39,11 @@ urlpatterns = [
     path("state/years/", year_views.years, name="years"),
     path("state/years/request/", year_views.years_request, name="years-request"),
     path("state/years/close/", year_views.years_close, name="years-close"),
-    path("state/verification/", year_views.state_verification, name="verification"),
+    path("state/verification/", year_views.state_verification, name="verification-summary"),
     path(
         "state/verification/request/",
         year_views.verification_request,
-        name="verification-request",
+        name="verification-summary-request",
     ),
     path("state/districts/", views.districts, name="districts"),
     path("state/districts/<str:number>/", views.district, name="district"),

@@ -174,7 +174,7 @@ def verification_request(request):
         f"Asked {count(len(districts), 'district')} for a verify of {catalog.year_label(year)}. "
         "The summary shows each once it has ended.",
     )
-    return _back("state:verification", year)
+    return _back("state:verification-summary", year)
 
 
 def _csv(year: int, rows) -> HttpResponse:

@@ -18,7 +18,8 @@ from statesync import catalog
 # Added to a year-scoped record's ID for its copy a year back (graduates take twice this).
 OFFSET = 10_000_000
 _LOWEST = {"PK", "KG"}
-_YEAR_IN_NAME = re.compile(r"\b(\d{4})-(\d{2})\b")  # a calendar's "2023-24 Muir Elementary"
+# A calendar's "2023-24 Muir Elementary" or "Summer 2024 Sherman Elementary".
+_YEAR_IN_NAME = re.compile(r"\b(\d{4})(?:-(\d{2}))?\b")
 
 
 def previous_year(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
@@ -76,7 +77,7 @@ def _moved(obj: catalog.DisObject, record: dict[str, Any]) -> dict[str, Any] | N
 
 def _label_back(found: re.Match) -> str:
     start = int(found.group(1)) - 1
-    return f"{start}-{(start + 1) % 100:02d}"
+    return f"{start}-{(start + 1) % 100:02d}" if found.group(2) else str(start)
 
 
 def _year_back(iso: str) -> str | None:

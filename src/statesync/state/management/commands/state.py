@@ -1,7 +1,12 @@
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync import catalog
 from statesync.access import audit
-from statesync.state.models import ApiToken, District
+from statesync.access.audit import operating_system_user
+from statesync.state.models import ApiToken, District, StateYear
+from statesync.state.yearstatus import year_status
 from statesync.web.output import count, say, when
 
 
@@ -27,6 +32,15 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke-token", help="Revoke a token by the prefix 'tokens' shows.")
         revoke.add_argument("prefix")
         sub.add_parser("list", help="List registered districts.")
+        years = sub.add_parser(
+            "years", help="Year Status: each district's mandatory resyncs around a year."
+        )
+        years.add_argument("--year", type=_end_year, help="School end year; default: current.")
+        for name, what in (("close-year", "Close"), ("reopen-year", "Reopen")):
+            closing = sub.add_parser(
+                name, help=f"{what} a school year (a closed one takes no changes: E-YEAR-CLOSED)."
+            )
+            closing.add_argument("year", type=_end_year, help="School end year, e.g. 2023.")
 
     def handle(self, *args, action, **opts):
         if action == "add-district":
@@ -42,9 +56,37 @@ class Command(BaseCommand):
             self._list_tokens(opts["number"])
         elif action == "revoke-token":
             self._revoke(opts["prefix"])
+        elif action == "years":
+            self._years(opts["year"] or StateYear.current_year())
+        elif action in ("close-year", "reopen-year"):
+            self._close(opts["year"], action == "close-year")
         else:
             for district in District.objects.all():
                 self.stdout.write(f"{district.number}  {district.name}")
+
+    def _years(self, year: int) -> None:
+        self.stdout.write(
+            f"Year Status {catalog.year_label(year)}: end-of-year resync of "
+            f"{catalog.year_label(year - 1)}, start-of-year resync of {catalog.year_label(year)}"
+        )
+        for row in year_status(year):
+            end, start = row.end_of_year, row.start_of_year
+            self.stdout.write(
+                f"{row.district.number}  {'late' if row.late else 'done':<4}  "
+                f"end: {when(end['finished_at']) if end else 'missing':<23}  "
+                f"start: {when(start['finished_at']) if start else 'missing'}"
+            )
+
+    def _close(self, year: int, close: bool) -> None:
+        label = catalog.year_label(year)
+        if close:
+            StateYear.close(year, f"{operating_system_user()} (command line)")
+            audit.record_command("state.year_close", f"school year {label}")
+            self.stdout.write(f"{label} is closed: the state rejects any change to it.")
+        else:
+            StateYear.reopen(year)
+            audit.record_command("state.year_reopen", f"school year {label}")
+            self.stdout.write(f"{label} is open again.")
 
     def _district(self, number: str) -> District:
         district = District.objects.filter(number=number).first()
@@ -95,3 +137,9 @@ class Command(BaseCommand):
             "state.token.revoke", f"district {token.district.number}", prefix=token.prefix
         )
         self.stdout.write(f"Revoked token {token.prefix}… of district {token.district.number}.")
+
+
+def _end_year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a school end year (2000-2100)")
+    return int(text)
