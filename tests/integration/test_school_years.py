@@ -17,11 +17,11 @@ from statesync import catalog
 from statesync.access.models import AuditEntry
 from statesync.district import selective
 from statesync.district.dis import state_client
-from statesync.district.years import report_years_now
 from statesync.district.models import ErrorLogEntry, Mode, Run, RunStatus, SchoolYear
 from statesync.district.models.years import RolloverRefused
 from statesync.district.resync import execute
 from statesync.district.workers import take_state_requests
+from statesync.district.years import report_years_now
 from statesync.state.models import DistrictYear, ResyncRequest, StateYear
 from tests.support.servers import free_port
 from tests.support.users import make_user
@@ -242,8 +242,7 @@ def test_year_status_from_the_district_command_line(seeded, capsys):
     assert "2022-2023 stays open until its end-of-year resync ends without errors" in out
 
 
-def test_a_year_report_the_state_could_not_take_is_sent_again(dis, registered, seeded, monkeypatch):
-    district, _ = registered
+def test_a_year_report_the_state_could_not_take_is_sent_again(dis, seeded, monkeypatch):
     seeded("small", years=2)
     assert SchoolYear.objects.filter(reported=False).count() == 2
     working = dis.url
