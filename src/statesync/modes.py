@@ -14,3 +14,14 @@ MODE_HELP = {
     Mode.FORCE: "Send every record in scope, whether or not the state already has it.",
     Mode.VERIFY: "Compare only and list the differences; nothing is sent or changed.",
 }
+
+# What a verify counts per object (wire.ObjectSummary's comparison), in the order shown.
+COMPARISON = (
+    ("in_district", "In the district"),
+    ("at_state", "At the state"),
+    ("matching", "Matching"),
+    ("different", "Different"),
+    ("missing", "Missing at the state"),
+    ("extra", "Extra at the state"),
+    ("rejected", "Rejected"),
+)

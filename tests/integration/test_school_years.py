@@ -5,6 +5,7 @@ districts, and a Verification Summary whose numbers are the verify run's."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import pytest
@@ -257,3 +258,29 @@ def test_a_year_report_the_state_could_not_take_is_sent_again(dis, seeded, monke
         (2024, True),
     }
     assert report_years_now() == 0  # nothing new to say
+
+
+def test_the_rollover_page_names_the_objects_with_errors_and_rolls_over_anyway(dis, seeded):
+    seeded("small")
+    run = full(2024)
+    staff = Client()
+    user = make_user("rolls", [("rollover", "W")])
+    staff.force_login(user)
+    refused = staff.post(reverse("district:rollover"))
+    text = html.unescape(refused.content.decode())
+    assert f"2023-2024's end-of-year resync (run {run.pk}) ended with errors" in text
+    for ro in run.run_objects.filter(errors__gt=0):
+        assert f"<td>{ro.object}</td>" in text
+    assert 'name="anyway"' in text
+    assert not AuditEntry.objects.filter(action="year.rollover").exists()
+    rolled = staff.post(reverse("district:rollover"), {"anyway": "on"})
+    assert rolled.status_code == 302
+    assert SchoolYear.current() == 2025
+    entry = AuditEntry.objects.get(action="year.rollover")
+    assert (entry.username, entry.via, entry.detail) == (
+        "rolls",
+        "web",
+        {"previous": 2024, "anyway": True},
+    )
+    page = staff.get(reverse("district:rollover")).content.decode()
+    assert "Start-of-year resync:" in page and "<strong>due</strong>" in page

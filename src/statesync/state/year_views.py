@@ -16,20 +16,10 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
-from statesync.modes import Mode
+from statesync.modes import COMPARISON, Mode
 from statesync.state.models import District, DistrictYear, ResyncRequest, StateYear
 from statesync.state.yearstatus import COMPARED, request_missing, verification, year_status
 from statesync.web.output import count
-
-HEADINGS = {
-    "in_district": "In the district",
-    "at_state": "At the state",
-    "matching": "Matching",
-    "different": "Different",
-    "missing": "Missing at the state",
-    "extra": "Extra at the state",
-    "rejected": "Rejected",
-}
 
 
 def _year(request) -> tuple[int, list[int]]:
@@ -141,7 +131,7 @@ def state_verification(request):
         "rows": rows,
         "across": across,
         "grand": grand,
-        "columns": [(key, HEADINGS[key]) for key in COMPARED],
+        "columns": COMPARISON,
         "objects": catalog.NAMES,
         "may_request": has_right(request.user, "stateverification", "W"),
     }

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statesync import catalog
+from statesync.modes import COMPARISON
 from statesync.state.models import District, DistrictYear, ResyncRequest
 
-# The comparison a verify reports per object (wire.ObjectSummary), in the order shown.
-COMPARED = ("in_district", "at_state", "matching", "different", "missing", "extra", "rejected")
+COMPARED = tuple(key for key, _ in COMPARISON)
 
 
 @dataclass

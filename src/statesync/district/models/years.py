@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from statesync import catalog
 from statesync.modes import Mode
+from statesync.years import EndYear, year_of
 
 if TYPE_CHECKING:
     from statesync.district.models.runs import Run
@@ -27,10 +28,9 @@ class RolloverRefused(Exception):
         self.objects = objects or {}
 
 
-class SchoolYear(models.Model):
+class SchoolYear(EndYear):
     """A school year of the district; the scoped (active) one is what resync sends."""
 
-    end_year = models.IntegerField(primary_key=True, help_text="2024 means 2023-2024.")
     active = models.BooleanField(default=False)
     scoped_at = models.DateTimeField(
         null=True, blank=True, help_text="When rollover made this the scoped year."
@@ -41,16 +41,8 @@ class SchoolYear(models.Model):
     # Whether the state has this year's latest summary (reported after each run and rollover).
     reported = models.BooleanField(default=False)
 
-    class Meta:
+    class Meta(EndYear.Meta):
         db_table = "district_schoolyear"
-        ordering = ["-end_year"]
-
-    def __str__(self) -> str:
-        return catalog.year_label(self.end_year)
-
-    @property
-    def label(self) -> str:
-        return catalog.year_label(self.end_year)
 
     @classmethod
     def current(cls) -> int:
@@ -58,8 +50,7 @@ class SchoolYear(models.Model):
         active = cls.objects.filter(active=True).values_list("end_year", flat=True).first()
         if active:
             return active
-        today = datetime.date.today()
-        return today.year + 1 if today.month >= 7 else today.year
+        return year_of(datetime.date.today())
 
     @classmethod
     def scoped(cls) -> SchoolYear:

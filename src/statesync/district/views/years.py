@@ -20,17 +20,7 @@ from statesync.district.dis import dis_problem
 from statesync.district.models import Mode, SchoolYear
 from statesync.district.models.years import RolloverRefused
 from statesync.district.years import report_years_now
-
-# The Verification Summary's columns: (RunObject.comparison key, heading).
-COMPARED = (
-    ("in_district", "In the district"),
-    ("at_state", "At the state"),
-    ("matching", "Matching"),
-    ("different", "Different"),
-    ("missing", "Missing at the state"),
-    ("extra", "Extra at the state"),
-    ("rejected", "Rejected"),
-)
+from statesync.modes import COMPARISON
 
 
 @requires_right("rollover", "R")
@@ -79,7 +69,7 @@ def _verification(year: int) -> tuple[object, list[dict], dict[str, int]]:
     found = SchoolYear.objects.filter(pk=year).first()
     run = found.last_verify() if found else None
     rows = []
-    totals = dict.fromkeys((key for key, _ in COMPARED), 0)
+    totals = dict.fromkeys((key for key, _ in COMPARISON), 0)
     if run is not None:
         for ro in run.objects_in_order:
             figures = ro.comparison()
@@ -124,7 +114,7 @@ def verification(request):
         "run": run,
         "rows": rows,
         "totals": totals,
-        "columns": COMPARED,
+        "columns": COMPARISON,
         "may_verify": has_right(request.user, "verification", "W"),
         "dis_problem": dis_problem(),
     }
@@ -138,11 +128,11 @@ def _csv(year: int, run, rows: list[dict]) -> HttpResponse:
         f'attachment; filename="statesync-verification-{year}-{stamp}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerow(["school_year", "run", "verified_at", "object", *(k for k, _ in COMPARED)])
+    writer.writerow(["school_year", "run", "verified_at", "object", *(k for k, _ in COMPARISON)])
     verified = timezone.localtime(run.finished_at).isoformat() if run else ""
     for row in rows:
         writer.writerow(
             [catalog.year_label(year), run.pk, verified, row["object"]]
-            + [row[k] for k, _ in COMPARED]
+            + [row[k] for k, _ in COMPARISON]
         )
     return response

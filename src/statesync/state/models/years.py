@@ -11,26 +11,18 @@ from django.utils import timezone
 
 from statesync import catalog, wire
 from statesync.state.models.registry import District
+from statesync.years import EndYear, year_of
 
 
-class StateYear(models.Model):
+class StateYear(EndYear):
     """A school year as the state runs it: the scoped one, and whether it is closed."""
 
-    end_year = models.IntegerField(primary_key=True, help_text="2024 means 2023-2024.")
     current = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.CharField(max_length=150, blank=True)
 
-    class Meta:
+    class Meta(EndYear.Meta):
         db_table = "state_year"
-        ordering = ["-end_year"]
-
-    def __str__(self) -> str:
-        return catalog.year_label(self.end_year)
-
-    @property
-    def label(self) -> str:
-        return catalog.year_label(self.end_year)
 
     @property
     def closed(self) -> bool:
@@ -46,8 +38,7 @@ class StateYear(models.Model):
         reported = DistrictYear.objects.filter(scoped=True).aggregate(y=models.Max("school_year"))
         if reported["y"]:
             return reported["y"]
-        today = datetime.date.today()
-        return today.year + 1 if today.month >= 7 else today.year
+        return year_of(datetime.date.today())
 
     @classmethod
     def make_current(cls, end_year: int) -> StateYear:
