@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from statesync.state.models import District
+from statesync.state.models import ApiToken, District, DistrictYear
 from tests.conftest import require
 from tests.support.locks import write_lock
 from tests.support.workers import Worker, wait_for
@@ -104,6 +104,16 @@ def test_two_districts_in_parallel_one_run_per_district(live_server, transaction
         a.start_worker()
         a.start_worker()  # two processes share district A's queue
         b.start_worker()
+        # Each worker's first housekeeping writes at the state (its token's last use, its
+        # school years): let it, before the lock below stops the state's writers.
+        wait_for(
+            lambda: (
+                DistrictYear.objects.count() == 2
+                and not ApiToken.objects.filter(last_used_at__isnull=True).exists()
+            ),
+            60,
+            "the workers' first housekeeping to reach the state",
+        )
 
         # The state's write lock keeps every run that has started from finishing, so "both
         # first runs at once, the second of A waiting" is seen for sure, at any data size.

@@ -6,6 +6,7 @@ unless the whole batch was read and its district matched the token.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import msgspec
@@ -28,6 +29,7 @@ from statesync.web.api import (
 
 log = logging.getLogger(__name__)
 MAX_DIGEST_PAGE = 50_000
+LAST_USE_EVERY = datetime.timedelta(minutes=1)  # how fresh a token's "last used" is kept
 
 
 def authenticate(request: HttpRequest, number: str) -> District:
@@ -45,7 +47,11 @@ def authenticate(request: HttpRequest, number: str) -> District:
             "forbidden",
             f"this token belongs to district {api_token.district.number}, not district {number}",
         )
-    ApiToken.objects.using(state_db()).filter(pk=api_token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # At most one write a minute per token: a write on every call would make each read (a
+    # digest page, a poll for requests) a writer, and SQLite takes one writer at a time.
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USE_EVERY:
+        ApiToken.objects.using(state_db()).filter(pk=api_token.pk).update(last_used_at=now)
     return api_token.district
 
 
