@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -150,6 +152,23 @@ def test_revoked_token_is_refused(api, registered):
     district, _ = registered
     district.tokens.get().revoke()
     assert post(api, "District", [DISTRICT]).status_code == 401
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_per_call(api, registered):
+    district, _ = registered
+    token = district.tokens.get()
+    assert token.last_used_at is None
+    assert api.get("/").status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    assert api.get("/resync-requests").status_code == 200  # a read stays a read
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    type(token).objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    assert api.get("/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first
 
 
 def test_token_of_one_district_cannot_touch_another(live_server, registered):
