@@ -27,6 +27,13 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Tests make hundreds of users and logins; production's hasher spends about a third of a
+    second on each, on purpose. Servers and workers started as processes keep it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _expected_database(django_db_setup):
     """CI's PostgreSQL pass must really run on PostgreSQL (and the SQLite pass on SQLite)."""
