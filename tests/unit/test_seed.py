@@ -156,3 +156,9 @@ def test_two_years_the_same_schools_a_year_earlier_with_continuing_graduated_and
     assert all(g[2024] in ("PK", "KG") for g in new)
     ended = [e for e in _records(two, "Enrollment") if year_of[e["calendar_id"]] == 2023]
     assert all(e["end_date"] is not None for e in ended)  # a past year's enrollments ended
+
+
+def test_two_years_never_reuse_an_id():
+    district = seed.generate(20_000, 2024, 1, years=2)  # summer school and graduates included
+    for name, rows in district.rows.items():
+        assert len({row[0] for row in rows}) == len(rows), name

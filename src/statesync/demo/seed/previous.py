@@ -104,7 +104,8 @@ def _graduates(
     by_id = {row[0]: dict(zip(people.columns, row, strict=True)) for row in rows["PersonIdentity"]}
     for row in rows["Enrollment"]:
         record = dict(zip(enrollment.columns, row, strict=True))
-        person = by_id.get(record["person_id"])
+        # A student's first primary enrollment (summer school is primary too, and comes later).
+        person = by_id.pop(record["person_id"], None)
         if record["grade"] != "12" or record["service_type"] != "P" or person is None:
             continue
         graduate = dict(person, id=person["id"] + OFFSET, state_id=None)
