@@ -56,8 +56,8 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
     )
     with StateServer() as server:
         env = server.connect()
-        log("raw upsert limit …")
-        report.figures.append(raw_limit(total))
+        log("raw upsert limits …")
+        report.figures += raw_limits(total)
         for name, mode, note in (
             ("force full resync (HTTP)", "force", "every record sent and validated"),
             ("differential, nothing changed", "differential", ""),
@@ -99,14 +99,24 @@ def _memory() -> str:
     return "memory unknown"
 
 
-def raw_limit(total: int) -> Figure:
-    """The state database's own rate: the same records, upserted with no statesync in the way."""
+RAW_FORMS = {
+    "as is": "the copy tables as they are (foreign key, indexes)",
+    "key only": "the same columns keyed (tenant, record) alone",
+    "key only, binary": "the same, binary COPY (PostgreSQL)",
+}
+
+
+def raw_limits(total: int) -> list[Figure]:
+    """The state database's own rate for the same records with no statesync in the way, in
+    each form: the copy tables as they are, and the best achievable (key only; on PostgreSQL
+    also binary COPY). What each costs is the gap between them."""
     using = state_db()
     connection = connections[using]
+    forms = [f for f in RAW_FORMS if connection.vendor == "postgresql" or "binary" not in f]
+    seconds = dict.fromkeys(forms, 0.0)
     tenant = District.objects.get(number="0001")
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     digest = b"\0" * 16
-    seconds = 0.0
     for name in catalog.order():
         obj = catalog.OBJECTS[name]
         extra_year = obj.year_column
@@ -121,25 +131,73 @@ def raw_limit(total: int) -> Figure:
                 if extra_year
                 else [*values, digest, stamp, None, version]
             )
-        started = time.perf_counter()
-        with transaction.atomic(using=using):
-            if connection.vendor == "postgresql":
-                bulk.insert_rows(connection, obj.state_table, columns, rows)
-            else:
-                updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-                with connection.cursor() as cursor:
-                    cursor.executemany(
-                        f"INSERT INTO {obj.state_table} ({', '.join(columns)}) VALUES "
-                        f"({', '.join(['%s'] * len(columns))}) "
-                        f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}",
-                        rows,
-                    )
-        seconds += time.perf_counter() - started
+        for form in forms:
+            table = obj.state_table if form == "as is" else _key_only_copy(connection, obj)
+            started = time.perf_counter()
+            with transaction.atomic(using=using):
+                _raw_write(connection, table, columns, rows, binary="binary" in form)
+            seconds[form] += time.perf_counter() - started
+            with connection.cursor() as cursor:
+                if form == "as is":
+                    continue
+                cursor.execute(f"DROP TABLE {table}")
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for name in reversed(catalog.order()):
             cursor.execute(f"DELETE FROM {catalog.OBJECTS[name].state_table}")
     method = "COPY" if connection.vendor == "postgresql" else "executemany upsert"
-    return Figure("raw upsert", total, seconds, note=f"{method}, no statesync")
+    return [
+        Figure(f"raw upsert, {form}", total, seconds[form], note=f"{method}: {RAW_FORMS[form]}")
+        for form in forms
+    ]
+
+
+def _key_only_copy(connection, obj: catalog.DisObject) -> str:
+    """An empty table shaped like `obj`'s copy table with only its key, (tenant, record): no
+    surrogate ID, no foreign key to the district registry, no secondary index."""
+    table = f"bench_raw_{obj.state_table}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TABLE {table} (LIKE {obj.state_table} INCLUDING DEFAULTS)")
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN id")  # the key is the record's
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (tenant_id, record_id)")
+        else:
+            described = connection.introspection.get_table_description(cursor, obj.state_table)
+            kept = ", ".join(f'"{c.name}" {c.type_code}' for c in described if c.name != "id")
+            cursor.execute(
+                f"CREATE TABLE {table} ({kept}, PRIMARY KEY (tenant_id, record_id)) WITHOUT ROWID"
+            )
+    return table
+
+
+def _raw_write(connection, table: str, columns: list[str], rows: list, binary: bool) -> None:
+    if connection.vendor == "postgresql":
+        if not binary:
+            bulk.insert_rows(connection, table, columns, rows)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0",
+                [table],
+            )
+            types = dict(cursor.fetchall())
+            raw = cursor.cursor
+            with raw.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types([types[c] for c in columns])
+                for row in rows:
+                    copy.write_row(row)
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}",
+            rows,
+        )
 
 
 def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
