@@ -1,9 +1,14 @@
-"""`IN (…)` lists in bounded pieces, for queries over many IDs on any database."""
+"""Conditions over many values on any database: `IN (…)` lists in bounded pieces, or on
+PostgreSQL one array parameter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# The arrays `matching` sends on PostgreSQL, by the values' Python type.
+_ARRAY_OF = {int: "bigint[]", str: "text[]"}
 CHUNK = 500  # far under SQLite's variable limit, and a plan PostgreSQL caches well
 
 
@@ -12,3 +17,23 @@ def pieces(values: Sequence, mark: str = "%s") -> Iterator[tuple[str, list]]:
     for start in range(0, len(values), CHUNK):
         part = list(values[start : start + CHUNK])
         yield f"({', '.join([mark] * len(part))})", part
+
+
+def matching(
+    connection: BaseDatabaseWrapper, column: str, values: Sequence
+) -> Iterator[tuple[str, list]]:
+    """(condition, parameters) covering `values` of `column`, one pair per query to run.
+
+    PostgreSQL: `column = ANY(%s)` with every value in one array parameter — a short query
+    psycopg parses once and caches (its client-side binding parses an IN list of thousands of
+    marks anew on every call, which cost the state a third of its ingest time). Elsewhere: IN
+    lists in pieces under SQLite's limit on parameters.
+    """
+    kind = _ARRAY_OF.get(type(values[0])) if values else None
+    if connection.vendor == "postgresql" and kind:
+        # Typed: a list of Python ints may be sent as numeric[], and comparing a bigint column
+        # with numerics cannot use its index.
+        yield f"{column} = ANY(%s::{kind})", [list(values)]
+        return
+    for marks, part in pieces(values):
+        yield f"{column} IN {marks}", part

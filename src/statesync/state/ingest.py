@@ -183,12 +183,12 @@ def _tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> d
     """Record ID → the clock it was deleted at, for those of `ids` the district deleted."""
     found: dict[int, int] = {}
     sql = (
-        "SELECT record_id, version FROM state_tombstone "
-        "WHERE district_id = %s AND object = %s AND record_id IN "
+        "SELECT record_id, version FROM state_tombstone WHERE district_id = %s AND object = %s AND "
     )
-    with connections[ctx.using].cursor() as cursor:
-        for marks, part in sqlin.pieces(ids):
-            cursor.execute(sql + marks, [ctx.tenant_id, obj.name, *part])
+    connection = connections[ctx.using]
+    with connection.cursor() as cursor:
+        for condition, params in sqlin.matching(connection, "record_id", ids):
+            cursor.execute(sql + condition, [ctx.tenant_id, obj.name, *params])
             found.update(cursor.fetchall())
     return found
 
@@ -308,16 +308,16 @@ def _delete_where(
 ) -> int:
     tenant_column = "tenant_id" if table.startswith("state_copy_") else "district_id"
     deleted = 0
-    with connections[ctx.using].cursor() as cursor:
-        for marks, part in sqlin.pieces(ids):
+    connection = connections[ctx.using]
+    with connection.cursor() as cursor:
+        for matches, part in sqlin.matching(connection, column, ids):
             params: list[Any] = [ctx.tenant_id]
             condition = ""
             if extra:
                 condition = f" AND {extra[0]} = %s"
                 params.append(extra[1])
             cursor.execute(
-                f"DELETE FROM {table} WHERE {tenant_column} = %s{condition} "
-                f"AND {column} IN {marks}",
+                f"DELETE FROM {table} WHERE {tenant_column} = %s{condition} AND {matches}",
                 [*params, *part],
             )
             deleted += max(cursor.rowcount, 0)

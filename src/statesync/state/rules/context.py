@@ -51,7 +51,8 @@ class Lookups(Protocol):
 
 @dataclass
 class Context:
-    """Lookups in the state's database, one query per piece of an `IN` list."""
+    """Lookups in the state's database: one query per lookup (PostgreSQL), or per piece of an
+    `IN` list (SQLite)."""
 
     tenant_id: int
     tenant_number: str
@@ -75,11 +76,12 @@ class Context:
         self, obj: catalog.DisObject, key: str, values: list, columns: Sequence[str]
     ) -> list[tuple]:
         cols = ", ".join(("record_id", *columns))
-        sql = f"SELECT {cols} FROM {obj.state_table} WHERE tenant_id = %s AND {key} IN "
+        sql = f"SELECT {cols} FROM {obj.state_table} WHERE tenant_id = %s AND "
         rows: list[tuple] = []
-        with connections[self.using].cursor() as cursor:
-            for marks, part in sqlin.pieces(values):
-                cursor.execute(sql + marks, [self.tenant_id, *part])
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            for condition, params in sqlin.matching(connection, key, values):
+                cursor.execute(sql + condition, [self.tenant_id, *params])
                 rows.extend(cursor.fetchall())
         return rows
 

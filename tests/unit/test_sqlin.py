@@ -1,0 +1,31 @@
+"""Conditions over many values: one typed array on PostgreSQL, bounded IN lists elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from statesync import sqlin
+
+POSTGRES = SimpleNamespace(vendor="postgresql")
+SQLITE = SimpleNamespace(vendor="sqlite")
+
+
+def test_postgresql_gets_one_short_query_with_a_typed_array():
+    ids = list(range(1, 5_001))
+    assert list(sqlin.matching(POSTGRES, "record_id", ids)) == [
+        ("record_id = ANY(%s::bigint[])", [ids])
+    ]
+    assert list(sqlin.matching(POSTGRES, "state_id", ["0123456789"])) == [
+        ("state_id = ANY(%s::text[])", [["0123456789"]])
+    ]
+
+
+def test_sqlite_and_untyped_values_get_in_lists_in_pieces():
+    ids = list(range(1, 1_201))
+    found = list(sqlin.matching(SQLITE, "record_id", ids))
+    assert [len(params) for _, params in found] == [500, 500, 200]
+    assert found[0][0] == "record_id IN (" + ", ".join(["%s"] * 500) + ")"
+    days = [dt.date(2024, 1, 2)]
+    assert list(sqlin.matching(POSTGRES, "date", days)) == [("date IN (%s)", days)]
+    assert list(sqlin.matching(POSTGRES, "record_id", [])) == []
