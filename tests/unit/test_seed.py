@@ -12,6 +12,7 @@ import pytest
 from statesync import catalog
 from statesync.demo import seed
 from statesync.demo.seed.objects import GRADE_AGE
+from statesync.demo.seed.previous import previous_year
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +163,11 @@ def test_two_years_never_reuse_an_id():
     district = seed.generate(20_000, 2024, 1, years=2)  # summer school and graduates included
     for name, rows in district.rows.items():
         assert len({row[0] for row in rows}) == len(rows), name
+
+
+def test_the_readmes_two_year_seed_scale_count(seed_scale):
+    rows = {name: list(found) for name, found in seed_scale.rows.items()}  # graduates join
+    earlier = previous_year(rows)
+    assert sum(len(rows[n]) + len(earlier[n]) for n in catalog.NAMES) == 444_206
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "444,206 with 2022-2023" in readme and "5,186 with 2022-2023" in readme
