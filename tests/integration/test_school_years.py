@@ -284,3 +284,13 @@ def test_the_rollover_page_names_the_objects_with_errors_and_rolls_over_anyway(d
     )
     page = staff.get(reverse("district:rollover")).content.decode()
     assert "Start-of-year resync:" in page and "<strong>due</strong>" in page
+
+
+def test_asking_a_district_that_owes_nothing_says_so_and_asks_nothing(registered):
+    staff = Client()
+    staff.force_login(make_user("state", [("yearstatus", "W")]))
+    answer = staff.post(
+        reverse("state:years-request"), {"year": "2024", "district": "9999"}, follow=True
+    )
+    assert "District 9999 owes no mandatory resync around 2023-2024." in answer.content.decode()
+    assert not ResyncRequest.objects.exists()

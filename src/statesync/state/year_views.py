@@ -65,7 +65,10 @@ def years_request(request):
     number = request.POST.get("district", "")
     rows = [r for r in year_status(year) if r.late and number in ("", r.district.number)]
     if number and not rows:
-        messages.error(request, f"District {number} owes no mandatory resync around {year}.")
+        messages.error(
+            request,
+            f"District {number[:4]} owes no mandatory resync around {catalog.year_label(year)}.",
+        )
         return _back("state:years", year)
     by = request.user.get_username()
     made = [made for row in rows for made in request_missing(row, by)]
