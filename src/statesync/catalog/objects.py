@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 FieldKind = Literal["str", "int", "bool", "date", "time", "terms", "periods", "codes"]
@@ -46,7 +47,7 @@ class Field:
     # The state's code set for the value (E-CODE).
     codes: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # the catalogue never changes; the ingest asks this of every value
     def is_list(self) -> bool:
         return self.kind in ("terms", "periods", "codes")
 
@@ -87,23 +88,23 @@ class DisObject:
     label: str = ""
     description: str = ""
 
-    @property
+    @cached_property
     def district_table(self) -> str:
         return f"district_{self.name.lower()}"
 
-    @property
+    @cached_property
     def state_table(self) -> str:
         return f"state_copy_{self.name.lower()}"
 
-    @property
+    @cached_property
     def parent_keys(self) -> tuple[str, ...]:
         return tuple(OBJECTS[p].key for p in self.parents)
 
-    @property
+    @cached_property
     def parent_objects(self) -> tuple[DisObject, ...]:
         return tuple(OBJECTS[p] for p in self.parents)
 
-    @property
+    @cached_property
     def year_column(self) -> bool:
         """Whether the state's copy carries a `school_year` of its own, copied from its calendar.
 
@@ -112,7 +113,7 @@ class DisObject:
         """
         return self.year_scoped and YEAR_FIELD not in (f.name for f in self.fields)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         """Every column of a record in wire order: ID, parent IDs, then fields."""
         return ("id", *self.parent_keys, *(f.name for f in self.fields))
