@@ -226,12 +226,14 @@ class ResyncRequestItem(msgspec.Struct):
 
 # A time with its zone (a zoneless one would be read differently on each side).
 Moment = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+# A short text the state keeps as sent: no NUL (no database stores it faithfully).
+Text = Annotated[str, msgspec.Meta(max_length=150, pattern=r"^[^\x00]*$")]
 
 
 class ObjectSummary(msgspec.Struct, omit_defaults=True):
     """One object's part of a run the district reports; verify adds its comparison."""
 
-    object: str
+    object: Text
     processed: int
     errors: int
     in_district: int | None = None
@@ -247,13 +249,13 @@ class RunSummary(msgspec.Struct):
     """A district run, as the state's Year Status and Verification Summary show it."""
 
     run: int
-    mode: str
-    status: str
-    requested_by: str
-    requested_from: str
+    mode: Text
+    status: Text
+    requested_by: Text
+    requested_from: Text
     finished_at: Moment | None
     errors: int
-    objects: list[ObjectSummary]
+    objects: Annotated[list[ObjectSummary], msgspec.Meta(max_length=100)]
 
 
 class YearReport(msgspec.Struct, forbid_unknown_fields=True):

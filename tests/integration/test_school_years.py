@@ -189,6 +189,12 @@ def test_a_year_report_is_checked_and_names_what_is_wrong(dis, registered):
         ' "errors": 0, "objects": []}}'
     )
     assert no_zone.status_code == 400 and "finished_at" in no_zone.json()["detail"]
+    nul = put(
+        '{"school_year": 2024, "end_of_year": {"run": 1, "mode": "force\\u0000",'
+        ' "status": "succeeded", "requested_by": "", "requested_from": "web",'
+        ' "finished_at": null, "errors": 0, "objects": []}}'
+    )
+    assert nul.status_code == 400 and "end_of_year.mode" in nul.json()["detail"]
     assert put("{not json").status_code == 400
     other = client.put(
         "/api/state/v1/districts/0002/years/2024",

@@ -137,10 +137,9 @@ def raw_limits(total: int) -> list[Figure]:
             with transaction.atomic(using=using):
                 _raw_write(connection, table, columns, rows, binary="binary" in form)
             seconds[form] += time.perf_counter() - started
-            with connection.cursor() as cursor:
-                if form == "as is":
-                    continue
-                cursor.execute(f"DROP TABLE {table}")
+            if table != obj.state_table:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE {table}")
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for name in reversed(catalog.order()):
             cursor.execute(f"DELETE FROM {catalog.OBJECTS[name].state_table}")

@@ -48,15 +48,17 @@ def apply_batch(
         result.stale = len(stale)
         records = [r for r, _ in latest.values() if r.id not in stale]
         verdicts = rules.judge(ctx, obj, records)
+        # Each record's school year: stored beside the copy, and checked against closed years.
+        years = _record_years(ctx, obj, records) if obj.year_scoped else {}
         closed = StateYear.closed_years(using) if obj.year_scoped else set()
         if closed:
-            _refuse_closed_years(ctx, obj, records, held, closed, verdicts)
+            _refuse_closed_years(obj, records, years, held, closed, verdicts)
         for failure in failures:
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
         accepted = [r for r in records if not verdicts.rejected(r.id)]
         stamped = {r.id: latest[r.id][1] for r in accepted}
-        _store(ctx, obj, accepted, stamped, held, envelope.run, now, result)
+        _store(ctx, obj, accepted, stamped, held, years, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)
         _forget_rejections(ctx, obj, [r.id for r in accepted])
         # A record accepted newer than its deletion lives again: its tombstone goes.
@@ -88,16 +90,15 @@ def _closed_message(year: int) -> str:
 
 
 def _refuse_closed_years(
-    ctx: rules.Context,
     obj: catalog.DisObject,
     records: list[wire.Record],
+    years: dict[int, int],
     held: dict[int, tuple],
     closed: set[int],
     verdicts: rules.Verdicts,
 ) -> None:
     """A change (not a record sent again unchanged) to a record of a closed year, or moving
     a record into or out of one, is rejected with E-YEAR-CLOSED."""
-    years = _record_years(ctx, obj, records)
     for record in records:
         copy = held.get(record.id)
         if copy is not None and bytes(copy[0]) == wire.digest(record):
@@ -134,9 +135,12 @@ def _record_years(
     ctx: rules.Context, obj: catalog.DisObject, records: list[wire.Record]
 ) -> dict[int, int]:
     """Each record's school year: its own field, or its parent's on the way to its calendar."""
-    if obj.year_column:
-        return _school_years(ctx, obj, records)
-    return {r.id: getattr(r, catalog.YEAR_FIELD) for r in records}
+    if not obj.year_column:
+        return {r.id: getattr(r, catalog.YEAR_FIELD) for r in records}
+    parent = catalog.get(catalog.path_to(obj.name, catalog.YEAR_ANCHOR)[1])
+    key = parent.key
+    parent_years = ctx.fetch(parent, (getattr(r, key) for r in records), (catalog.YEAR_FIELD,))
+    return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
 
 
 def _db_value(spec: catalog.Field, value: Any) -> Any:
@@ -204,13 +208,13 @@ def _store(
     accepted: list[wire.Record],
     stamped: dict[int, int | None],
     held: dict[int, tuple],
+    years: dict[int, int],
     run: int | None,
     now: dt.datetime,
     result: wire.BatchResult,
 ) -> None:
     if not accepted:
         return
-    years = _school_years(ctx, obj, accepted)
     extra_year = obj.year_column
     columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
     columns += [catalog.YEAR_FIELD] if extra_year else []
@@ -260,18 +264,6 @@ def _upsert(using: str, table: str, columns: list[str], rows: list[list]) -> Non
         bulk.insert_rows(connection, scratch, columns, rows)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} {conflict}")
         cursor.execute(f"TRUNCATE {scratch}")
-
-
-def _school_years(
-    ctx: rules.Context, obj: catalog.DisObject, records: list[wire.Record]
-) -> dict[int, int]:
-    """A year-scoped record's school year: its parent's on the way to its calendar."""
-    if not obj.year_column:
-        return {}
-    parent = catalog.get(catalog.path_to(obj.name, catalog.YEAR_ANCHOR)[1])
-    key = parent.key
-    parent_years = ctx.fetch(parent, (getattr(r, key) for r in records), (catalog.YEAR_FIELD,))
-    return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
 
 
 def _record_rejections(

@@ -22,15 +22,25 @@ from statesync.state.yearstatus import COMPARED, request_missing, verification, 
 from statesync.web.output import count
 
 
-def _year(request) -> tuple[int, list[int]]:
-    """The year asked for (?year= or the form's), else the state's current year; and the
-    years worth offering."""
+def _year(request) -> int:
+    """The year asked for (?year= or the form's), else the state's current year."""
+    asked = request.POST.get("year") or request.GET.get("year") or ""
+    if asked.isdigit() and 2000 <= int(asked) <= 2100:
+        return int(asked)
+    return StateYear.current_year()
+
+
+def _picker(year: int) -> dict:
+    """The year picker's part of a page: the year shown, and every year worth offering."""
     current = StateYear.current_year()
     known = set(DistrictYear.objects.values_list("school_year", flat=True))
-    known |= set(StateYear.objects.values_list("end_year", flat=True)) | {current}
-    asked = request.POST.get("year") or request.GET.get("year") or ""
-    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2100 else current
-    return year, sorted(known | {year}, reverse=True)
+    known |= set(StateYear.objects.values_list("end_year", flat=True)) | {current, year}
+    return {
+        "year": year,
+        "label": catalog.year_label(year),
+        "years": [(y, catalog.year_label(y)) for y in sorted(known, reverse=True)],
+        "current": current,
+    }
 
 
 def _back(name: str, year: int):
@@ -39,19 +49,14 @@ def _back(name: str, year: int):
 
 @requires_right("yearstatus", "R")
 def years(request):
-    year, offered = _year(request)
+    year = _year(request)
     rows = year_status(year)
-    state_years = {y.end_year: y for y in StateYear.objects.all()}
     context = {
-        "year": year,
-        "label": catalog.year_label(year),
+        **_picker(year),
         "previous_label": catalog.year_label(year - 1),
-        "years": [(y, catalog.year_label(y)) for y in offered],
-        "current": StateYear.current_year(),
         "rows": rows,
         "late": [r for r in rows if r.late],
-        "closed": {y for y, found in state_years.items() if found.closed},
-        "state_years": state_years,
+        "closed": StateYear.closed_years(),
         "may_act": has_right(request.user, "yearstatus", "W"),
     }
     return render(request, "state/years.html", context)
@@ -61,7 +66,7 @@ def years(request):
 @require_POST
 def years_request(request):
     """Ask one district (number) or every late one for the mandatory resyncs they owe."""
-    year, _ = _year(request)
+    year = _year(request)
     number = request.POST.get("district", "")
     rows = [r for r in year_status(year) if r.late and number in ("", r.district.number)]
     if number and not rows:
@@ -98,7 +103,7 @@ def years_request(request):
 def years_close(request):
     """Close the year (frozen: changes are rejected with E-YEAR-CLOSED), reopen it, or make it
     the state's current year."""
-    year, _ = _year(request)
+    year = _year(request)
     action = request.POST.get("action", "")
     label = catalog.year_label(year)
     if action == "close":
@@ -121,16 +126,14 @@ def years_close(request):
 
 @requires_right("stateverification", "R")
 def state_verification(request):
-    year, offered = _year(request)
+    year = _year(request)
     rows, across = verification(year)
     if request.GET.get("format") == "csv":
         audit.record(request, "verification.export", f"state, school year {year}")
         return _csv(year, rows)
     grand = {key: sum(across[name][key] for name in across) for key in COMPARED}
     context = {
-        "year": year,
-        "label": catalog.year_label(year),
-        "years": [(y, catalog.year_label(y)) for y in offered],
+        **_picker(year),
         "rows": rows,
         "across": across,
         "grand": grand,
@@ -145,7 +148,7 @@ def state_verification(request):
 @require_POST
 def verification_request(request):
     """Ask one district (number) or every district for a verify of every object."""
-    year, _ = _year(request)
+    year = _year(request)
     number = request.POST.get("district", "")
     if number:
         districts = [get_object_or_404(District, number=number)]

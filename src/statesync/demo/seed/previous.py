@@ -23,7 +23,8 @@ _YEAR_IN_NAME = re.compile(r"\b(\d{4})(?:-(\d{2}))?\b")
 
 
 def previous_year(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
-    """The rows of the year before `rows`' (per object, catalogue column order)."""
+    """The rows of the year before `rows`' (per object, catalogue column order): its
+    year-scoped records, and the people only that year had (graduates). `rows` is not changed."""
     earlier: dict[str, list[tuple]] = {name: [] for name in catalog.NAMES}
     calendar_end: dict[int, Any] = {}
     for name in catalog.order():
@@ -108,13 +109,13 @@ def _graduates(
         person = by_id.pop(record["person_id"], None)
         if record["grade"] != "12" or record["service_type"] != "P" or person is None:
             continue
-        graduate = dict(person, id=person["id"] + OFFSET, state_id=None)
-        if person["birth_date"]:
-            graduate["birth_date"] = _year_back(person["birth_date"]) or person["birth_date"]
-        rows["PersonIdentity"].append(tuple(graduate[c] for c in people.columns))
         moved = _moved(enrollment, record)
         if moved is None:
             continue
+        graduate = dict(person, id=person["id"] + OFFSET, state_id=None)
+        if person["birth_date"]:
+            graduate["birth_date"] = _year_back(person["birth_date"]) or person["birth_date"]
+        earlier["PersonIdentity"].append(tuple(graduate[c] for c in people.columns))
         moved.update(id=record["id"] + 2 * OFFSET, person_id=graduate["id"], grade="12")
         _ended(moved, calendar_end)
         moved["end_status"] = "G1"

@@ -151,10 +151,19 @@ class Run(models.Model):
         self.heartbeat_at = timezone.now()
         Run.objects.filter(pk=self.pk).update(heartbeat_at=self.heartbeat_at)
 
+    @property
+    def errors(self) -> int:
+        """Records rejected in this run, over all its objects."""
+        return self.run_objects.aggregate(n=models.Sum("errors"))["n"] or 0
+
+    def errors_by_object(self) -> dict[str, int]:
+        """Each object with rejected records, in the run's order: object → how many."""
+        with_errors = self.run_objects.filter(errors__gt=0).order_by("position")
+        return dict(with_errors.values_list("object", "errors"))
+
     def finish(self) -> None:
         """End the run; its outcome follows from the errors its objects met."""
-        errors = self.run_objects.aggregate(n=models.Sum("errors"))["n"] or 0
-        self.status = RunStatus.COMPLETED_WITH_ERRORS if errors else RunStatus.SUCCEEDED
+        self.status = RunStatus.COMPLETED_WITH_ERRORS if self.errors else RunStatus.SUCCEEDED
         self._end()
         year, _ = SchoolYear.objects.get_or_create(end_year=self.school_year)
         year.note_run(self)

@@ -135,9 +135,7 @@ class SchoolYear(EndYear):
                     f"{label} has no end-of-year resync: run a full resync of every object for "
                     f"{label} (Resync State Data - Batch, or `statesync resync --all`) first."
                 )
-            with_errors = dict(
-                last.run_objects.filter(errors__gt=0).values_list("object", "errors")
-            )
+            with_errors = last.errors_by_object()
             if with_errors and not anyway:
                 raise RolloverRefused(
                     f"{label}'s end-of-year resync (run {last.pk}) ended with errors in "
@@ -166,6 +164,7 @@ class SchoolYear(EndYear):
 def _run_summary(run: Run | None) -> dict[str, Any] | None:
     if run is None:
         return None
+    objects = run.objects_in_order
     return {
         "run": run.pk,
         "mode": run.mode,
@@ -173,8 +172,8 @@ def _run_summary(run: Run | None) -> dict[str, Any] | None:
         "requested_by": run.requested_by.get_username() if run.requested_by else "",
         "requested_from": run.requested_from,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "errors": sum(ro.errors for ro in run.run_objects.all()),
-        "objects": [ro.summary() for ro in run.objects_in_order],
+        "errors": sum(ro.errors for ro in objects),
+        "objects": [ro.summary() for ro in objects],
     }
 
 

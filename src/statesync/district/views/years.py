@@ -55,7 +55,7 @@ def rollover(request):
         "scoped": scoped,
         "next_label": catalog.year_label(scoped.end_year + 1),
         "end_of_year": last,
-        "end_errors": list(last.run_objects.filter(errors__gt=0)) if last else [],
+        "end_errors": last.errors_by_object() if last else {},
         "start_of_year": scoped.start_of_year_run,
         "previous": [SchoolYear.objects.get(pk=y) for y in SchoolYear.offered()[1:]],
         "refused": refused,

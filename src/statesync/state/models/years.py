@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from statesync import catalog, wire
+from statesync.routers import state_db
 from statesync.state.models.registry import District
 from statesync.years import EndYear, year_of
 
@@ -42,7 +43,7 @@ class StateYear(EndYear):
 
     @classmethod
     def make_current(cls, end_year: int) -> StateYear:
-        with transaction.atomic():
+        with transaction.atomic(using=state_db()):
             cls.objects.exclude(end_year=end_year).update(current=False)
             year, _ = cls.objects.update_or_create(end_year=end_year, defaults={"current": True})
         return year
@@ -90,7 +91,7 @@ class DistrictYear(models.Model):
     def take(cls, district: District, report: wire.YearReport) -> DistrictYear:
         """Keep `report` as the district's word on its year; a scoped year unscopes the rest."""
         plain = msgspec.to_builtins
-        with transaction.atomic():
+        with transaction.atomic(using=state_db()):
             if report.scoped:
                 cls.objects.filter(district=district).exclude(
                     school_year=report.school_year

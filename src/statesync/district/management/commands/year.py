@@ -65,5 +65,4 @@ class Command(BaseCommand):
 
 
 def _described(run) -> str:
-    errors = sum(ro.errors for ro in run.run_objects.all())
-    return f"run {run.pk}, ended {when(run.finished_at)}, {count(errors, 'error')}"
+    return f"run {run.pk}, ended {when(run.finished_at)}, {count(run.errors, 'error')}"
