@@ -5,6 +5,7 @@
 - The district never imports the state's modules; what both must agree on lives in `wire`.
 - No object name is written anywhere but the catalogue and the places that exist per object
   (the state's object rules, the demo generator).
+- No module is over 400 lines: past that a module does more than one thing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ def test_the_engine_core_imports_neither_edition(path):
 def test_the_district_never_imports_the_state(path):
     offending = sorted(m for m in imported_modules(path) if m.startswith("statesync.state"))
     assert offending == [], f"{path.relative_to(SRC)} imports {offending}"
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_over_400_lines():
+    modules = [p for p in python_files(".") if "migrations" not in p.parts]
+    long = {
+        str(p.relative_to(SRC)): n
+        for p in modules
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, f"modules over {MAX_MODULE_LINES} lines: {long}"
 
 
 def _allowed(path: Path) -> bool:

@@ -1,19 +1,15 @@
-from statesync.district.models.locks import RunLock
-from statesync.district.models.notifications import Notification
-from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
-from statesync.district.models.outbox import OutboxEntry
-from statesync.district.models.runs import (
-    COUNTERS,
+from statesync.district.models.errors import (
     DIFFERENCE_OF,
     Difference,
     DifferenceKind,
     ErrorLogEntry,
     ErrorSource,
-    ObjectStatus,
-    Run,
-    RunObject,
-    RunStatus,
 )
+from statesync.district.models.locks import RunLock
+from statesync.district.models.notifications import Notification
+from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
+from statesync.district.models.outbox import OutboxEntry
+from statesync.district.models.runs import COUNTERS, ObjectStatus, Run, RunObject, RunStatus
 from statesync.district.models.selective import SelectiveSync
 from statesync.district.models.years import SchoolYear
 from statesync.modes import MODE_HELP, Mode
