@@ -80,10 +80,15 @@ def row_type(name: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(f"{name}Row", [("id", ID), *_fields(name)], array_like=True)
 
 
+def field_type(spec: catalog.Field) -> Any:
+    """The type a field's value has on the wire (nullable: the rules say E-REQUIRED)."""
+    return _KIND_TYPES[spec.kind] | None
+
+
 def _fields(name: str) -> list[tuple[str, Any, Any]]:
     obj = catalog.get(name)
     fields: list[tuple[str, Any, Any]] = [(key, ID | None, None) for key in obj.parent_keys]
-    fields += [(f.name, _KIND_TYPES[f.kind] | None, None) for f in obj.fields]
+    fields += [(f.name, field_type(f), None) for f in obj.fields]
     return fields
 
 
@@ -92,6 +97,7 @@ class RuleCode(StrEnum):
 
     REQUIRED = "E-REQUIRED"  # a required field is missing
     FORMAT = "E-FORMAT"  # wrong shape: state numbers, state ID, course code, unreadable value
+    STATE_ID = "E-STATE-ID"  # a well-formed state ID the state never issued
     YEAR_CLOSED = "E-YEAR-CLOSED"  # a change to a school year the state has closed
     CODE = "E-CODE"  # a value outside the state's code set
     RANGE = "E-RANGE"  # out of range: dates outside their calendar, end before start

@@ -51,6 +51,13 @@ class FakeLookups:
     def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
         return {}
 
+    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
+        return set(state_ids) & ISSUED
+
+
+# The state IDs the fake state has issued (state_id_for(1)).
+ISSUED = {"1000000016"}
+
 
 # One valid record per object, hanging under the world below (dates as the wire has them).
 VALID: dict[str, dict[str, Any]] = {
@@ -118,7 +125,7 @@ VALID: dict[str, dict[str, Any]] = {
     "PersonIdentity": {
         "id": 2,
         "district_id": 1,
-        "state_id": "1234567890",
+        "state_id": "1000000016",
         "last_name": "Doe",
         "first_name": "Jane",
         "middle_name": None,
@@ -232,8 +239,15 @@ FORMAT_CASES = [
         "periods",
     ),
     ("PersonIdentity", {"state_id": "123456789"}, "state_id"),
+    ("PersonIdentity", {"state_id": "1000000017"}, "state_id"),  # check digit mistyped
     ("PersonIdentity", {"suffix": "x" * 11}, "suffix"),
 ]
+
+
+def test_a_state_id_the_state_never_issued_is_e_state_id():
+    errors = judge("PersonIdentity", [record("PersonIdentity", state_id="1000000024")])
+    assert errors[2] == [(RuleCode.STATE_ID, "state_id")]
+    assert judge("PersonIdentity", [record("PersonIdentity")]) == {}
 
 
 @pytest.mark.parametrize(("name", "changes", "field"), FORMAT_CASES)
@@ -335,6 +349,7 @@ def test_every_rule_code_is_exercised_here():
     exercised |= {RuleCode.RANGE} if RANGE_CASES else set()
     # Closed years are the ingest's, not a rule of the record: test_school_years exercises it.
     exercised |= {RuleCode.YEAR_CLOSED}
+    exercised |= {RuleCode.STATE_ID}  # test_a_state_id_the_state_never_issued_is_e_state_id
     assert exercised == set(RuleCode)
 
 

@@ -28,6 +28,10 @@ COURSE_SUBJECT_AREAS = frozenset(f"{n:02d}" for n in range(1, 24))
 ROOT = "District"
 YEAR_ANCHOR = "Calendar"
 SCHOOL = "School"
+# The person the state gives a state ID to, and the enrollments it checks across districts.
+PERSON = "PersonIdentity"
+ENROLLMENT = "Enrollment"
+STATE_ID_FIELD = "state_id"
 # The district's own state number, and the field that holds a year-scoped record's year.
 DISTRICT_NUMBER_FIELD = "state_district_number"
 YEAR_FIELD = "school_year"
@@ -255,7 +259,8 @@ _OBJECTS: tuple[DisObject, ...] = (
             Field("hispanic", "bool"),
             Field("race_codes", "codes", codes=RACE_CODES),
         ),
-        natural_key=("state_id",),
+        # No natural key: the state gives state IDs (docs/STATE_OWNED.md), and two records of
+        # one person (last year's and this year's) rightly share one.
         scoped_through="Enrollment",
         selective_label="Person IDs",
         label="Person",

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from statesync import bulk, catalog, sqlin, versions, wire
 from statesync.routers import state_db
-from statesync.state import rules
+from statesync.state import crossdistrict, rules, stateowned
 from statesync.state.models import District, StateYear
 
 
@@ -48,6 +48,8 @@ def apply_batch(
         result.stale = len(stale)
         records = [r for r, _ in latest.values() if r.id not in stale]
         verdicts = rules.judge(ctx, obj, records)
+        if obj.name == catalog.ENROLLMENT:
+            crossdistrict.check(ctx, records, verdicts)
         # Each record's school year: stored beside the copy, and checked against closed years.
         years = _record_years(ctx, obj, records) if obj.year_scoped else {}
         closed = StateYear.closed_years(using) if obj.year_scoped else set()
@@ -57,6 +59,7 @@ def apply_batch(
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
         accepted = [r for r in records if not verdicts.rejected(r.id)]
+        accepted = stateowned.take_state_values(ctx, obj, accepted)
         stamped = {r.id: latest[r.id][1] for r in accepted}
         _store(ctx, obj, accepted, stamped, held, years, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)

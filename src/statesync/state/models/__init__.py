@@ -1,4 +1,6 @@
 from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy, Tombstone
+from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
+from statesync.state.models.people import MatchHold, PersonLink, StatePerson
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
 from statesync.state.models.years import DistrictYear, StateYear
@@ -8,11 +10,18 @@ globals().update({m.__name__: m for m in COPY_MODELS.values()})
 __all__ = [
     "COPY_MODELS",
     "ApiToken",
+    "Conflict",
     "District",
     "DistrictYear",
+    "DownChange",
+    "FieldSetting",
+    "MatchHold",
+    "Owner",
+    "PersonLink",
     "Rejection",
     "ResyncRequest",
     "StateCopy",
+    "StatePerson",
     "StateYear",
     "Tombstone",
 ]

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from django.db import connections
 
 from statesync import catalog, sqlin
-from statesync.state.models import Rejection
+from statesync.state.models import Rejection, StatePerson
 from statesync.wire import RecordError, RuleCode
 
 
@@ -46,6 +46,10 @@ class Lookups(Protocol):
 
     def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
         """Why the state rejected records of `obj` among `ids`, where it did."""
+        ...
+
+    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
+        """Those of `state_ids` the state has issued (to any district's person)."""
         ...
 
 
@@ -90,3 +94,8 @@ class Context:
             district_id=self.tenant_id, object=obj.name, record_id__in=sorted(set(ids))
         )
         return dict(found.values_list("record_id", "errors"))
+
+    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(state_ids))
+        found = StatePerson.objects.using(self.using).filter(state_id__in=wanted)
+        return {s for s in found.values_list("state_id", flat=True) if s}

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from statesync import catalog
+from statesync.state.models.people import check_digit_holds
 from statesync.state.rules.context import Lookups, Verdicts
 from statesync.state.rules.fields import as_date, show
 from statesync.state.rules.registry import rule
@@ -282,6 +283,34 @@ def person_plausible(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> No
                 "birth_date",
                 f"Birth Date {r.birth_date.isoformat()} is not plausible (more than 100 years "
                 "ago or in the future)",
+            )
+
+
+@rule("PersonIdentity")
+def state_ids_issued(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
+    """A state ID is the state's to give: one sent must be well typed and one it issued."""
+    sent = [r for r in records if r.state_id and not verdicts.rejected(r.id)]
+    typed = []
+    for r in sent:
+        if check_digit_holds(r.state_id):
+            typed.append(r)
+        else:
+            verdicts.add(
+                r.id,
+                RuleCode.FORMAT,
+                "state_id",
+                f"State ID {r.state_id!r} fails its check digit (mistyped?); send the state ID "
+                "the state gave, or none and the state gives one",
+            )
+    issued = ctx.issued_state_ids(r.state_id for r in typed)
+    for r in typed:
+        if r.state_id not in issued:
+            verdicts.add(
+                r.id,
+                RuleCode.STATE_ID,
+                "state_id",
+                f"State ID {r.state_id!r} was never issued by the state; send none and the "
+                "state gives one (or matches the person to the state ID they have)",
             )
 
 

@@ -1,0 +1,122 @@
+"""Finding the person a district's record is among everyone the state knows (docs/STATE_OWNED.md).
+
+An exact match (normalised last and first name, birth date, gender) is that person; a likely
+match (same birth date, names alike) is held for a state data manager; no match is a new
+person. It runs per batch: one query for every candidate sharing a birth date with the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from statesync.state.models import StatePerson
+
+# Names at least this alike (rapidfuzz's ratio, 0-100) on the same birth date are likely the
+# same person: one letter off in a short name ("Jon"/"John") still is, "Ann"/"Anna" too.
+LIKELY_NAME_SCORE = 80.0
+
+
+def normalise(name: str | None) -> str:
+    """A name as matching compares it: no accents, case, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    return "".join(c for c in decomposed.casefold() if c.isalpha())
+
+
+@dataclass(frozen=True)
+class Person:
+    """What matching knows of a person: the key it compares, and the state person if any."""
+
+    last_key: str
+    first_key: str
+    birth_date: dt.date
+    gender: str
+    pk: int | None = None
+    state_id: str = ""
+
+    @classmethod
+    def of_record(cls, record: Any) -> Person:
+        return cls(
+            normalise(record.last_name),
+            normalise(record.first_name),
+            record.birth_date,
+            record.gender or "",
+        )
+
+    @property
+    def exact_key(self) -> tuple:
+        return (self.last_key, self.first_key, self.birth_date, self.gender)
+
+
+@dataclass
+class Candidate:
+    person: Person
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "person": self.person.pk,
+            "state_id": self.person.state_id,
+            "score": round(self.score, 1),
+            "reasons": self.reasons,
+        }
+
+
+@dataclass
+class Verdict:
+    """Matching's answer for one record: the person it is, or candidates, or neither."""
+
+    exact: Person | None = None
+    likely: list[Candidate] = field(default_factory=list)
+
+
+class Matcher:
+    """Everyone the state knows who shares a birth date with a batch, found in one query;
+    people issued while the batch is matched join them, so a batch's own twins match."""
+
+    def __init__(self, using: str, birth_dates: Iterable[dt.date]):
+        self.by_date: dict[dt.date, list[Person]] = defaultdict(list)
+        found = StatePerson.objects.using(using).filter(birth_date__in=sorted(set(birth_dates)))
+        columns = ("last_key", "first_key", "birth_date", "gender", "pk", "state_id")
+        for row in found.values_list(*columns):
+            self.add(Person(*row))
+
+    def add(self, person: Person) -> None:
+        self.by_date[person.birth_date].append(person)
+
+    def match(self, wanted: Person) -> Verdict:
+        likely = []
+        for known in self.by_date.get(wanted.birth_date, ()):
+            if known.exact_key == wanted.exact_key:
+                return Verdict(exact=known)
+            candidate = _likely(wanted, known)
+            if candidate is not None:
+                likely.append(candidate)
+        likely.sort(key=lambda c: -c.score)
+        return Verdict(likely=likely)
+
+
+def _likely(wanted: Person, known: Person) -> Candidate | None:
+    last = fuzz.ratio(wanted.last_key, known.last_key)
+    first = fuzz.ratio(wanted.first_key, known.first_key)
+    swapped = wanted.last_key == known.first_key and wanted.first_key == known.last_key
+    if not swapped and min(last, first) < LIKELY_NAME_SCORE:
+        return None
+    reasons = ["same birth date"]
+    if swapped:
+        reasons.append("first and last names swapped")
+    else:
+        reasons.append(f"last names {last:.0f}% alike" if last < 100 else "same last name")
+        reasons.append(f"first names {first:.0f}% alike" if first < 100 else "same first name")
+    reasons.append("same gender" if wanted.gender == known.gender else "different gender")
+    score = 100.0 if swapped else (last + first) / 2
+    if wanted.gender != known.gender:
+        score -= 10
+    return Candidate(known, score, reasons)
