@@ -282,6 +282,37 @@ class Claim(msgspec.Struct):
     run: INT64 | None = None
 
 
+class DownChangeItem(msgspec.Struct):
+    """A value the state owns, for the district to write into its own database; with an
+    empty `field`, a notice for the district's people (a cross-district conflict)."""
+
+    id: int
+    object: str
+    record_id: int
+    field: str
+    value: Any
+    reason: str
+    created_at: str
+
+
+class DownChanges(msgspec.Struct):
+    """What the state has for a district: changes not yet applied, oldest first, and the
+    fields the state owns now (read-only in the district)."""
+
+    items: list[DownChangeItem]
+    state_owned: list[list[str]]
+
+
+class Applied(msgspec.Struct, forbid_unknown_fields=True):
+    """The district applied every change up to and including `through`."""
+
+    through: ID
+
+
+class AppliedResult(msgspec.Struct):
+    applied: int
+
+
 class WhoAmI(msgspec.Struct):
     """Which district a token acts for."""
 

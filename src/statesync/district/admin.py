@@ -6,11 +6,13 @@ from django.contrib import admin
 from statesync.access.admin import AuditedAdmin, HistoryAdmin
 from statesync.district.models import (
     DIS_MODELS,
+    AppliedChange,
     ErrorLogEntry,
     OutboxEntry,
     Run,
     RunObject,
     SchoolYear,
+    StateOwnedField,
 )
 
 
@@ -28,6 +30,11 @@ class DisRecordAdmin(AuditedAdmin):
 
     def get_raw_id_fields(self, request):
         return [f.name for f in self.model._meta.fields if f.is_relation]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Fields the state owns are shown, not edited (Synchronization Field Settings)."""
+        owned = StateOwnedField.of(self.model.dis_object.name)
+        return [*super().get_readonly_fields(request, obj), *sorted(owned)]
 
 
 for model in DIS_MODELS.values():
@@ -57,3 +64,9 @@ class ErrorLogAdmin(HistoryAdmin):
 
 admin.site.register(OutboxEntry, AuditedAdmin)
 admin.site.register(SchoolYear, AuditedAdmin)
+
+
+@admin.register(AppliedChange)
+class AppliedChangeAdmin(HistoryAdmin):
+    list_display = ("change_id", "object", "record_id", "field", "old_value", "value", "outcome")
+    list_filter = ("object", "outcome")

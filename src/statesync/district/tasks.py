@@ -10,7 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 from huey.exceptions import TaskLockedException
 
-from statesync.district import errorlog, realtime, selective, workers, years
+from statesync.district import errorlog, realtime, selective, statechanges, workers, years
 from statesync.district.dis import state_client
 from statesync.district.models import SelectiveSync
 from statesync.district.models.locks import STALE_AFTER
@@ -109,11 +109,12 @@ def poll_state_requests() -> int:
 @db_periodic_task(crontab(minute="*"))
 def housekeeping() -> None:
     """Every minute: resume orphaned runs, drain what real-time sync left, ask the state,
-    tell it where each school year stands."""
+    tell it where each school year stands, apply what the state sent down."""
     reclaim_orphans.call_local()
     drain_outbox()
     poll_state_requests()
     years.report_years_now()
+    statechanges.take_state_changes_now()
 
 
 @db_periodic_task(crontab(minute="17"))

@@ -16,7 +16,14 @@ from django.utils import timezone
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
-from statesync.state.models import ApiToken, District, DistrictYear, ResyncRequest
+from statesync.state.models import (
+    ApiToken,
+    District,
+    DistrictYear,
+    DownChange,
+    FieldSetting,
+    ResyncRequest,
+)
 from statesync.state.openapi import document
 from statesync.web.api import (
     ApiProblem,
@@ -148,6 +155,37 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
         raise ApiProblem(409, "already claimed", f"request {pk} was picked up already")
     found.refresh_from_db()
     return json_response(found.as_item())
+
+
+MAX_CHANGES = 1_000  # per fetch: the district asks again until none are left
+
+
+@api_view("GET")
+def down_changes(request: HttpRequest, number: str) -> HttpResponse:
+    """The state's values for this district not yet applied, and the fields it owns."""
+    tenant = authenticate(request, number)
+    limit = int_param(request, "limit", MAX_CHANGES, 1, MAX_CHANGES)
+    pending = DownChange.objects.using(state_db()).filter(district=tenant, applied_at=None)
+    items = [change.as_item() for change in pending.order_by("pk")[:limit]]
+    owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
+    return json_response(wire.DownChanges(items=items, state_owned=owned))
+
+
+@api_view("POST")
+def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
+    """The district applied its changes up to `through` (saying so twice changes nothing)."""
+    tenant = authenticate(request, number)
+    body = read_body(request)
+    try:
+        applied = msgspec.json.decode(body, type=wire.Applied)
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
+        raise ApiProblem(400, "invalid acknowledgement", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
+    done = DownChange.objects.using(state_db()).filter(
+        district=tenant, applied_at=None, pk__lte=applied.through
+    )
+    return json_response(wire.AppliedResult(applied=done.update(applied_at=timezone.now())))
 
 
 @api_view("PUT")

@@ -87,6 +87,9 @@ def document() -> dict:
         wire.Claim,
         wire.WhoAmI,
         wire.YearReport,
+        wire.DownChanges,
+        wire.Applied,
+        wire.AppliedResult,
     ]
     _, components = msgspec.json.schema_components(types, ref_template=REF)
     components = _portable(components)
@@ -179,6 +182,36 @@ def document() -> dict:
             "responses": {
                 **_ok("YearReport", "The report as kept"),
                 **_error_responses("400", "401", "403", "404", "413"),
+            },
+        }
+    }
+    paths["/api/state/v1/districts/{number}/changes"] = {
+        "get": {
+            "summary": "The state's values for this district not yet applied, oldest first",
+            "description": "State IDs given and state-owned fields changed at the state, for "
+            "the district's worker to write into its own database in order, and the fields "
+            "the state owns now. An item with an empty field is a notice (a cross-district "
+            "conflict).",
+            "operationId": "downChanges",
+            "parameters": [NUMBER, _int_query("limit", "At most this many", 1, 1_000)],
+            "responses": {
+                **_ok("DownChanges", "Pending changes and the state-owned fields"),
+                **_error_responses("400", "401", "403"),
+            },
+        }
+    }
+    paths["/api/state/v1/districts/{number}/changes/applied"] = {
+        "post": {
+            "summary": "Say the district applied every change up to `through`",
+            "operationId": "downChangesApplied",
+            "parameters": [NUMBER],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": REF.format(name="Applied")}}},
+            },
+            "responses": {
+                **_ok("AppliedResult", "How many changes this marked applied"),
+                **_error_responses("400", "401", "403", "413"),
             },
         }
     }

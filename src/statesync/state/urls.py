@@ -32,6 +32,16 @@ urlpatterns = [
         name="api-resync-claim",
     ),
     path(
+        "api/state/v1/districts/<str:number>/changes",
+        api.down_changes,
+        name="api-down-changes",
+    ),
+    path(
+        "api/state/v1/districts/<str:number>/changes/applied",
+        api.down_changes_applied,
+        name="api-down-changes-applied",
+    ),
+    path(
         "api/state/v1/districts/<str:number>/years/<int:year>",
         api.year_report,
         name="api-year-report",

@@ -174,6 +174,18 @@ class StateClient:
         """Tell the state where one school year stands (district.models.SchoolYear.summary)."""
         self._request("PUT", f"/years/{report['school_year']}", content=msgspec.json.encode(report))
 
+    def down_changes(self) -> wire.DownChanges:
+        """The state's values for this district not yet applied, and the fields it owns."""
+        response = self._request("GET", "/changes")
+        return msgspec.json.decode(response.content, type=wire.DownChanges)
+
+    def changes_applied(self, through: int) -> int:
+        """Tell the state every change up to `through` is applied; how many that marked."""
+        response = self._request(
+            "POST", "/changes/applied", content=wire.encode(wire.Applied(through))
+        )
+        return msgspec.json.decode(response.content, type=wire.AppliedResult).applied
+
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""
         try:

@@ -11,6 +11,7 @@ from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
 from statesync.district.models.outbox import OutboxEntry
 from statesync.district.models.runs import COUNTERS, ObjectStatus, Run, RunObject, RunStatus
 from statesync.district.models.selective import SelectiveSync
+from statesync.district.models.stateowned import AppliedChange, StateOwnedField
 from statesync.district.models.years import SchoolYear
 from statesync.modes import MODE_HELP, Mode
 
@@ -21,6 +22,7 @@ __all__ = [
     "DIFFERENCE_OF",
     "DIS_MODELS",
     "MODE_HELP",
+    "AppliedChange",
     "Difference",
     "DifferenceKind",
     "DisRecord",
@@ -36,5 +38,6 @@ __all__ = [
     "RunStatus",
     "SchoolYear",
     "SelectiveSync",
+    "StateOwnedField",
     "dis_model",
 ]

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import camel_case_to_spaces
 
 from statesync import catalog, versions
 from statesync.columns import model_field
+from statesync.district.models.stateowned import StateOwnedField
 
 
 def parent_field_name(parent: str) -> str:
@@ -31,6 +33,32 @@ class DisRecord(models.Model):
     def __str__(self) -> str:
         label = getattr(self, "name", None) or getattr(self, "last_name", None) or ""
         return f"{self.dis_object.name} {self.pk}" + (f" ({label})" if label else "")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refuse_state_owned_changes()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.refuse_state_owned_changes()
+
+    def refuse_state_owned_changes(self) -> None:
+        """Raise ValidationError, naming the setting, if a field the state owns was changed
+        (or given a value on a new record): only the sync down writes those."""
+        owned = sorted(StateOwnedField.of(self.dis_object.name))
+        if not owned:
+            return
+        before = type(self).objects.filter(pk=self.pk).values(*owned).first() if self.pk else None
+        changed = [f for f in owned if getattr(self, f) != (before or {}).get(f)]
+        if changed:
+            labels = ", ".join(catalog.field_label(f) for f in changed)
+            raise ValidationError(
+                {
+                    f: f"{labels} is owned by the state (Synchronization Field Settings, at the "
+                    "state): the district cannot change it; the state sends its value down."
+                    for f in changed
+                }
+            )
 
 
 def verbose_name(name: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from statesync import catalog
+from statesync import catalog, wire
 from statesync.state.models.registry import District
 
 # Owned by the state unless a setting says otherwise: the state ID follows a student from
@@ -74,6 +74,18 @@ class DownChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district.number} {self.object} {self.record_id}.{self.field} = {self.value}"
+
+    def as_item(self) -> wire.DownChangeItem:
+        """The change as the state API sends it."""
+        return wire.DownChangeItem(
+            id=self.pk,
+            object=self.object,
+            record_id=self.record_id,
+            field=self.field,
+            value=self.value,
+            reason=self.reason,
+            created_at=self.created_at.isoformat(),
+        )
 
 
 class Conflict(models.Model):
