@@ -17,7 +17,7 @@ def people(g: Generation) -> None:
     weights = [4 if schools[c["school_id"]]["school_type"] == "HIGH" else 1 for c in regular]
     sept_first = dt.date(g.year - 1, 9, 1)
     count = g.counts["PersonIdentity"]
-    state_ids = rng.sample(range(10**9, 10**10), count)
+    rng.sample(range(10**9, 10**10), count)  # the state IDs the seed once made up
     grades_of = {s["id"]: _grades(s) for s in schools.values()}
     made = g.records["PersonIdentity"]
     for i, calendar in enumerate(rng.choices(regular, weights=weights, k=count)):
@@ -30,7 +30,10 @@ def people(g: Generation) -> None:
         )
         races = sorted(rng.sample(catalog.RACE_CODES, 2 if rng.random() < 0.1 else 1))
         person: Record = {"id": i + 1, "district_id": 1}
-        person["state_id"] = f"{state_ids[i]:010d}" if rng.random() < 0.97 else None
+        # Districts hold no state IDs before their first resync: the state gives them
+        # (docs/STATE_OWNED.md). The draws stay so every other value is as it was.
+        rng.random()
+        person["state_id"] = None
         person["last_name"] = rng.choice(names.LAST_NAMES)
         person |= {"first_name": first, "middle_name": middle}
         person["suffix"] = "Jr" if rng.random() < 0.01 else None
