@@ -97,6 +97,33 @@ TOOLS: tuple[Tool, ...] = (
         "Every district's latest verify, per object and year, with totals.",
         {"R": "View and export", "W": "Request a verify"},
     ),
+    Tool(
+        "personmatching",
+        "Person Matching",
+        "state",
+        "state:matching",
+        "People the state could not give a state ID without a person's eye: likely matches.",
+        {"R": "View held people and their candidates", "W": "Match or give a new state ID"},
+    ),
+    Tool(
+        "fieldsettings",
+        "Synchronization Field Settings",
+        "state",
+        "state:field-settings",
+        "Which fields the state owns: read-only in districts, its value synced down.",
+        {
+            "R": "View every field's owner",
+            "W": "Change owners; edit a state-owned value on a district's page",
+        },
+    ),
+    Tool(
+        "conflicts",
+        "Cross-District Conflicts",
+        "state",
+        "state:conflicts",
+        "Students (by state ID) with overlapping primary enrollments in two districts.",
+        {"R": "View"},
+    ),
 )
 BY_SLUG = {t.slug: t for t in TOOLS}
 

@@ -146,7 +146,8 @@ def _record_years(
     return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
 
 
-def _db_value(spec: catalog.Field, value: Any) -> Any:
+def db_value(spec: catalog.Field, value: Any) -> Any:
+    """A wire value as the copy tables store it (lists as JSON text, dates as ISO text)."""
     if value is None:
         return None
     if spec.is_list:
@@ -238,7 +239,7 @@ def _store(
         else:
             result.updated += 1
         row = [ctx.tenant_id, record.id, *(getattr(record, k) for k in obj.parent_keys)]
-        row += [_db_value(f, getattr(record, f.name)) for f in obj.fields]
+        row += [db_value(f, getattr(record, f.name)) for f in obj.fields]
         row += [years.get(record.id)] if extra_year else []
         row += [digest, stamp, run, version]
         rows.append(row)

@@ -123,7 +123,8 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
         .values_list("record_id", "person__state_id")
     )
     given: dict[int, tuple[str | None, str]] = {
-        i: (s, f"State ID {s} is the state's for this person") for i, s in links.items()
+        i: (s, f"State ID {s} is the state's for this person; the district's value is replaced")
+        for i, s in links.items()
     }
     unlinked = [r for r in records if r.id not in links]
     held = set(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statesync.state import api, views, year_views
+from statesync.state import api, owned_views, views, year_views
 
 app_name = "state"
 urlpatterns = [
@@ -55,7 +55,17 @@ urlpatterns = [
         year_views.verification_request,
         name="verification-summary-request",
     ),
+    path("state/matching/", owned_views.matching, name="matching"),
+    path("state/matching/<int:pk>/", owned_views.matching_decide, name="matching-decide"),
+    path("state/field-settings/", owned_views.field_settings, name="field-settings"),
+    path(
+        "state/field-settings/change/",
+        owned_views.field_settings_change,
+        name="field-settings-change",
+    ),
+    path("state/conflicts/", owned_views.conflicts, name="conflicts"),
     path("state/districts/", views.districts, name="districts"),
     path("state/districts/<str:number>/", views.district, name="district"),
     path("state/districts/<str:number>/request/", views.request_resync, name="request-resync"),
+    path("state/districts/<str:number>/value/", owned_views.district_value, name="district-value"),
 ]

@@ -11,7 +11,14 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.modes import MODE_HELP, Mode
-from statesync.state.models import District, Rejection, ResyncRequest
+from statesync.routers import state_db
+from statesync.state.models import (
+    District,
+    DownChange,
+    FieldSetting,
+    Rejection,
+    ResyncRequest,
+)
 from statesync.state.overview import LEGEND, overview
 
 
@@ -47,6 +54,9 @@ def district(request, number: str):
             "modes": [(m.value, m.label, MODE_HELP[m]) for m in Mode],
             "can_request": has_right(request.user, "state", "W"),
             "legend": LEGEND,
+            "owned": sorted(FieldSetting.state_owned(state_db())),
+            "can_set_values": has_right(request.user, "fieldsettings", "W"),
+            "down_pending": DownChange.objects.filter(district=found, applied_at=None).count(),
         },
     )
 

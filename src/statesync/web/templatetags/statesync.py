@@ -2,6 +2,7 @@ import re
 
 from django import template
 
+from statesync import catalog
 from statesync.web import output
 
 register = template.Library()
@@ -29,3 +30,9 @@ def when(moment):
 def spaced(name: str) -> str:
     """`PersonIdentity` → "Person Identity": an object's name that can wrap in a narrow column."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """`birth_date` → "Birth Date"."""
+    return catalog.field_label(name)

@@ -1,0 +1,122 @@
+"""The state changing a value it owns: a match decided, a state-owned field edited on a
+district's page. The copy changes (with the digest of the record as the district will hold
+it) and a down change is queued (docs/STATE_OWNED.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from django.db import connections, transaction
+from django.utils import timezone
+
+from statesync import catalog, wire
+from statesync.routers import state_db
+from statesync.state.ingest import db_value
+from statesync.state.matching import normalise
+from statesync.state.models import (
+    District,
+    DownChange,
+    FieldSetting,
+    MatchHold,
+    PersonLink,
+    StatePerson,
+)
+from statesync.state.rules import Context, Verdicts
+from statesync.state.rules.fields import check_fields
+
+
+class ValueRefused(ValueError):
+    """A value the state may not set, with why."""
+
+
+def set_value(
+    district: District, obj: catalog.DisObject, record_id: int, name: str, value: Any, reason: str
+) -> None:
+    """Give `name` of the district's record the state's `value` and queue it down."""
+    using = state_db()
+    spec = next((f for f in obj.fields if f.name == name), None)
+    if spec is None:
+        raise ValueRefused(f"{obj.name} has no field {name!r}")
+    if spec not in FieldSetting.owned_fields(using, obj):
+        raise ValueRefused(
+            f"{spec.label} is owned by the district: make it state-owned in Synchronization "
+            "Field Settings first"
+        )
+    ctx = Context(district.id, district.number, using)
+    columns = obj.columns[1:]
+    found = ctx.fetch(obj, [record_id], columns)
+    if record_id not in found:
+        raise ValueRefused(f"the state holds no {obj.name} {record_id} of district {district}")
+    held = dict(zip(columns, found[record_id], strict=True))
+    for f in obj.fields:
+        if f.is_list and isinstance(held[f.name], str):
+            held[f.name] = msgspec.json.decode(held[f.name])
+    record = msgspec.convert({"id": record_id, **held}, wire.record_type(obj.name), strict=False)
+    try:
+        typed = msgspec.convert(value, wire.field_type(spec), strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueRefused(f"{spec.label}: {value!r} is not a value it takes ({exc})") from None
+    record = msgspec.structs.replace(record, **{name: typed})
+    verdicts = Verdicts()
+    check_fields(obj, record, verdicts)
+    if verdicts.errors:
+        raise ValueRefused("; ".join(e.message for e in verdicts.errors[record_id]))
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {obj.state_table} SET {name} = %s, digest = %s "
+            "WHERE tenant_id = %s AND record_id = %s",
+            [db_value(spec, typed), wire.digest(record), district.id, record_id],
+        )
+        DownChange.objects.using(using).create(
+            district=district,
+            object=obj.name,
+            record_id=record_id,
+            field=name,
+            value=wire.plain(typed),
+            reason=reason[:200],
+        )
+
+
+def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
+    """Settle a held person: the candidate `state_id`, or a new state ID (None); returns it."""
+    using = state_db()
+    if hold.status != MatchHold.Status.PENDING:
+        raise ValueRefused(f"this person was decided already ({hold.get_status_display()})")
+    offered = {c["state_id"] for c in hold.candidates}
+    if state_id is not None and state_id not in offered:
+        raise ValueRefused(f"state ID {state_id} is not one of this person's candidates")
+    with transaction.atomic(using=using):
+        if state_id is None:
+            (person,) = StatePerson.issue(using, [_person_of(hold.record)])
+            how, status = "new (matching)", MatchHold.Status.NEW
+        else:
+            person = StatePerson.objects.using(using).get(state_id=state_id)
+            how, status = "matched", MatchHold.Status.MATCHED
+        PersonLink.objects.using(using).create(
+            district=hold.district, record_id=hold.record_id, person=person, how=how
+        )
+        MatchHold.objects.using(using).filter(pk=hold.pk).update(
+            status=status, decided_by=by, decided_at=timezone.now(), state_id=person.state_id
+        )
+        word = "matched to" if state_id else "given the new"
+        set_value(
+            hold.district,
+            catalog.get(catalog.PERSON),
+            hold.record_id,
+            catalog.STATE_ID_FIELD,
+            person.state_id,
+            f"State ID {person.state_id}: {word} state ID by {by} (Person Matching)",
+        )
+    return person.state_id or ""
+
+
+def _person_of(record: dict) -> StatePerson:
+    return StatePerson(
+        last_key=normalise(record.get("last_name")),
+        first_key=normalise(record.get("first_name")),
+        last_name=(record.get("last_name") or "")[:60],
+        first_name=(record.get("first_name") or "")[:60],
+        birth_date=record["birth_date"],
+        gender=record.get("gender") or "",
+    )

@@ -1,0 +1,245 @@
+"""State-owned data (docs/STATE_OWNED.md): state IDs given and matched across districts,
+state-owned fields kept at the state and sent down, conflicts between districts.
+
+District 0001 is this process's district edition, resynced over real HTTP; districts 0002 and
+0003 send their batches to the same state server with their own tokens.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from statesync import catalog
+from statesync.access.models import AuditEntry
+from statesync.district.dis import state_client
+from statesync.district.models import (
+    AppliedChange,
+    Mode,
+    OutboxEntry,
+    Run,
+    StateOwnedField,
+    dis_model,
+)
+from statesync.district.resync import execute
+from statesync.district.statechanges import take_state_changes
+from statesync.state.models import (
+    Conflict,
+    District,
+    DownChange,
+    FieldSetting,
+    MatchHold,
+    PersonLink,
+    StatePerson,
+)
+from statesync.state.models.people import check_digit_holds, state_id_for
+from statesync.wire import RuleCode
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+Person = dis_model(catalog.PERSON)
+
+
+def resync(mode: str = Mode.DIFFERENTIAL) -> Run:
+    return execute(Run.plan(catalog.NAMES, mode))
+
+
+def pull() -> int:
+    with state_client(retries=0) as client:
+        return take_state_changes(client)
+
+
+def state_id_at_state(number: str, record_id: int) -> str | None:
+    """The state ID the state holds for a district's person."""
+    district = District.objects.get(number=number)
+    link = PersonLink.objects.filter(district=district, record_id=record_id).first()
+    return link.person.state_id if link else None
+
+
+class OtherDistrict:
+    """A district sending to the state as its edition would: records as JSON, its token."""
+
+    def __init__(self, url: str, number: str):
+        self.number = number
+        district = District.register(number, f"District {number}")
+        self.http = httpx.Client(
+            base_url=f"{url}/api/state/v1/districts/{number}",
+            headers={"Authorization": f"Bearer {district.issue_token()}"},
+        )
+        self.send(catalog.ROOT, [{"id": 1, "state_district_number": number, "name": "X"}])
+        self.send(
+            catalog.SCHOOL,
+            [
+                {
+                    "id": 1,
+                    "district_id": 1,
+                    "state_school_number": f"{number[-3:]}9",
+                    "name": "High",
+                    "grade_low": "09",
+                    "grade_high": "12",
+                    "school_type": "HIGH",
+                }
+            ],
+        )
+        self.send(
+            catalog.YEAR_ANCHOR,
+            [
+                {
+                    "id": 1,
+                    "school_id": 1,
+                    "school_year": 2024,
+                    "name": "2023-24",
+                    "start_date": "2023-08-20",
+                    "end_date": "2024-05-30",
+                    "is_summer": False,
+                }
+            ],
+        )
+
+    def send(self, name: str, records: list[dict]) -> dict:
+        response = self.http.post(f"/objects/{name}/batch", json={"upserts": records})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def person(self, record_id: int, **person) -> dict:
+        values = {"id": record_id, "district_id": 1, "state_id": None, "middle_name": None}
+        values |= {"suffix": None, "hispanic": False, "race_codes": ["WH"]}
+        return self.send(catalog.PERSON, [values | person])
+
+    def enroll(self, record_id: int, person_id: int, start: str, end: str | None = None) -> dict:
+        enrollment = {
+            "id": record_id,
+            "person_id": person_id,
+            "calendar_id": 1,
+            "grade": "10",
+            "service_type": "P",
+            "start_date": start,
+            "start_status": "E1",
+            "end_date": end,
+            "end_status": "W1" if end else None,
+        }
+        return self.send(catalog.ENROLLMENT, [enrollment])
+
+    def changes(self) -> list[dict]:
+        return self.http.get("/changes").json()["items"]
+
+
+def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
+    seeded("small", defects=False)
+    people = Person.objects.count()
+    first = resync()
+    assert first.run_objects.get(object=catalog.PERSON).errors == 0
+
+    # Every person got a state ID (or is held for a person's eye), each well formed, and each
+    # is queued for the district.
+    district, _ = registered
+    links = PersonLink.objects.filter(district=district)
+    held = MatchHold.objects.filter(district=district, status=MatchHold.Status.PENDING).count()
+    assert links.count() + held == people
+    assert all(check_digit_holds(s) for s in StatePerson.objects.values_list("state_id", flat=True))
+    queued = DownChange.objects.filter(district=district, field=catalog.STATE_ID_FIELD)
+    assert queued.count() == links.count()
+
+    # The worker's pull writes them into the district, audited, and sends nothing back up.
+    assert pull() == links.count()
+    assert Person.objects.exclude(state_id=None).count() == links.count()
+    assert AuditEntry.objects.filter(via="state", action="state change").count() == links.count()
+    assert not OutboxEntry.objects.exists()
+    assert pull() == 0  # once each
+    again = resync().run_objects.get(object=catalog.PERSON)
+    assert (again.inserted, again.updated) == (0, 0)
+
+    # The state ID is read-only in the district...
+    assert StateOwnedField.of(catalog.PERSON) == {catalog.STATE_ID_FIELD}
+    person = Person.objects.exclude(state_id=None).first()
+    given = person.state_id
+    person.state_id = None
+    with pytest.raises(ValidationError, match="owned by the state"):
+        person.save()
+
+    # ...and one changed with SQL is put back by the next resync's sync down, and reported.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE district_personidentity SET state_id = NULL WHERE id = %s", [person.pk]
+        )
+    resync()
+    assert state_id_at_state("0001", person.pk) == given
+    assert pull() == 1
+    person.refresh_from_db()
+    assert person.state_id == given
+    restored = AppliedChange.objects.filter(record_id=person.pk).first()  # the latest
+    assert (restored.old_value, restored.value) == (None, given)
+    assert "the district's value is replaced" in restored.reason
+
+
+def test_a_field_the_state_takes_over_is_read_only_and_restored(dis, registered, seeded):
+    seeded("small", defects=False)
+    resync()
+    FieldSetting.objects.create(
+        object=catalog.PERSON, field="last_name", owner="state", changed_by="state staff"
+    )
+    pull()
+    assert StateOwnedField.of(catalog.PERSON) == {catalog.STATE_ID_FIELD, "last_name"}
+    person = Person.objects.first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE district_personidentity SET last_name = 'Changed' WHERE id = %s", [person.pk]
+        )
+    resync()
+    pull()
+    person.refresh_from_db()
+    assert person.last_name != "Changed"
+    change = AppliedChange.objects.get(record_id=person.pk, field="last_name")
+    assert "owned by the state" in change.reason and change.old_value == "Changed"
+
+
+def test_across_districts_one_student_one_state_id(live_server, registered):
+    a = OtherDistrict(live_server.url, "0002")
+    b = OtherDistrict(live_server.url, "0003")
+    student = {"last_name": "Núñez", "first_name": "Ana", "birth_date": "2008-03-04"}
+    a.person(7, gender="F", **student)
+    (given,) = [c["value"] for c in a.changes()]
+
+    # The same student in another district (accents and case aside) gets the same state ID.
+    b.person(40, gender="F", last_name="NUNEZ", first_name="ana", birth_date="2008-03-04")
+    assert [c["value"] for c in b.changes()] == [given]
+
+    # A likely match is held, not guessed; a mistyped or never-issued ID is refused.
+    b.person(41, gender="F", last_name="Nunes", first_name="Ana", birth_date="2008-03-04")
+    hold = MatchHold.objects.get(record_id=41)
+    assert hold.candidates[0]["state_id"] == given
+    assert "same birth date" in hold.candidates[0]["reasons"]
+    wrong = b.person(
+        42,
+        gender="M",
+        last_name="Lee",
+        first_name="Bo",
+        birth_date="2009-01-01",
+        state_id=given[:-1] + str((int(given[-1]) + 1) % 10),
+    )
+    assert wrong["rejected"][0]["errors"][0]["code"] == RuleCode.FORMAT
+    never = b.person(
+        43,
+        gender="M",
+        last_name="Lee",
+        first_name="Bo",
+        birth_date="2009-01-01",
+        state_id=state_id_for(10**6),  # well typed, never issued
+    )
+    assert never["rejected"][0]["errors"][0]["code"] == RuleCode.STATE_ID
+
+    # Overlapping primary enrollments: the later district's is rejected, naming the other
+    # district and the dates; the earlier district is told.
+    a.enroll(1, 7, "2023-08-21")
+    result = b.enroll(1, 40, "2024-01-08")
+    (error,) = result["rejected"][0]["errors"]
+    assert error["code"] == RuleCode.OVERLAP
+    assert "district 0002 from 2024-01-08 to on" in error["message"]
+    (conflict,) = Conflict.objects.all()
+    assert (conflict.district.number, conflict.other_district.number) == ("0003", "0002")
+    notice = a.changes()[-1]
+    assert notice["field"] == "" and "district 0003" in notice["reason"]
+    # Enrolled after the first district's enrollment ended: no conflict.
+    a.enroll(1, 7, "2023-08-21", "2023-12-22")
+    assert b.enroll(1, 40, "2024-01-08")["rejected"] == []
