@@ -20,7 +20,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from statesync import cli
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.district.models import ErrorLogEntry, Notification, Run, SelectiveSync
-from statesync.state.models import ApiToken, District, ResyncRequest
+from statesync.state.models import (
+    ApiToken,
+    District,
+    DownChange,
+    FieldSetting,
+    MatchHold,
+    ResyncRequest,
+    StatePerson,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -50,6 +58,9 @@ AUDITED_VIEWS = {
     "years-close": "state.year_close (test_rights)",
     "verification-summary": "verification.export (test_rights)",
     "verification-summary-request": "state.request_resync (test_rights)",
+    "matching-decide": "state.person_match, state.person_new (test_state_owned_pages)",
+    "field-settings-change": "state.field_owner (test_rights)",
+    "district-value": "state.value_set (test_state_owned_pages)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {
@@ -58,6 +69,8 @@ NOT_AUDITED = {
     "api-batch": "the data flow itself; the run or save behind it is audited in the district",
     "api-resync-claim": "a district's worker taking the state's request (the request is audited)",
     "api-year-report": "a district reporting its own runs and rollover (audited in the district)",
+    "api-down-changes-applied": "a district's worker saying what it applied (each change it "
+    "applied is audited in the district)",
 }
 
 
@@ -139,6 +152,10 @@ def counts() -> dict[str, int]:
         District,
         ApiToken,
         ResyncRequest,
+        FieldSetting,
+        MatchHold,
+        DownChange,
+        StatePerson,
         Group,
         get_user_model(),
     )
@@ -151,6 +168,7 @@ def read_only_urls() -> list[str]:
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-digest": ["0001", "School"], "api-resync-requests": ["0001"]}
     args |= {"api-records": ["0001", "School"], "api-year-report": ["0001", 2024]}
+    args |= {"api-down-changes": ["0001"]}
     names = url_names()
     return [
         reverse(names[name], args=args.get(name, []))

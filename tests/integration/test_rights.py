@@ -19,6 +19,7 @@ from django.urls import reverse
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.access.rights import TOOLS
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
+from statesync.state.models import District, MatchHold
 from statesync.tokens import hash_token
 from tests.support.users import make_user
 
@@ -39,7 +40,7 @@ class Surface:
         return self.name
 
 
-def surfaces(run_id: int, sync_id: int) -> list[Surface]:
+def surfaces(run_id: int, sync_id: int, hold_id: int) -> list[Surface]:
     r = reverse
     return [
         Surface("batch page", "GET", r("district:batch"), ("batch", "R"), "page"),
@@ -197,6 +198,35 @@ def surfaces(run_id: int, sync_id: int) -> list[Surface]:
             {"year": "2024", "district": "0001"},
             "state.request_resync",
         ),
+        Surface("person matching", "GET", r("state:matching"), ("personmatching", "R"), "page"),
+        # Refused (the state holds no such record yet): allowed, but nothing changed to audit.
+        Surface(
+            "matching decide",
+            "POST",
+            r("state:matching-decide", args=[hold_id]),
+            ("personmatching", "W"),
+            "action",
+            {"state_id": ""},
+        ),
+        Surface("field settings", "GET", r("state:field-settings"), ("fieldsettings", "R"), "page"),
+        Surface(
+            "field settings change",
+            "POST",
+            r("state:field-settings-change"),
+            ("fieldsettings", "W"),
+            "action",
+            {"object": "School", "field": "name", "owner": "state"},
+            "state.field_owner",
+        ),
+        Surface(
+            "state-owned value",
+            "POST",
+            r("state:district-value", args=["0001"]),
+            ("fieldsettings", "W"),
+            "action",
+            {"field": "PersonIdentity.state_id", "record_id": "1", "value": ""},
+        ),
+        Surface("conflicts", "GET", r("state:conflicts"), ("conflicts", "R"), "page"),
         Surface("tool rights", "GET", r("tool-rights"), ("security", "role"), "page"),
         Surface(
             "tool rights save",
@@ -256,7 +286,13 @@ def world(dis, seeded):
     ErrorLogEntry.objects.create(
         source="state", object="School", record_id=1, code="E-CODE", message="m"
     )
-    return {"run": run.pk, "sync": sync.pk, "viewer": viewer}
+    hold = MatchHold.objects.create(
+        district=District.objects.get(number="0001"),
+        record_id=1,
+        record={"last_name": "Doe", "first_name": "Jo", "birth_date": "2010-01-01"},
+        candidates=[],
+    )
+    return {"run": run.pk, "sync": sync.pk, "viewer": viewer, "hold": hold.pk}
 
 
 def call(client: Client, surface: Surface, token: str | None = None, viewer_pk: int = 0):
@@ -288,7 +324,7 @@ def holder_of(right: tuple[str, str], name: str):
 @pytest.mark.slow
 def test_every_surface_allows_its_right_and_denies_without_it(world):
     checked = 0
-    for i, surface in enumerate(surfaces(world["run"], world["sync"])):
+    for i, surface in enumerate(surfaces(world["run"], world["sync"], world["hold"])):
         allowed, denied = holder_of(surface.right, f"u{i}")
         for user, expect_allowed in ((allowed, True), (denied, False)):
             client = Client()
@@ -325,12 +361,12 @@ def test_every_surface_allows_its_right_and_denies_without_it(world):
         # Recreate what a destructive action consumed, for the next surfaces.
         if not SelectiveSync.objects.filter(pk=world["sync"]).exists():
             SelectiveSync.objects.create(pk=world["sync"], object="PersonIdentity", ids_asked=[1])
-    assert checked == 2 * len(surfaces(0, 0))
+    assert checked == 2 * len(surfaces(0, 0, 0))
 
 
 def test_anonymous_users_are_sent_to_log_in(world):
     client = Client()
-    for surface in surfaces(world["run"], world["sync"]):
+    for surface in surfaces(world["run"], world["sync"], world["hold"]):
         response = call(client, surface)
         if surface.kind == "api":
             assert response.status_code == 401, surface
@@ -343,7 +379,7 @@ def test_anonymous_users_are_sent_to_log_in(world):
 def test_forms_without_csrf_token_are_refused(world):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(make_user("admin", [], superuser=True))
-    forms = [s for s in surfaces(world["run"], world["sync"]) if s.kind == "action"]
+    forms = [s for s in surfaces(world["run"], world["sync"], world["hold"]) if s.kind == "action"]
     forms.append(Surface("logout", "POST", reverse("logout"), ("security", "role"), "action", {}))
     forms.append(
         Surface(
@@ -388,6 +424,11 @@ def test_na_rights_do_not_exist():
         "yearstatus_w",
         "stateverification_r",
         "stateverification_w",
+        "personmatching_r",
+        "personmatching_w",
+        "fieldsettings_r",
+        "fieldsettings_w",
+        "conflicts_r",
     }
 
 

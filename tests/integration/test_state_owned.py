@@ -7,7 +7,6 @@ District 0001 is this process's district edition, resynced over real HTTP; distr
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -36,6 +35,7 @@ from statesync.state.models import (
 )
 from statesync.state.models.people import check_digit_holds, state_id_for
 from statesync.wire import RuleCode
+from tests.support.districts import SendingDistrict
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)
@@ -55,74 +55,6 @@ def state_id_at_state(number: str, record_id: int) -> str | None:
     district = District.objects.get(number=number)
     link = PersonLink.objects.filter(district=district, record_id=record_id).first()
     return link.person.state_id if link else None
-
-
-class OtherDistrict:
-    """A district sending to the state as its edition would: records as JSON, its token."""
-
-    def __init__(self, url: str, number: str):
-        self.number = number
-        district = District.register(number, f"District {number}")
-        self.http = httpx.Client(
-            base_url=f"{url}/api/state/v1/districts/{number}",
-            headers={"Authorization": f"Bearer {district.issue_token()}"},
-        )
-        self.send(catalog.ROOT, [{"id": 1, "state_district_number": number, "name": "X"}])
-        self.send(
-            catalog.SCHOOL,
-            [
-                {
-                    "id": 1,
-                    "district_id": 1,
-                    "state_school_number": f"{number[-3:]}9",
-                    "name": "High",
-                    "grade_low": "09",
-                    "grade_high": "12",
-                    "school_type": "HIGH",
-                }
-            ],
-        )
-        self.send(
-            catalog.YEAR_ANCHOR,
-            [
-                {
-                    "id": 1,
-                    "school_id": 1,
-                    "school_year": 2024,
-                    "name": "2023-24",
-                    "start_date": "2023-08-20",
-                    "end_date": "2024-05-30",
-                    "is_summer": False,
-                }
-            ],
-        )
-
-    def send(self, name: str, records: list[dict]) -> dict:
-        response = self.http.post(f"/objects/{name}/batch", json={"upserts": records})
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def person(self, record_id: int, **person) -> dict:
-        values = {"id": record_id, "district_id": 1, "state_id": None, "middle_name": None}
-        values |= {"suffix": None, "hispanic": False, "race_codes": ["WH"]}
-        return self.send(catalog.PERSON, [values | person])
-
-    def enroll(self, record_id: int, person_id: int, start: str, end: str | None = None) -> dict:
-        enrollment = {
-            "id": record_id,
-            "person_id": person_id,
-            "calendar_id": 1,
-            "grade": "10",
-            "service_type": "P",
-            "start_date": start,
-            "start_status": "E1",
-            "end_date": end,
-            "end_status": "W1" if end else None,
-        }
-        return self.send(catalog.ENROLLMENT, [enrollment])
-
-    def changes(self) -> list[dict]:
-        return self.http.get("/changes").json()["items"]
 
 
 def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
@@ -195,8 +127,8 @@ def test_a_field_the_state_takes_over_is_read_only_and_restored(dis, registered,
 
 
 def test_across_districts_one_student_one_state_id(live_server, registered):
-    a = OtherDistrict(live_server.url, "0002")
-    b = OtherDistrict(live_server.url, "0003")
+    a = SendingDistrict(live_server.url, "0002")
+    b = SendingDistrict(live_server.url, "0003")
     student = {"last_name": "Núñez", "first_name": "Ana", "birth_date": "2008-03-04"}
     a.person(7, gender="F", **student)
     (given,) = [c["value"] for c in a.changes()]

@@ -69,7 +69,7 @@ def matching_decide(request, pk: int):
         return redirect("state:matching")
     audit.record(
         request,
-        "person matched" if chosen else "person given a new state ID",
+        "state.person_match" if chosen else "state.person_new",
         f"district {hold.district.number} person {hold.record_id}",
         state_id=state_id,
         candidates=[c["state_id"] for c in hold.candidates],
@@ -120,7 +120,7 @@ def field_settings_change(request):
         field=field,
         defaults={"owner": owner, "changed_by": request.user.get_username()},
     )
-    audit.record(request, "field owner changed", f"{name}.{field}", owner=owner)
+    audit.record(request, "state.field_owner", f"{name}.{field}", owner=owner)
     label = catalog.field_label(field)
     messages.success(
         request,
@@ -152,9 +152,7 @@ def district_value(request, number: str):
     except (ValueRefused, catalog.UnknownObject) as exc:
         messages.error(request, f"Not changed: {exc}.")
         return redirect("state:district", number)
-    audit.record(
-        request, "state-owned value changed", f"{number} {name} {raw_id}", field=field, value=value
-    )
+    audit.record(request, "state.value_set", f"{number} {name} {raw_id}", field=field, value=value)
     messages.success(
         request,
         f"{name} {raw_id} {catalog.field_label(field)} is {value!r} at the state; district "
