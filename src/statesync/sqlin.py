@@ -3,12 +3,13 @@ PostgreSQL one array parameter."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # The arrays `matching` sends on PostgreSQL, by the values' Python type.
-_ARRAY_OF = {int: "bigint[]", str: "text[]"}
+_ARRAY_OF = {int: "bigint[]", str: "text[]", dt.date: "date[]"}
 CHUNK = 500  # far under SQLite's variable limit, and a plan PostgreSQL caches well
 
 

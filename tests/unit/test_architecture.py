@@ -19,7 +19,7 @@ import pytest
 from statesync import catalog
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "statesync"
-CORE = ["sync", "wire.py", "catalog", "modes.py", "sqlin.py", "bulk.py", "columns.py"]
+CORE = ["sync", "wire.py", "handoff.py", "catalog", "modes.py", "sqlin.py", "bulk.py", "columns.py"]
 EDITIONS = ("statesync.district", "statesync.state", "statesync.access", "statesync.web")
 # Per-object entries: where naming an object is the point.
 NAMED_OBJECTS_ALLOWED = ["catalog", "state/rules/objects.py", "demo/seed", "migrations"]

@@ -27,5 +27,7 @@ def test_sqlite_and_untyped_values_get_in_lists_in_pieces():
     assert [len(params) for _, params in found] == [500, 500, 200]
     assert found[0][0] == "record_id IN (" + ", ".join(["%s"] * 500) + ")"
     days = [dt.date(2024, 1, 2)]
-    assert list(sqlin.matching(POSTGRES, "date", days)) == [("date IN (%s)", days)]
+    assert list(sqlin.matching(POSTGRES, "date", days)) == [("date = ANY(%s::date[])", [days])]
+    amounts = [1.5]  # no array type known for it: an IN list
+    assert list(sqlin.matching(POSTGRES, "amount", amounts)) == [("amount IN (%s)", amounts)]
     assert list(sqlin.matching(POSTGRES, "record_id", [])) == []

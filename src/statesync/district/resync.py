@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from statesync import catalog
-from statesync.district import years
+from statesync.district import statechanges, years
 from statesync.district.dis import state_client
 from statesync.district.models import (
     COUNTERS,
@@ -70,11 +70,15 @@ def execute(
     own_client = client is None
     try:
         client = client or state_client()
+        # The state's values first, so no state-owned value goes up stale and verify compares
+        # like with like; and after, for the state IDs this run was given.
+        statechanges.take_state_changes_now(client)
         for run_object in run.run_objects.order_by("position"):
             if run_object.status != ObjectStatus.DONE:
                 _execute_object(run, run_object, client, batch_size, on_progress, lease)
         run.finish()
         years.report_years_now(client)
+        statechanges.take_state_changes_now(client)
     except LeaseLost:
         log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:

@@ -7,13 +7,17 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
+from django.utils import timezone
 
-from statesync import catalog, wire
+from statesync import bulk, handoff, wire
 from statesync.access.models import AuditEntry
 from statesync.access.rights import has_right
 from statesync.district.dis import state_client
@@ -36,9 +40,13 @@ def take_state_changes(client: StateClient) -> int:
         client.changes_applied(feed.items[-1].id)
 
 
-def apply_changes(items: list[wire.DownChangeItem]) -> int:
+def apply_changes(items: list[handoff.DownChangeItem]) -> int:
     """Apply a page of changes in one transaction, skipping those applied before; how many
-    were new. Each gets its AppliedChange row and its audit entry."""
+    were new. Each gets its AppliedChange row and its audit entry.
+
+    A first resync brings one change per person: reads, writes and rows are per page and per
+    object and field, not per change.
+    """
     with transaction.atomic():
         seen = set(
             AppliedChange.objects.filter(change_id__in=[i.id for i in items]).values_list(
@@ -46,59 +54,90 @@ def apply_changes(items: list[wire.DownChangeItem]) -> int:
             )
         )
         fresh = [item for item in items if item.id not in seen]
-        applied, audits = [], []
+        by_field: dict[tuple[str, str], list[handoff.DownChangeItem]] = defaultdict(list)
         for item in fresh:
-            old, outcome = _write(item) if item.field else (None, "notice")
-            applied.append(
-                AppliedChange(
-                    change_id=item.id,
-                    object=item.object,
-                    record_id=item.record_id,
-                    field=item.field,
-                    old_value=old,
-                    value=item.value,
-                    reason=item.reason[:200],
-                    outcome=outcome,
-                )
-            )
-            audits.append(
-                AuditEntry(
-                    username=STATE_ACTOR,
-                    action="state change" if item.field else "state notice",
-                    target=f"{item.object} {item.record_id}"[:200],
-                    detail={
-                        "field": item.field,
-                        "was": old,
-                        "now": item.value,
-                        "why": item.reason,
-                        "outcome": outcome,
-                    },
-                    via="state",
-                )
-            )
-            if not item.field:
-                _notify(item)
-        AppliedChange.objects.bulk_create(applied)
-        AuditEntry.objects.bulk_create(audits)
+            by_field[(item.object, item.field)].append(item)
+        outcomes: dict[int, tuple[Any, str]] = {}
+        for (name, field), changes in by_field.items():
+            if field:
+                outcomes.update(_write(name, field, changes))
+            else:
+                for notice in changes:
+                    _notify(notice)
+                    outcomes[notice.id] = (None, "notice")
+        _record(fresh, outcomes)
     return len(fresh)
 
 
-def _write(item: wire.DownChangeItem) -> tuple[Any, str]:
-    """Write the state's value; (the value it replaced, what happened)."""
-    model = dis_model(item.object)
-    catalog.get(item.object)  # an object this edition does not know raises UnknownObject
-    rows = model.objects.filter(pk=item.record_id)
-    found = rows.values_list(item.field, flat=True).first()
-    if found is None and not rows.exists():
-        return None, "record not in the district"
-    old = wire.plain(found)
-    if old == item.value:
-        return old, "already so"
-    rows.update(**{item.field: item.value})
-    return old, "applied"
+def _write(
+    name: str, field: str, changes: list[handoff.DownChangeItem]
+) -> dict[int, tuple[Any, str]]:
+    """Write the state's values of one field; change ID → (the value replaced, outcome)."""
+    model = dis_model(name)
+    column = model._meta.get_field(field)
+    assert isinstance(column, Field)  # a data field of the catalogue, never a relation
+    held = dict(
+        model.objects.filter(pk__in=[c.record_id for c in changes]).values_list("pk", field)
+    )
+    outcomes: dict[int, tuple[Any, str]] = {}
+    writes = []
+    for change in changes:
+        if change.record_id not in held:
+            outcomes[change.id] = (None, "record not in the district")
+            continue
+        old = wire.plain(held[change.record_id])
+        if old == change.value:
+            outcomes[change.id] = (old, "already so")
+            continue
+        value = column.get_db_prep_save(column.to_python(change.value), connection)
+        writes.append((value, change.record_id))
+        held[change.record_id] = change.value  # a later change of the page sees this one
+        outcomes[change.id] = (old, "applied")
+    if writes:
+        # No model save, so no signal: nothing goes back up the outbox.
+        table, quoted = model._meta.db_table, connection.ops.quote_name(column.column or field)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {quoted} = %s WHERE id = %s", writes)
+    return outcomes
 
 
-def _notify(item: wire.DownChangeItem) -> None:
+def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, str]]) -> None:
+    """One AppliedChange row and one audit entry per change, in two bulk writes."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    applied, audits = [], []
+    for item in fresh:
+        old, outcome = outcomes[item.id]
+        applied.append(
+            (
+                item.id,
+                item.object,
+                item.record_id,
+                item.field,
+                json.dumps(old),
+                json.dumps(item.value),
+                item.reason[:200],
+                outcome,
+                now,
+            )
+        )
+        detail = {"field": item.field, "was": old, "now": item.value, "why": item.reason}
+        action = "state change" if item.field else "state notice"
+        target = f"{item.object} {item.record_id}"
+        audits.append(
+            (now, STATE_ACTOR, action, target, json.dumps(detail | {"outcome": outcome}), "state")
+        )
+    bulk.insert_rows(connection, AppliedChange._meta.db_table, APPLIED_COLUMNS, applied)
+    bulk.insert_rows(connection, AuditEntry._meta.db_table, AUDIT_COLUMNS, audits)
+
+
+APPLIED_COLUMNS = (
+    *("change_id", "object", "record_id", "field", "old_value", "value", "reason", "outcome"),
+    "applied_at",
+)
+AUDIT_COLUMNS = ("at", "username", "action", "target", "detail", "via")
+
+
+def _notify(item: handoff.DownChangeItem) -> None:
     """A notice goes to everyone who runs resyncs (they are the ones to act on it)."""
     users = get_user_model().objects.filter(is_active=True)
     Notification.objects.bulk_create(

@@ -13,7 +13,7 @@ import msgspec
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from statesync import catalog, wire
+from statesync import catalog, handoff, wire
 from statesync.routers import state_db
 from statesync.state import ingest
 from statesync.state.models import (
@@ -140,7 +140,7 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
     tenant = authenticate(request, number)
     body = read_body(request)
     try:
-        claim = msgspec.json.decode(body or b"{}", type=wire.Claim)
+        claim = msgspec.json.decode(body or b"{}", type=handoff.Claim)
     except msgspec.ValidationError as exc:  # a DecodeError too: test it first
         raise ApiProblem(400, "invalid claim", str(exc)) from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -168,7 +168,7 @@ def down_changes(request: HttpRequest, number: str) -> HttpResponse:
     pending = DownChange.objects.using(state_db()).filter(district=tenant, applied_at=None)
     items = [change.as_item() for change in pending.order_by("pk")[:limit]]
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
-    return json_response(wire.DownChanges(items=items, state_owned=owned))
+    return json_response(handoff.DownChanges(items=items, state_owned=owned))
 
 
 @api_view("POST")
@@ -177,7 +177,7 @@ def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
     tenant = authenticate(request, number)
     body = read_body(request)
     try:
-        applied = msgspec.json.decode(body, type=wire.Applied)
+        applied = msgspec.json.decode(body, type=handoff.Applied)
     except msgspec.ValidationError as exc:  # a DecodeError too: test it first
         raise ApiProblem(400, "invalid acknowledgement", str(exc)) from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -185,7 +185,7 @@ def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
     done = DownChange.objects.using(state_db()).filter(
         district=tenant, applied_at=None, pk__lte=applied.through
     )
-    return json_response(wire.AppliedResult(applied=done.update(applied_at=timezone.now())))
+    return json_response(handoff.AppliedResult(applied=done.update(applied_at=timezone.now())))
 
 
 @api_view("PUT")

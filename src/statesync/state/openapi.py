@@ -6,7 +6,7 @@ from functools import cache
 
 import msgspec
 
-from statesync import catalog, wire
+from statesync import catalog, handoff, wire
 
 REF = "#/components/schemas/{name}"
 
@@ -83,13 +83,13 @@ def document() -> dict:
         wire.DigestPage,
         wire.RecordPage,
         wire.ApiError,
-        wire.ResyncRequestItem,
-        wire.Claim,
+        handoff.ResyncRequestItem,
+        handoff.Claim,
         wire.WhoAmI,
         wire.YearReport,
-        wire.DownChanges,
-        wire.Applied,
-        wire.AppliedResult,
+        handoff.DownChanges,
+        handoff.Applied,
+        handoff.AppliedResult,
     ]
     _, components = msgspec.json.schema_components(types, ref_template=REF)
     components = _portable(components)

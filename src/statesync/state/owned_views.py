@@ -27,7 +27,7 @@ from statesync.state.statevalues import ValueRefused, decide, set_value
 def _with_candidates(holds: list[MatchHold]) -> list[MatchHold]:
     """Each candidate with what the state knows of them, to show beside the held record."""
     wanted = {c["state_id"] for hold in holds for c in hold.candidates}
-    people = StatePerson.objects.filter(state_id__in=wanted)
+    people = StatePerson.objects.filter(pk__in=StatePerson.issued(state_db(), wanted).values())
     known = {p.state_id: p for p in people}
     for hold in holds:
         for candidate in hold.candidates:

@@ -10,21 +10,21 @@ is sent again.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import msgspec
 from django.db import connections
 from django.utils import timezone
 
-from statesync import catalog, sqlin, wire
+from statesync import bulk, catalog, sqlin, wire
 from statesync.state import matching
 from statesync.state.models import (
-    DownChange,
     FieldSetting,
     MatchHold,
-    PersonLink,
     StatePerson,
 )
+from statesync.state.models.people import reserve_numbers, state_id_for
 from statesync.state.rules import Context
 
 PERSON = catalog.PERSON
@@ -59,18 +59,11 @@ def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> li
             if pending.get((record.id, name), _ABSENT) == wire.plain(value):
                 continue  # on its way already
             reason = reasons.get(record.id) if name == STATE_ID else None
-            changes.append(
-                DownChange(
-                    district_id=ctx.tenant_id,
-                    object=obj.name,
-                    record_id=record.id,
-                    field=name,
-                    value=wire.plain(value),
-                    reason=reason or _restored(name, getattr(record, name), value),
-                )
-            )
+            why = reason or _restored(name, getattr(record, name), value)
+            changes.append((obj.name, record.id, name, json.dumps(wire.plain(value)), why))
         out.append(msgspec.structs.replace(record, **wanted) if wanted else record)
-    DownChange.objects.using(ctx.using).bulk_create(changes)
+    columns = ("object", "record_id", "field", "value", "reason", "created_at")
+    _insert(ctx, "state_downchange", columns, changes)
     return out
 
 
@@ -98,17 +91,19 @@ def _pending(ctx: Context, obj: catalog.DisObject, ids: list[int]) -> dict[tuple
     """(record ID, field) → the value of a down change not yet applied."""
     found: dict[tuple[int, str], Any] = {}
     connection = connections[ctx.using]
+    # By record (its index), not by "not applied" (every change of a first resync is that).
     sql = (
-        "SELECT record_id, field, value FROM state_downchange WHERE district_id = %s "
-        "AND object = %s AND applied_at IS NULL AND "
+        "SELECT record_id, field, value, applied_at FROM state_downchange "
+        "WHERE district_id = %s AND object = %s AND "
     )
     with connection.cursor() as cursor:
         for condition, params in sqlin.matching(connection, "record_id", ids):
             cursor.execute(sql + condition + " ORDER BY id", [ctx.tenant_id, obj.name, *params])
-            for record_id, field, value in cursor.fetchall():
-                found[(record_id, field)] = (
-                    msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-                )
+            for record_id, field, value, applied_at in cursor.fetchall():
+                if applied_at is None:
+                    found[(record_id, field)] = (
+                        msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+                    )
     return found
 
 
@@ -116,85 +111,88 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
     """Each person's state ID as the state has it, and why: linked before, sent by the
     district (an ID the state issued), an exact match, new; None while held for matching."""
     using = ctx.using
-    ids = [r.id for r in records]
-    links = dict(
-        PersonLink.objects.using(using)
-        .filter(district_id=ctx.tenant_id, record_id__in=ids)
-        .values_list("record_id", "person__state_id")
-    )
+    links = {
+        record_id: state_id_for(person)
+        for record_id, person in _select(
+            ctx, "state_personlink", "person_id", [r.id for r in records]
+        )
+    }
     given: dict[int, tuple[str | None, str]] = {
         i: (s, f"State ID {s} is the state's for this person; the district's value is replaced")
         for i, s in links.items()
     }
     unlinked = [r for r in records if r.id not in links]
-    held = set(
-        MatchHold.objects.using(using)
-        .filter(district_id=ctx.tenant_id, record_id__in=[r.id for r in unlinked])
-        .filter(status=MatchHold.Status.PENDING)
-        .values_list("record_id", flat=True)
-    )
+    holds_seen = _select(ctx, "state_matchhold", "status", [r.id for r in unlinked])
+    held = {record_id for record_id, status in holds_seen if status == MatchHold.Status.PENDING}
     sent = {r.id: r.state_id for r in unlinked if r.state_id}
-    known = dict(
-        StatePerson.objects.using(using)
-        .filter(state_id__in=set(sent.values()))
-        .values_list("state_id", "pk")
-    )
-    new_links = [
-        PersonLink(district_id=ctx.tenant_id, record_id=i, person_id=known[s], how="sent")
-        for i, s in sent.items()
-        if s in known
+    known = StatePerson.issued(using, sent.values())
+    new_links: list[tuple[int, int | None, str]] = [
+        (i, known[s], "sent by the district") for i, s in sent.items() if s in known
     ]
     wanted = [r for r in unlinked if not r.state_id and r.id not in held and _matchable(r)]
-    matcher = matching.Matcher(using, (r.birth_date for r in wanted))
-    fresh: list[tuple[Any, StatePerson]] = []
-    likely: list[tuple[Any, list[matching.Candidate]]] = []
-    for record in wanted:
-        person = matching.Person.of_record(record)
+    people = [matching.Person.of_record(r) for r in wanted]
+    matcher = matching.Matcher(using, people)
+    numbers = iter(reserve_numbers(using, len(wanted)) if wanted else ())
+    issued: list[tuple] = []
+    holds = []
+    for record, person in zip(wanted, people, strict=True):
         verdict = matcher.match(person)
-        if verdict.exact is not None and verdict.exact.pk is not None:
-            new_links.append(_link(ctx, record, verdict.exact.pk, "exact match"))
+        if verdict.exact is not None:
+            new_links.append((record.id, verdict.exact.pk, "exact match"))
             given[record.id] = (verdict.exact.state_id, _exact_reason(verdict.exact.state_id))
-        elif verdict.exact is not None:  # a twin issued earlier in this batch
-            fresh.append((record, _pending_person(fresh, verdict.exact)))
         elif verdict.likely:
-            likely.append((record, verdict.likely))
+            holds.append(_hold(ctx, record, verdict.likely))
         else:
-            issued = StatePerson(
-                last_key=person.last_key,
-                first_key=person.first_key,
-                last_name=record.last_name[:60],
-                first_name=record.first_name[:60],
-                birth_date=record.birth_date,
-                gender=person.gender,
-            )
-            fresh.append((record, issued))
-            matcher.add(person)
-    # The instances in `fresh` get their pk and state ID.
-    issued_now = {_key(p): p for p in StatePerson.issue(using, _unique([p for _, p in fresh]))}
-    for record, issued in fresh:
-        new_links.append(_link(ctx, record, issued.pk, "new"))
-        given[record.id] = (issued.state_id, f"State ID {issued.state_id} is new: no match")
-    PersonLink.objects.using(using).bulk_create(new_links)
-    holds = [_hold(ctx, r, _issued(candidates, issued_now)) for r, candidates in likely]
-    MatchHold.objects.using(using).bulk_create(holds)
+            person = dataclasses.replace(person, pk=next(numbers))
+            matcher.add(person)  # a twin later in this batch matches them
+            issued.append(_state_person(person, record))
+            new_links.append((record.id, person.pk, "new"))
+            given[record.id] = (person.state_id, f"State ID {person.state_id} is new: no match")
+    StatePerson.issue(using, issued)
+    _insert(ctx, "state_personlink", ("record_id", "person_id", "how", "linked_at"), new_links)
+    _insert(ctx, "state_matchhold", HOLD_COLUMNS, holds)
     return given
 
 
-def _key(person: StatePerson) -> tuple:
-    return (person.last_key, person.first_key, person.birth_date, person.gender)
+HOLD_COLUMNS = (
+    "record_id",
+    "record",
+    "candidates",
+    "status",
+    "decided_by",
+    "state_id",
+    "created_at",
+)
 
 
-def _issued(
-    candidates: list[matching.Candidate], issued_now: dict[tuple, StatePerson]
-) -> list[matching.Candidate]:
-    """Candidates issued in this very batch, with the pk and state ID they have now."""
-    for candidate in candidates:
-        if candidate.person.pk is None:
-            made = issued_now[candidate.person.exact_key]
-            candidate.person = dataclasses.replace(
-                candidate.person, pk=made.pk, state_id=made.state_id or ""
-            )
-    return candidates
+def _select(ctx: Context, table: str, column: str, ids: list[int]) -> list[tuple]:
+    """(record ID, `column`) of this district's rows of `table` for the records `ids`."""
+    rows: list[tuple] = []
+    connection = connections[ctx.using]
+    sql = f"SELECT record_id, {column} FROM {table} WHERE district_id = %s AND "
+    with connection.cursor() as cursor:
+        for condition, params in sqlin.matching(connection, "record_id", ids):
+            cursor.execute(sql + condition, [ctx.tenant_id, *params])
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _insert(ctx: Context, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of this district into `table`, each stamped now (its last column), in one write:
+    Django's bulk_create cost more than the matching itself."""
+    if rows:
+        connection = connections[ctx.using]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        full = [(ctx.tenant_id, *row, now) for row in rows]
+        bulk.insert_rows(connection, table, ("district_id", *columns), full)
+
+
+def _state_person(person: matching.Person, record: Any) -> tuple:
+    """The person's values in StatePerson.issue's order (people.PERSON_COLUMNS)."""
+    return (
+        *(person.pk, person.last_key, person.first_key, *person.blocks),
+        *(record.last_name[:60], record.first_name[:60], person.birth_date, person.gender),
+    )
 
 
 def _matchable(record: Any) -> bool:
@@ -205,30 +203,7 @@ def _exact_reason(state_id: str) -> str:
     return f"State ID {state_id}: the same name, birth date and gender as a person the state knows"
 
 
-def _unique(people: list[StatePerson]) -> list[StatePerson]:
-    seen: dict[int, StatePerson] = {}
-    for person in people:
-        seen.setdefault(id(person), person)
-    return list(seen.values())
-
-
-def _pending_person(fresh: list[tuple[Any, StatePerson]], twin: matching.Person) -> StatePerson:
-    """The person issued in this batch that `twin` stands for."""
-    for _, person in fresh:
-        if _key(person) == twin.exact_key:
-            return person
-    raise LookupError(twin)  # the matcher only knows people of this batch from `fresh`
-
-
-def _link(ctx: Context, record: Any, person_pk: int, how: str) -> PersonLink:
-    return PersonLink(district_id=ctx.tenant_id, record_id=record.id, person_id=person_pk, how=how)
-
-
-def _hold(ctx: Context, record: Any, likely: list[matching.Candidate]) -> MatchHold:
-    return MatchHold(
-        district_id=ctx.tenant_id,
-        record_id=record.id,
-        record={name: wire.plain(getattr(record, name)) for name in record.__struct_fields__},
-        candidates=[c.as_dict() for c in likely[:5]],
-        created_at=timezone.now(),
-    )
+def _hold(ctx: Context, record: Any, likely: list[matching.Candidate]) -> tuple:
+    values = {name: wire.plain(getattr(record, name)) for name in record.__struct_fields__}
+    candidates = [c.as_dict() for c in likely[:5]]
+    return (record.id, json.dumps(values), json.dumps(candidates), MatchHold.Status.PENDING, "", "")

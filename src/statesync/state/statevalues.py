@@ -13,7 +13,7 @@ from django.utils import timezone
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state.ingest import db_value
-from statesync.state.matching import normalise
+from statesync.state.matching import block, normalise
 from statesync.state.models import (
     District,
     DownChange,
@@ -22,6 +22,7 @@ from statesync.state.models import (
     PersonLink,
     StatePerson,
 )
+from statesync.state.models.people import reserve_numbers
 from statesync.state.rules import Context, Verdicts
 from statesync.state.rules.fields import check_fields
 
@@ -88,10 +89,14 @@ def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
         raise ValueRefused(f"state ID {state_id} is not one of this person's candidates")
     with transaction.atomic(using=using):
         if state_id is None:
-            (person,) = StatePerson.issue(using, [_person_of(hold.record)])
+            number = reserve_numbers(using, 1)[0]
+            StatePerson.issue(using, [_person_of(number, hold.record)])
+            person = StatePerson.objects.using(using).get(pk=number)
             how, status = "new (matching)", MatchHold.Status.NEW
         else:
-            person = StatePerson.objects.using(using).get(state_id=state_id)
+            person = StatePerson.objects.using(using).get(
+                pk=StatePerson.issued(using, [state_id])[state_id]
+            )
             how, status = "matched", MatchHold.Status.MATCHED
         PersonLink.objects.using(using).create(
             district=hold.district, record_id=hold.record_id, person=person, how=how
@@ -108,15 +113,17 @@ def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
             person.state_id,
             f"State ID {person.state_id}: {word} state ID by {by} (Person Matching)",
         )
-    return person.state_id or ""
+    return person.state_id
 
 
-def _person_of(record: dict) -> StatePerson:
-    return StatePerson(
-        last_key=normalise(record.get("last_name")),
-        first_key=normalise(record.get("first_name")),
-        last_name=(record.get("last_name") or "")[:60],
-        first_name=(record.get("first_name") or "")[:60],
-        birth_date=record["birth_date"],
-        gender=record.get("gender") or "",
+def _person_of(number: int, record: dict) -> tuple:
+    """A held record as a new state person (StatePerson.issue's values)."""
+    last, first, born = (
+        normalise(record["last_name"]),
+        normalise(record["first_name"]),
+        record["birth_date"],
+    )
+    return (
+        *(number, last, first, block(born, last), block(born, first)),
+        *(record["last_name"][:60], record["first_name"][:60], born, record.get("gender") or ""),
     )

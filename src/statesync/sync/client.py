@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from statesync import config, wire
+from statesync import config, handoff, wire
 from statesync.sync.source import Outgoing
 
 
@@ -165,32 +165,34 @@ class StateClient:
     def whoami(self) -> wire.WhoAmI:
         return msgspec.json.decode(self._request("GET", "/").content, type=wire.WhoAmI)
 
-    def resync_requests(self) -> list[wire.ResyncRequestItem]:
+    def resync_requests(self) -> list[handoff.ResyncRequestItem]:
         """Resync requests the state made of this district that nobody has picked up."""
         response = self._request("GET", "/resync-requests")
-        return msgspec.json.decode(response.content, type=list[wire.ResyncRequestItem])
+        return msgspec.json.decode(response.content, type=list[handoff.ResyncRequestItem])
 
     def report_year(self, report: dict[str, Any]) -> None:
         """Tell the state where one school year stands (district.models.SchoolYear.summary)."""
         self._request("PUT", f"/years/{report['school_year']}", content=msgspec.json.encode(report))
 
-    def down_changes(self) -> wire.DownChanges:
+    def down_changes(self) -> handoff.DownChanges:
         """The state's values for this district not yet applied, and the fields it owns."""
         response = self._request("GET", "/changes")
-        return msgspec.json.decode(response.content, type=wire.DownChanges)
+        return msgspec.json.decode(response.content, type=handoff.DownChanges)
 
     def changes_applied(self, through: int) -> int:
         """Tell the state every change up to `through` is applied; how many that marked."""
         response = self._request(
-            "POST", "/changes/applied", content=wire.encode(wire.Applied(through))
+            "POST", "/changes/applied", content=wire.encode(handoff.Applied(through))
         )
-        return msgspec.json.decode(response.content, type=wire.AppliedResult).applied
+        return msgspec.json.decode(response.content, type=handoff.AppliedResult).applied
 
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""
         try:
             self._request(
-                "POST", f"/resync-requests/{request_id}/claim", content=wire.encode(wire.Claim(run))
+                "POST",
+                f"/resync-requests/{request_id}/claim",
+                content=wire.encode(handoff.Claim(run)),
             )
         except StateRefused as exc:
             if exc.status == CONFLICT:

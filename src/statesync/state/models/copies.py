@@ -59,6 +59,11 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         indexes.append(
             models.Index(fields=["tenant", obj.natural_key[0]], name=_index_name(obj, "natural"))
         )
+    if obj.name == catalog.PERSON:
+        # One student across districts: their enrollments elsewhere, by state ID.
+        indexes.append(
+            models.Index(fields=[catalog.STATE_ID_FIELD], name=_index_name(obj, "stateid"))
+        )
     # No index for the digest listing: it walks the (tenant, record_id) key in order and
     # filters the school year, and one index fewer makes every upsert cheaper.
     attrs["Meta"] = type(

@@ -3,10 +3,13 @@ likely matches it holds for a state data manager (docs/STATE_OWNED.md)."""
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Iterable
+
+from django.db import connections, models
 from django.utils import timezone
 from stdnum import luhn
 
+from statesync import bulk
 from statesync.state.models.registry import District
 
 # State IDs are nine digits from the sequence, then a check digit: 10 digits in all.
@@ -24,20 +27,52 @@ def check_digit_holds(state_id: str) -> bool:
     return luhn.is_valid(state_id)
 
 
+def number_of(state_id: str) -> int | None:
+    """The sequence number a well-formed state ID stands for, or None."""
+    if len(state_id) != 10 or not state_id.isdigit() or not check_digit_holds(state_id):
+        return None
+    return int(state_id[:9]) - FIRST_NUMBER
+
+
+PERSON_COLUMNS = (  # created_at last
+    *("id", "last_key", "first_key", "block_last", "block_first", "last_name", "first_name"),
+    *("birth_date", "gender", "created_at"),
+)
+
+
+def reserve_numbers(using: str, count: int) -> list[int]:
+    """`count` numbers from the state ID sequence that nobody was given."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('state_person', 'id')) "
+                "FROM generate_series(1, %s)",
+                [count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite has one writer at a time (this runs in the batch's write transaction) and
+        # AUTOINCREMENT's high-water mark never goes back, so numbers above it are free.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'state_person'")
+        row = cursor.fetchone()
+        top = row[0] if row else 0
+        return list(range(top + 1, top + count + 1))
+
+
 class StatePerson(models.Model):
     """One person as the state knows them, with the state ID it issued.
 
-    The primary key is the sequence: it never reuses a number (PostgreSQL's sequences never
-    do; Django's SQLite tables are AUTOINCREMENT), so neither do state IDs.
+    The primary key is the sequence and the state ID is made from it (state_id_for): it never
+    reuses a number (PostgreSQL's sequences never do; Django's SQLite tables are
+    AUTOINCREMENT), so neither do state IDs, and issuing many is one bulk insert.
     """
 
-    # Null only between the row's insert and the update that writes its number's ID.
-    state_id = models.CharField(  # noqa: DJ001  (NULLs are distinct under UNIQUE; "" is not)
-        max_length=10, unique=True, null=True, editable=False
-    )
     # Normalised names (statesync.state.matching.normalise) and the rest of the match key.
     last_key = models.CharField(max_length=60)
     first_key = models.CharField(max_length=60)
+    # Birth date and a name's initial: where matching looks (statesync.state.matching.block).
+    block_last = models.CharField(max_length=11)
+    block_first = models.CharField(max_length=11)
     last_name = models.CharField(max_length=60)
     first_name = models.CharField(max_length=60)
     birth_date = models.DateField()
@@ -46,25 +81,39 @@ class StatePerson(models.Model):
 
     class Meta:
         db_table = "state_person"
-        indexes = [models.Index(fields=["birth_date"], name="state_person_birth")]
+        indexes = [
+            models.Index(fields=["block_last"], name="state_person_block_last"),
+            models.Index(fields=["block_first"], name="state_person_block_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.state_id} {self.last_name}, {self.first_name}"
 
+    @property
+    def state_id(self) -> str:
+        return state_id_for(self.pk)
+
     @staticmethod
-    def issue(using: str, people: list[StatePerson]) -> list[StatePerson]:
-        """Save `people` with the next state IDs from the sequence (two statements in all)."""
-        made = StatePerson.objects.using(using).bulk_create(people)
-        for person in made:
-            person.state_id = state_id_for(person.pk)
-        StatePerson.objects.using(using).bulk_update(made, ["state_id"], batch_size=500)
-        return made
+    def issue(using: str, people: list[tuple]) -> None:
+        """Save `people` (values of PERSON_COLUMNS but the last), each with its number from
+        reserve_numbers, in one bulk insert: model instances cost more than the matching."""
+        connection = connections[using]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        rows = [(*person, now) for person in people]
+        bulk.insert_rows(connection, "state_person", PERSON_COLUMNS, rows)
+
+    @staticmethod
+    def issued(using: str, state_ids: Iterable[str]) -> dict[str, int]:
+        """Those of `state_ids` the state issued: state ID → person pk."""
+        numbers = {n: s for s in set(state_ids) if (n := number_of(s)) is not None}
+        found = StatePerson.objects.using(using).filter(pk__in=sorted(numbers))
+        return {numbers[pk]: pk for pk in found.values_list("pk", flat=True)}
 
 
 class PersonLink(models.Model):
     """A district's person record and the state person (so the state ID) it is."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    district = models.ForeignKey(District, on_delete=models.CASCADE, db_index=False)
     record_id = models.BigIntegerField()
     person = models.ForeignKey(StatePerson, on_delete=models.PROTECT, related_name="links")
     how = models.CharField(max_length=40)  # "new", "exact match", "sent by the district", ...
@@ -89,7 +138,7 @@ class MatchHold(models.Model):
         MATCHED = "matched", "Matched to an existing state ID"
         NEW = "new", "Given a new state ID"
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    district = models.ForeignKey(District, on_delete=models.CASCADE, db_index=False)
     record_id = models.BigIntegerField()
     # The record as the district sent it: last_name, first_name, birth_date, gender ...
     record = models.JSONField()
@@ -104,6 +153,7 @@ class MatchHold(models.Model):
     class Meta:
         db_table = "state_matchhold"
         ordering = ["id"]
+        indexes = [models.Index(fields=["district", "record_id"], name="matchhold_record")]
         constraints = [
             models.UniqueConstraint(
                 fields=["district", "record_id"],

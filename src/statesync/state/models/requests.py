@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from statesync import catalog, wire
+from statesync import catalog, handoff
 from statesync.state.models.registry import District
 
 
@@ -58,9 +58,9 @@ class ResyncRequest(models.Model):
     def year_label(self) -> str:
         return catalog.year_label(self.school_year) if self.school_year else "its scoped year"
 
-    def as_item(self) -> wire.ResyncRequestItem:
+    def as_item(self) -> handoff.ResyncRequestItem:
         """The request as the state API sends it (and documents it)."""
-        return wire.ResyncRequestItem(
+        return handoff.ResyncRequestItem(
             id=self.pk,
             objects=self.objects_requested,
             mode=self.mode,

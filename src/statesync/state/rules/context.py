@@ -96,6 +96,4 @@ class Context:
         return dict(found.values_list("record_id", "errors"))
 
     def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
-        wanted = sorted(set(state_ids))
-        found = StatePerson.objects.using(self.using).filter(state_id__in=wanted)
-        return {s for s in found.values_list("state_id", flat=True) if s}
+        return set(StatePerson.issued(self.using, state_ids))

@@ -1,0 +1,61 @@
+"""What the state hands a district's worker: resync requests to claim, and the values it
+owns to write into the district's database (the sync down). Both editions use these structs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from statesync.wire import ID, INT64
+
+
+class ResyncRequestItem(msgspec.Struct):
+    """The state asking a district to resync, as the district's worker reads it."""
+
+    id: int
+    objects: list[str]
+    mode: str
+    check_dependencies: bool
+    requested_by: str
+    created_at: str
+    claimed_at: str | None
+    # The school year to resync (end year); None means the district's scoped year.
+    school_year: int | None = None
+
+
+class Claim(msgspec.Struct):
+    """A district's worker taking a resync request, naming the run it made of it."""
+
+    run: INT64 | None = None
+
+
+class DownChangeItem(msgspec.Struct):
+    """A value the state owns, for the district to write into its own database; with an
+    empty `field`, a notice for the district's people (a cross-district conflict)."""
+
+    id: int
+    object: str
+    record_id: int
+    field: str
+    value: Any
+    reason: str
+    created_at: str
+
+
+class DownChanges(msgspec.Struct):
+    """What the state has for a district: changes not yet applied, oldest first, and the
+    fields the state owns now (read-only in the district)."""
+
+    items: list[DownChangeItem]
+    state_owned: list[list[str]]
+
+
+class Applied(msgspec.Struct, forbid_unknown_fields=True):
+    """The district applied every change up to and including `through`."""
+
+    through: ID
+
+
+class AppliedResult(msgspec.Struct):
+    applied: int
