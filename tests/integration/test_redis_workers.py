@@ -55,7 +55,10 @@ class DistrictEdition:
         )
         self.workers: list[Worker] = []
         self.cli("migrate", "-v0")
-        self.cli("seed", "--scale", "20000", "--no-defects", "--district-number", number)
+        # Its own people: the same seed in two districts would make every student enrolled in
+        # both at once (E-OVERLAP across districts).
+        seed = ("--random-seed", str(int(number)))
+        self.cli("seed", "--scale", "20000", "--no-defects", "--district-number", number, *seed)
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
