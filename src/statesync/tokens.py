@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+STATE_TOKEN_PREFIX = "sst_"  # a district's token for the state API
+
 
 def hash_token(token: str) -> str:
     # Tokens are 256 random bits, so a fast hash is enough: there is nothing to brute-force.

@@ -21,6 +21,7 @@ from django.db import connections, transaction
 from statesync import bulk, catalog
 from statesync.demo.seed import objects, people
 from statesync.demo.seed.dates import iso
+from statesync.demo.seed.movers import movers as share_movers
 from statesync.demo.seed.objects import Generation, Record
 from statesync.demo.seed.previous import previous_year
 from statesync.demo.seed.scale import (
@@ -77,14 +78,18 @@ def generate(
     defects: bool = True,
     district_number: str = "0001",
     years: int = 1,
+    movers: bool = False,
 ) -> District:
     """Build a whole district in memory (about 100 MB at `large`); with `years=2`, the year
-    before `year` too (seed.previous)."""
+    before `year` too (seed.previous); with `movers`, students shared with the districts
+    numbered either side (seed.movers)."""
     if years not in (1, 2):
         raise ValueError(f"years={years}: a district is seeded with 1 or 2 school years")
     g = Generation(random.Random(seed), scaled_counts(scale), year, district_number, defects)
     for step in STEPS:
         step(g)
+    if movers:
+        share_movers(g)
     rows = {name: rows_of(catalog.get(name), g.records[name]) for name in catalog.NAMES}
     defects_planted = dict(g.defects)
     if years == 2:

@@ -7,9 +7,8 @@ import re
 from django.db import models
 from django.utils import timezone
 
+from statesync.tokens import STATE_TOKEN_PREFIX as TOKEN_PREFIX
 from statesync.tokens import hash_token, new_token
-
-TOKEN_PREFIX = "sst_"
 
 
 class District(models.Model):

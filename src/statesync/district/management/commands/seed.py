@@ -33,9 +33,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--district-number", default="0001", help="The district's 4-digit state number."
         )
+        parser.add_argument(
+            "--movers",
+            action="store_true",
+            help="Share students with the districts numbered either side: some move mid-year, "
+            "some look alike (for the state's Person Matching).",
+        )
 
     def handle(
-        self, *args, scale, year, years, no_defects, random_seed, district_number, **options
+        self,
+        *args,
+        scale,
+        year,
+        years,
+        no_defects,
+        random_seed,
+        district_number,
+        movers,
+        **options,
     ):
         if not (
             len(district_number) == 4 and district_number.isascii() and district_number.isdigit()
@@ -51,6 +66,7 @@ class Command(BaseCommand):
             defects=not no_defects,
             district_number=district_number,
             years=years,
+            movers=movers,
         )
         generated = time.perf_counter()
         seed.write(district)

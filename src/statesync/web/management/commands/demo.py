@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from statesync import catalog, config
 from statesync.demo.seed import SCALES
 from statesync.demo.users import DEMO_USERS, demo_users
+from statesync.tokens import STATE_TOKEN_PREFIX
 from statesync.web.server import server_argv
 
 
@@ -23,8 +25,22 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--reseed", action="store_true", help="Replace the district's data.")
+        parser.add_argument(
+            "--districts",
+            type=int,
+            default=0,
+            help="Run the state and this many district editions, each with its own database, "
+            "worker and web address (ports after --port); students move between neighbours.",
+        )
 
-    def handle(self, *args, scale, host, port, reseed, **opts):
+    def handle(self, *args, scale, host, port, reseed, districts, **opts):
+        if districts:
+            if not 1 <= districts <= 9:
+                raise CommandError(f"--districts {districts}: run 1 to 9 district editions")
+            for each in range(districts + 1):
+                _check_free(host, port + each)
+            MultiDemo(self, host, port, scale, reseed).run(districts)
+            return
         if settings.ROLE != "both":
             raise CommandError(
                 "the demo runs both editions: unset STATESYNC_ROLE or set it to both"
@@ -77,29 +93,122 @@ class Command(BaseCommand):
         env = {**os.environ, "STATESYNC_BASE_URL": f"http://{host}:{port}"}
         worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"], env=env)
         web = subprocess.Popen(server_argv(host, port, workers=2))
-        children = (web, worker)
+        watch((web, worker))
 
-        def stop(*_):
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
 
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop()
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
-        if failed:
-            raise CommandError("the web server or the worker stopped unexpectedly; see above")
+class MultiDemo:
+    """The state and N district editions, each a deployment of its own under the data folder
+    (its database, queue and secrets), the districts connected to the state over HTTP."""
+
+    def __init__(self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool):
+        self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
+        self.scale, self.reseed = scale, reseed
+        self.home = config.get_home()
+
+    def env(self, role: str, folder: str, port: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_EDITION_SETTINGS)}
+        home = self.home / folder
+        home.mkdir(mode=0o700, exist_ok=True)
+        url = f"http://{self.host}:{port}"
+        return env | {
+            "STATESYNC_ROLE": role,
+            "STATESYNC_HOME": str(home),
+            "STATESYNC_BASE_URL": url,
+        }
+
+    def cli(self, env: dict[str, str], *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "statesync", *args], env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise CommandError(f"statesync {' '.join(args[:2])} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def run(self, count: int) -> None:
+        state = self.env("state", "state", self.port)
+        self.out.write(f"Data folder: {self.home}")
+        self.cli(state, "migrate", "-v0")
+        editions = [("State", state, self.port, json.loads(self.cli(state, "demo_users")))]
+        for k in range(1, count + 1):
+            number = f"{k:04d}"
+            district = self.env("district", f"district-{number}", self.port + k)
+            self.cli(district, "migrate", "-v0")
+            seeded = self.home / f"district-{number}" / "seeded"
+            if self.reseed or not seeded.exists():
+                self.out.write(f"Seeding district {number} ({self.scale}, two school years)…")
+                self.cli(
+                    district,
+                    *("seed", "--scale", self.scale, "--years", "2", "--district-number", number),
+                    *("--random-seed", str(k), "--movers"),
+                )
+                seeded.touch(mode=0o600)
+            token = self._token(state, number)
+            url = f"http://{self.host}:{self.port}"
+            self.cli(district, "dis", "configure", "--url", url, "--token", token)
+            users = json.loads(self.cli(district, "demo_users"))
+            editions.append((f"District {number}", district, self.port + k, users))
+        self._announce(editions)
+        children = []
+        for name, env, port, _ in editions:
+            children.append(subprocess.Popen(server_argv(self.host, port, workers=1), env=env))
+            if name != "State":
+                argv = [sys.executable, "-m", "statesync", "worker"]
+                children.append(subprocess.Popen(argv, env=env))
+        watch(children)
+
+    def _token(self, state: dict[str, str], number: str) -> str:
+        """District `number` registered at the state, and a fresh token for it."""
+        if number not in self.cli(state, "state", "list"):
+            name = f"Demo District {number}"
+            said = self.cli(state, "state", "add-district", "--number", number, "--name", name)
+        else:
+            said = self.cli(state, "state", "issue-token", "--number", number, "--rotate")
+        return [line for line in said.split() if line.startswith(STATE_TOKEN_PREFIX)][-1]
+
+    def _announce(self, editions: list[tuple]) -> None:
+        lines = []
+        for name, _, port, users in editions:
+            lines.append(f"\n{name}: http://{self.host}:{port}/")
+            lines += [f"  {u:<7} password: {p:<14} {DEMO_USERS[u]}" for u, p in users.items()]
+        self.out.write(
+            self.style.SUCCESS(
+                "\nstatesync is starting: the state and "
+                f"{len(editions) - 1} district edition(s). Log in as:"
+            )
+            + "\n".join(lines)
+            + "\n\nStudents move between neighbouring districts mid-year; resync each district "
+            "(its batch page) and see the state's Person Matching.\nPress Ctrl-C to stop them all."
+        )
+
+
+# Each edition is configured from scratch: nothing of the caller's deployment leaks in.
+_EDITION_SETTINGS = ("STATESYNC_", "DATABASE_URL", "STATE_DATABASE_URL")
+
+
+def watch(children) -> None:
+    """Run until Ctrl-C, SIGTERM or a child stopping; then stop them all."""
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    if failed:
+        raise CommandError("a web server or a worker stopped unexpectedly; see above")
 
 
 def _check_free(host: str, port: int) -> None:
