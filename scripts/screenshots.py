@@ -1,7 +1,8 @@
 """Screenshots of each tool at `seed` scale for docs/: .venv/bin/python scripts/screenshots.py
 
 Starts `statesync demo --scale seed` in a scratch folder, drives the tools in Debian's Chromium
-as the demo's admin, and saves PNGs in docs/screenshots/.
+as the demo's admin, and saves PNGs in docs/screenshots/; then the state's own-data pages from
+`statesync demo --districts 2`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,49 @@ def main() -> None:
         password = wait_for_password(home / "demo.log")
         wait_for_server()
         shoot(password)
+    finally:
+        demo.terminate()
+        demo.wait(30)
+        shutil.rmtree(home, ignore_errors=True)
+    shoot_districts()
+
+
+def shoot_districts() -> None:
+    """The state's own-data pages, from `statesync demo --districts 2` after both resync."""
+    home = Path(tempfile.mkdtemp(prefix="statesync-shots-"))
+    env = {**os.environ, "STATESYNC_HOME": str(home)}
+    log = open(home / "demo.log", "w+")  # noqa: SIM115
+    argv = [sys.executable, "-m", "statesync", "demo", "--districts", "2", "--port", str(PORT)]
+    demo = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        password = wait_for_password(home / "demo.log")  # the state's admin comes first
+        wait_for_server()
+        for number in ("0001", "0002"):
+            edition = {
+                **env,
+                "STATESYNC_ROLE": "district",
+                "STATESYNC_HOME": str(home / f"district-{number}"),
+            }
+            resync = [sys.executable, "-m", "statesync", "resync", "--all", "--foreground"]
+            subprocess.run(resync, env=edition, check=True, capture_output=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(BASE + "/login/")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.goto(BASE + "/state/matching/")
+            page.screenshot(path=OUT / "person-matching.png", full_page=True)
+            page.goto(BASE + "/state/field-settings/")
+            page.screenshot(path=OUT / "field-settings.png")
+            page.goto(BASE + "/state/districts/0002/")
+            page.locator("#set-value").scroll_into_view_if_needed()
+            page.screenshot(path=OUT / "state-owned-value.png")
+            browser.close()
     finally:
         demo.terminate()
         demo.wait(30)

@@ -18,8 +18,8 @@ from statesync.district.heartbeat import Heartbeat
 from statesync.district.models import Run, RunLock, RunStatus, SelectiveSync
 from statesync.district.models.selective import MAX_ATTEMPTS
 from statesync.district.workers import get_lock_key, stalled_runs, take_state_requests
+from statesync.handoff import ResyncRequestItem
 from statesync.sync.client import StateUnavailable
-from statesync.wire import ResyncRequestItem
 from tests.support.locks import write_lock
 from tests.support.workers import ended, wait_for, worker_env
 

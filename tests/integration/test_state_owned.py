@@ -26,11 +26,10 @@ from statesync.district.resync import execute
 from statesync.district.statechanges import take_state_changes
 from statesync.state.models import (
     Conflict,
-    District,
     DownChange,
     FieldSetting,
     MatchHold,
-    PersonLink,
+    PersonIdentityCopy,
     StatePerson,
 )
 from statesync.state.models.people import check_digit_holds, state_id_for
@@ -50,11 +49,10 @@ def pull() -> int:
         return take_state_changes(client)
 
 
-def state_id_at_state(number: str, record_id: int) -> str | None:
-    """The state ID the state holds for a district's person."""
-    district = District.objects.get(number=number)
-    link = PersonLink.objects.filter(district=district, record_id=record_id).first()
-    return link.person.state_id if link else None
+def state_ids_at_state(number: str) -> dict[int, str | None]:
+    """Record ID → the state ID the state holds for each of a district's people."""
+    copies = PersonIdentityCopy.objects.filter(tenant__number=number)
+    return dict(copies.values_list("record_id", "state_id"))
 
 
 def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
@@ -66,18 +64,18 @@ def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
     # Every person got a state ID (or is held for a person's eye), each well formed, and each
     # is queued for the district.
     district, _ = registered
-    links = PersonLink.objects.filter(district=district)
+    links = {i: s for i, s in state_ids_at_state("0001").items() if s}
     held = MatchHold.objects.filter(district=district, status=MatchHold.Status.PENDING).count()
-    assert links.count() + held == people
+    assert len(links) + held == people
     assert all(check_digit_holds(p.state_id) for p in StatePerson.objects.all())
     queued = DownChange.objects.filter(district=district, field=catalog.STATE_ID_FIELD)
-    assert queued.count() == links.count()
+    assert queued.count() == len(links)
 
     # The run's end pulled them into the district (the worker does too, every minute),
     # audited, and sent nothing back up.
-    assert AppliedChange.objects.count() == links.count()
-    assert Person.objects.exclude(state_id=None).count() == links.count()
-    assert AuditEntry.objects.filter(via="state", action="state change").count() == links.count()
+    assert AppliedChange.objects.count() == len(links)
+    assert Person.objects.exclude(state_id=None).count() == len(links)
+    assert AuditEntry.objects.filter(via="state", action="state change").count() == len(links)
     assert not OutboxEntry.objects.exists()
     assert pull() == 0  # once each
     again = resync().run_objects.get(object=catalog.PERSON)
@@ -97,7 +95,7 @@ def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
             "UPDATE district_personidentity SET state_id = NULL WHERE id = %s", [person.pk]
         )
     resync()
-    assert state_id_at_state("0001", person.pk) == given
+    assert state_ids_at_state("0001")[person.pk] == given
     person.refresh_from_db()
     assert person.state_id == given
     restored = AppliedChange.objects.filter(record_id=person.pk).first()  # the latest

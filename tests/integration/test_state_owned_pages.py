@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from statesync import catalog
 from statesync.access.models import AuditEntry
-from statesync.state.models import DownChange, FieldSetting, MatchHold, PersonLink
+from statesync.state.models import DownChange, FieldSetting, MatchHold, PersonIdentityCopy
 from statesync.state.models.people import state_id_for
 from tests.support.districts import SendingDistrict
 from tests.support.users import make_user
@@ -47,7 +47,7 @@ def test_a_held_person_shown_beside_their_candidate_and_matched(held):
     assert response.status_code == 302
     hold.refresh_from_db()
     assert (hold.status, hold.state_id, hold.decided_by) == ("matched", given, "manager")
-    assert PersonLink.objects.get(district__number="0003", record_id=5).person.state_id == given
+    assert PersonIdentityCopy.objects.get(tenant__number="0003", record_id=5).state_id == given
     assert [c["value"] for c in b.changes()] == [given]
     entry = AuditEntry.objects.get(action="state.person_match")
     assert entry.detail["state_id"] == given and entry.username == "manager"

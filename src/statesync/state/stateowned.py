@@ -24,7 +24,7 @@ from statesync.state.models import (
     MatchHold,
     StatePerson,
 )
-from statesync.state.models.people import reserve_numbers, state_id_for
+from statesync.state.models.people import reserve_numbers
 from statesync.state.rules import Context
 
 PERSON = catalog.PERSON
@@ -111,25 +111,18 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
     """Each person's state ID as the state has it, and why: linked before, sent by the
     district (an ID the state issued), an exact match, new; None while held for matching."""
     using = ctx.using
-    links = {
-        record_id: state_id_for(person)
-        for record_id, person in _select(
-            ctx, "state_personlink", "person_id", [r.id for r in records]
-        )
-    }
+    # The copy holds the state ID the state gave each record it accepted before.
+    held = ctx.fetch(catalog.get(PERSON), [r.id for r in records], (STATE_ID,))
+    links = {record_id: row[0] for record_id, row in held.items() if row[0]}
     given: dict[int, tuple[str | None, str]] = {
         i: (s, f"State ID {s} is the state's for this person; the district's value is replaced")
         for i, s in links.items()
     }
     unlinked = [r for r in records if r.id not in links]
     holds_seen = _select(ctx, "state_matchhold", "status", [r.id for r in unlinked])
-    held = {record_id for record_id, status in holds_seen if status == MatchHold.Status.PENDING}
-    sent = {r.id: r.state_id for r in unlinked if r.state_id}
-    known = StatePerson.issued(using, sent.values())
-    new_links: list[tuple[int, int | None, str]] = [
-        (i, known[s], "sent by the district") for i, s in sent.items() if s in known
-    ]
-    wanted = [r for r in unlinked if not r.state_id and r.id not in held and _matchable(r)]
+    waiting = {record_id for record_id, status in holds_seen if status == MatchHold.Status.PENDING}
+    # A state ID the district sent for a new record was checked by the rules (issued): kept.
+    wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
     matcher = matching.Matcher(using, people)
     numbers = iter(reserve_numbers(using, len(wanted)) if wanted else ())
@@ -138,18 +131,17 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
     for record, person in zip(wanted, people, strict=True):
         verdict = matcher.match(person)
         if verdict.exact is not None:
-            new_links.append((record.id, verdict.exact.pk, "exact match"))
-            given[record.id] = (verdict.exact.state_id, _exact_reason(verdict.exact.state_id))
+            state_id = verdict.exact.state_id
+            given[record.id] = (state_id, _exact_reason(state_id))
         elif verdict.likely:
             holds.append(_hold(ctx, record, verdict.likely))
         else:
             person = dataclasses.replace(person, pk=next(numbers))
             matcher.add(person)  # a twin later in this batch matches them
             issued.append(_state_person(person, record))
-            new_links.append((record.id, person.pk, "new"))
-            given[record.id] = (person.state_id, f"State ID {person.state_id} is new: no match")
+            state_id = person.state_id
+            given[record.id] = (state_id, f"State ID {state_id} is new: no match")
     StatePerson.issue(using, issued)
-    _insert(ctx, "state_personlink", ("record_id", "person_id", "how", "linked_at"), new_links)
     _insert(ctx, "state_matchhold", HOLD_COLUMNS, holds)
     return given
 

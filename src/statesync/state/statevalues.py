@@ -19,10 +19,9 @@ from statesync.state.models import (
     DownChange,
     FieldSetting,
     MatchHold,
-    PersonLink,
     StatePerson,
 )
-from statesync.state.models.people import reserve_numbers
+from statesync.state.models.people import reserve_numbers, state_id_for
 from statesync.state.rules import Context, Verdicts
 from statesync.state.rules.fields import check_fields
 
@@ -63,6 +62,9 @@ def set_value(
     check_fields(obj, record, verdicts)
     if verdicts.errors:
         raise ValueRefused("; ".join(e.message for e in verdicts.errors[record_id]))
+    is_state_id = (obj.name, name) == (catalog.PERSON, catalog.STATE_ID_FIELD)
+    if is_state_id and typed is not None and typed not in StatePerson.issued(using, [typed]):
+        raise ValueRefused(f"state ID {typed} was never issued by the state")
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(
             f"UPDATE {obj.state_table} SET {name} = %s, digest = %s "
@@ -91,18 +93,11 @@ def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
         if state_id is None:
             number = reserve_numbers(using, 1)[0]
             StatePerson.issue(using, [_person_of(number, hold.record)])
-            person = StatePerson.objects.using(using).get(pk=number)
-            how, status = "new (matching)", MatchHold.Status.NEW
+            given, status = state_id_for(number), MatchHold.Status.NEW
         else:
-            person = StatePerson.objects.using(using).get(
-                pk=StatePerson.issued(using, [state_id])[state_id]
-            )
-            how, status = "matched", MatchHold.Status.MATCHED
-        PersonLink.objects.using(using).create(
-            district=hold.district, record_id=hold.record_id, person=person, how=how
-        )
+            given, status = state_id, MatchHold.Status.MATCHED
         MatchHold.objects.using(using).filter(pk=hold.pk).update(
-            status=status, decided_by=by, decided_at=timezone.now(), state_id=person.state_id
+            status=status, decided_by=by, decided_at=timezone.now(), state_id=given
         )
         word = "matched to" if state_id else "given the new"
         set_value(
@@ -110,10 +105,10 @@ def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
             catalog.get(catalog.PERSON),
             hold.record_id,
             catalog.STATE_ID_FIELD,
-            person.state_id,
-            f"State ID {person.state_id}: {word} state ID by {by} (Person Matching)",
+            given,
+            f"State ID {given}: {word} state ID by {by} (Person Matching)",
         )
-    return person.state_id
+    return given
 
 
 def _person_of(number: int, record: dict) -> tuple:

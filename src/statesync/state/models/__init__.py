@@ -1,6 +1,6 @@
 from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy, Tombstone
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
-from statesync.state.models.people import MatchHold, PersonLink, StatePerson
+from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
 from statesync.state.models.years import DistrictYear, StateYear
@@ -17,7 +17,6 @@ __all__ = [
     "FieldSetting",
     "MatchHold",
     "Owner",
-    "PersonLink",
     "Rejection",
     "ResyncRequest",
     "StateCopy",

@@ -1,5 +1,6 @@
-"""The state's people: the state IDs it issued, which district records carry them, and the
-likely matches it holds for a state data manager (docs/STATE_OWNED.md)."""
+"""The state's people: the state IDs it issued, and the likely matches it holds for a state
+data manager (docs/STATE_OWNED.md). Which district record carries which state ID is the state's
+copy of the record itself (its state ID column), so it is said once."""
 
 from __future__ import annotations
 
@@ -108,25 +109,6 @@ class StatePerson(models.Model):
         numbers = {n: s for s in set(state_ids) if (n := number_of(s)) is not None}
         found = StatePerson.objects.using(using).filter(pk__in=sorted(numbers))
         return {numbers[pk]: pk for pk in found.values_list("pk", flat=True)}
-
-
-class PersonLink(models.Model):
-    """A district's person record and the state person (so the state ID) it is."""
-
-    district = models.ForeignKey(District, on_delete=models.CASCADE, db_index=False)
-    record_id = models.BigIntegerField()
-    person = models.ForeignKey(StatePerson, on_delete=models.PROTECT, related_name="links")
-    how = models.CharField(max_length=40)  # "new", "exact match", "sent by the district", ...
-    linked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        db_table = "state_personlink"
-        constraints = [
-            models.UniqueConstraint(fields=["district", "record_id"], name="personlink_record")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.district.number} person {self.record_id} → {self.person.state_id}"
 
 
 class MatchHold(models.Model):
