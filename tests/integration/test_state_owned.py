@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from statesync import catalog
@@ -35,6 +36,7 @@ from statesync.state.models import (
 from statesync.state.models.people import check_digit_holds, state_id_for
 from statesync.wire import RuleCode
 from tests.support.districts import SendingDistrict
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)
@@ -169,6 +171,42 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
     assert (conflict.district.number, conflict.other_district.number) == ("0003", "0002")
     notice = a.changes()[-1]
     assert notice["field"] == "" and "district 0003" in notice["reason"]
-    # Enrolled after the first district's enrollment ended: no conflict.
+    # Enrolled after the first district's enrollment ended: no conflict, and it ends.
     a.enroll(1, 7, "2023-08-21", "2023-12-22")
     assert b.enroll(1, 40, "2024-01-08")["rejected"] == []
+    conflict.refresh_from_db()
+    assert conflict.resolved_at is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        (b"{", 400, "malformed JSON"),
+        (b'{"through": "7"}', 400, "invalid acknowledgement"),
+        (b'{"through": 0}', 400, "invalid acknowledgement"),
+        (b'{"through": 1, "extra": 2}', 400, "invalid acknowledgement"),
+        (b"\xff\xfe", 400, "malformed"),
+    ],
+)
+def test_the_sync_down_api_refuses_bad_input_clearly(live_server, body, status, said):
+    district = SendingDistrict(live_server.url, "0002")
+    answer = district.http.post("/changes/applied", content=body)
+    assert answer.status_code == status and said in answer.text
+    other = SendingDistrict(live_server.url, "0003")
+    # Another district's changes: the token is this district's only.
+    assert (
+        other.http.get(f"{live_server.url}/api/state/v1/districts/0002/changes").status_code == 403
+    )
+    nobody = district.http.get("/changes", headers={"Authorization": "Bearer sst_nope"})
+    assert nobody.status_code == 401
+    assert district.http.get("/changes?limit=0").status_code == 400
+
+
+def test_dis_pull_is_audited_and_a_state_that_is_down_is_said_plainly(dis, seeded, monkeypatch):
+    seeded("small", defects=False)
+    call_command("dis", "pull")
+    assert AuditEntry.objects.filter(action="dis.pull", via="cli").count() == 1
+    monkeypatch.setenv("STATESYNC_STATE_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(CommandError, match="did not answer"):
+        call_command("dis", "pull")
+    assert AuditEntry.objects.filter(action="dis.pull").count() == 1  # nothing done: no row

@@ -36,9 +36,9 @@ def check(ctx: Context, records: list, verdicts: Verdicts) -> None:
         if row[0]
     }
     elsewhere = _elsewhere(ctx, sorted(set(state_ids.values())))
-    if not elsewhere:
-        return
-    numbers = dict(District.objects.using(ctx.using).values_list("pk", "number"))
+    numbers = (
+        dict(District.objects.using(ctx.using).values_list("pk", "number")) if elsewhere else {}
+    )
     conflicts = []
     for record in primary:
         state_id = state_ids.get(record.person_id, "")
@@ -56,6 +56,12 @@ def check(ctx: Context, records: list, verdicts: Verdicts) -> None:
             )
             conflicts.append((record, state_id, tenant, other_id, overlap))
     _record(ctx, conflicts, numbers)
+    # An enrollment sent again without its overlap (its dates fixed) ends its conflicts.
+    clear = {r.id for r in primary} - {record.id for record, *_ in conflicts}
+    open_ones = Conflict.objects.using(ctx.using).filter(
+        district_id=ctx.tenant_id, resolved_at=None
+    )
+    open_ones.filter(enrollment_id__in=sorted(clear)).update(resolved_at=timezone.now())
 
 
 def _elsewhere(ctx: Context, state_ids: list[str]) -> dict[str, list[tuple]]:

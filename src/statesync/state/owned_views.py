@@ -133,7 +133,11 @@ def field_settings_change(request):
 @requires_right("conflicts", "R")
 def conflicts(request):
     found = Conflict.objects.select_related("district", "other_district")
-    return render(request, "state/conflicts.html", {"conflicts": found[:500]})
+    context = {
+        "conflicts": found.filter(resolved_at=None)[:500],
+        "resolved": found.exclude(resolved_at=None).order_by("-resolved_at")[:50],
+    }
+    return render(request, "state/conflicts.html", context)
 
 
 @require_POST
