@@ -106,7 +106,9 @@ def test_a_field_made_state_owned_and_its_value_set_at_the_state(live_server):
     assert AuditEntry.objects.filter(action="state.field_owner").count() == 1
     # The district sending its old value again is answered with the state's, not taken.
     district.person(1, last_name="Ruiz", **TWIN)
-    assert DownChange.objects.filter(field="last_name").count() == 1  # still on its way
+    assert PersonIdentityCopy.objects.get(tenant__number="0002", record_id=1).last_name == "Ruíz"
+    again = DownChange.objects.filter(field="last_name").order_by("pk").last()
+    assert again.value == "Ruíz" and "the district's 'Ruiz'" in again.reason
 
 
 def test_conflicts_page_lists_both_districts_and_the_dates(live_server):

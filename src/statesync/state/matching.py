@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from rapidfuzz import fuzz
@@ -30,9 +30,9 @@ def normalise(name: str | None) -> str:
     return "".join(c for c in decomposed.casefold() if c.isalpha())
 
 
-@dataclass(frozen=True)
-class Person:
-    """What matching knows of a person: the key it compares, and the state person if any."""
+class Person(NamedTuple):
+    """What matching knows of a person: the key it compares, and the state person if any.
+    A tuple: matching makes and compares hundreds of thousands of them on a first resync."""
 
     last_key: str
     first_key: str
@@ -55,7 +55,7 @@ class Person:
 
     @property
     def exact_key(self) -> tuple:
-        return (self.last_key, self.first_key, self.birth_date, self.gender)
+        return self[:4]
 
     @property
     def blocks(self) -> tuple[str, str]:
@@ -108,21 +108,22 @@ class Matcher:
         )
         seen: set[int] = set()
         with connection.cursor() as cursor:
-            for column in ("block_last", "block_first"):
-                for condition, params in sqlin.matching(connection, column, blocks):
-                    cursor.execute(sql + condition, params)
-                    for row in cursor.fetchall():
-                        if row[4] not in seen:
-                            seen.add(row[4])
-                            self.add(Person(*row))
+            for condition, params in sqlin.matching(connection, "block_last", blocks):
+                other = condition.replace("block_last", "block_first", 1)
+                cursor.execute(f"{sql}{condition} OR {other}", params * 2)
+                for row in cursor.fetchall():
+                    if row[4] not in seen:
+                        seen.add(row[4])
+                        self.add(Person(*row))
 
     def add(self, person: Person) -> None:
         self.by_date[person.birth_date].append(person)
 
     def match(self, wanted: Person) -> Verdict:
         likely = []
+        key = wanted[:4]  # exact_key, without a call per comparison
         for known in self.by_date.get(wanted.birth_date, ()):
-            if known.exact_key == wanted.exact_key:
+            if known[:4] == key:
                 return Verdict(exact=known)
             candidate = _likely(wanted, known)
             if candidate is not None:

@@ -9,7 +9,6 @@ is sent again.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -47,7 +46,6 @@ def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> li
         for record_id, (state_id, why) in give_state_ids(ctx, records).items():
             theirs.setdefault(record_id, {})[STATE_ID] = state_id
             reasons[record_id] = why
-    pending = _pending(ctx, obj, [r.id for r in records])
     changes, out = [], []
     for record in records:
         wanted = {
@@ -55,9 +53,10 @@ def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> li
             for name, value in theirs.get(record.id, {}).items()
             if value is not None and getattr(record, name) != value
         }
+        # Each time the district sends a value other than the state's, the state's goes down
+        # again: every resync applies what is waiting first, so it rarely finds one waiting,
+        # and applying one twice changes nothing ("already so").
         for name, value in wanted.items():
-            if pending.get((record.id, name), _ABSENT) == wire.plain(value):
-                continue  # on its way already
             reason = reasons.get(record.id) if name == STATE_ID else None
             why = reason or _restored(name, getattr(record, name), value)
             changes.append((obj.name, record.id, name, json.dumps(wire.plain(value)), why))
@@ -65,9 +64,6 @@ def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> li
     columns = ("object", "record_id", "field", "value", "reason", "created_at")
     _insert(ctx, "state_downchange", columns, changes)
     return out
-
-
-_ABSENT = object()
 
 
 def _restored(name: str, sent: Any, kept: Any) -> str:
@@ -85,26 +81,6 @@ def _wire_value(spec: catalog.Field, stored: Any) -> Any:
     if spec.is_list and isinstance(stored, str):
         stored = msgspec.json.decode(stored)
     return msgspec.convert(stored, wire.field_type(spec), strict=False)
-
-
-def _pending(ctx: Context, obj: catalog.DisObject, ids: list[int]) -> dict[tuple[int, str], Any]:
-    """(record ID, field) → the value of a down change not yet applied."""
-    found: dict[tuple[int, str], Any] = {}
-    connection = connections[ctx.using]
-    # By record (its index), not by "not applied" (every change of a first resync is that).
-    sql = (
-        "SELECT record_id, field, value, applied_at FROM state_downchange "
-        "WHERE district_id = %s AND object = %s AND "
-    )
-    with connection.cursor() as cursor:
-        for condition, params in sqlin.matching(connection, "record_id", ids):
-            cursor.execute(sql + condition + " ORDER BY id", [ctx.tenant_id, obj.name, *params])
-            for record_id, field, value, applied_at in cursor.fetchall():
-                if applied_at is None:
-                    found[(record_id, field)] = (
-                        msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-                    )
-    return found
 
 
 def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, str]]:
@@ -136,7 +112,7 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
         elif verdict.likely:
             holds.append(_hold(ctx, record, verdict.likely))
         else:
-            person = dataclasses.replace(person, pk=next(numbers))
+            person = person._replace(pk=next(numbers))
             matcher.add(person)  # a twin later in this batch matches them
             issued.append(_state_person(person, record))
             state_id = person.state_id

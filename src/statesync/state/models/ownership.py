@@ -58,8 +58,7 @@ class DownChange(models.Model):
     The district fetches them in ID order and says which it applied; each is applied once.
     """
 
-    # Indexed by the two composite indexes below: a lone district index is what SQLite's
-    # planner picks otherwise, and it scans every change of the district.
+    # Indexed by the composite index below (a lone district index would be one more to write).
     district = models.ForeignKey(
         District, on_delete=models.CASCADE, related_name="down_changes", db_index=False
     )
@@ -74,11 +73,8 @@ class DownChange(models.Model):
     class Meta:
         db_table = "state_downchange"
         ordering = ["id"]
-        indexes = [
-            # The district's feed, in order; a batch's look for changes on their way.
-            models.Index(fields=["district", "applied_at", "id"], name="downchange_pending"),
-            models.Index(fields=["district", "object", "record_id"], name="downchange_record"),
-        ]
+        # The district's feed, in order.
+        indexes = [models.Index(fields=["district", "applied_at", "id"], name="downchange_pending")]
 
     def __str__(self) -> str:
         return f"{self.district.number} {self.object} {self.record_id}.{self.field} = {self.value}"
