@@ -100,6 +100,8 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, s
     # A state ID the district sent for a new record was checked by the rules (issued): kept.
     wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
+    if people:
+        _one_matcher_at_a_time(using)
     matcher = matching.Matcher(using, people)
     numbers = iter(reserve_numbers(using, len(wanted)) if wanted else ())
     issued: list[tuple] = []
@@ -131,6 +133,17 @@ HOLD_COLUMNS = (
     "state_id",
     "created_at",
 )
+
+
+def _one_matcher_at_a_time(using: str) -> None:
+    """Two districts sending the same new student at once must not both issue a state ID:
+    matching and issuing are one at a time across districts, until the batch commits.
+    (SQLite's writers are one at a time already; PostgreSQL's are not.)"""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Tenant IDs start at 1: the (0, n) lock space is free for the state's own locks.
+            cursor.execute("SELECT pg_advisory_xact_lock(0, 1)")
 
 
 def _select(ctx: Context, table: str, column: str, ids: list[int]) -> list[tuple]:
