@@ -178,25 +178,20 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
     assert conflict.resolved_at is not None
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "said"),
-    [
-        (b"{", 400, "malformed JSON"),
-        (b'{"through": "7"}', 400, "invalid acknowledgement"),
-        (b'{"through": 0}', 400, "invalid acknowledgement"),
-        (b'{"through": 1, "extra": 2}', 400, "invalid acknowledgement"),
-        (b"\xff\xfe", 400, "malformed"),
-    ],
-)
-def test_the_sync_down_api_refuses_bad_input_clearly(live_server, body, status, said):
+def test_the_sync_down_api_refuses_bad_input_clearly(live_server):
     district = SendingDistrict(live_server.url, "0002")
-    answer = district.http.post("/changes/applied", content=body)
-    assert answer.status_code == status and said in answer.text
+    for body, said in (
+        (b"{", "malformed JSON"),
+        (b'{"through": "7"}', "invalid acknowledgement"),
+        (b'{"through": 0}', "invalid acknowledgement"),
+        (b'{"through": 1, "extra": 2}', "invalid acknowledgement"),
+        (b"\xff\xfe", "malformed"),
+    ):
+        answer = district.http.post("/changes/applied", content=body)
+        assert answer.status_code == 400 and said in answer.text, body
     other = SendingDistrict(live_server.url, "0003")
     # Another district's changes: the token is this district's only.
-    assert (
-        other.http.get(f"{live_server.url}/api/state/v1/districts/0002/changes").status_code == 403
-    )
+    assert other.http.get(f"{live_server.url}/api/state/v1/districts/0002/changes").status_code == 403
     nobody = district.http.get("/changes", headers={"Authorization": "Bearer sst_nope"})
     assert nobody.status_code == 401
     assert district.http.get("/changes?limit=0").status_code == 400
