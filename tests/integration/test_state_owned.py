@@ -191,7 +191,8 @@ def test_the_sync_down_api_refuses_bad_input_clearly(live_server):
         assert answer.status_code == 400 and said in answer.text, body
     other = SendingDistrict(live_server.url, "0003")
     # Another district's changes: the token is this district's only.
-    assert other.http.get(f"{live_server.url}/api/state/v1/districts/0002/changes").status_code == 403
+    theirs = f"{live_server.url}/api/state/v1/districts/0002/changes"
+    assert other.http.get(theirs).status_code == 403
     nobody = district.http.get("/changes", headers={"Authorization": "Bearer sst_nope"})
     assert nobody.status_code == 401
     assert district.http.get("/changes?limit=0").status_code == 400
