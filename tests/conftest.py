@@ -14,6 +14,7 @@ from django.db import connections
 from statesync.demo import seed
 from statesync.state.models import District
 from tests.reliability import figures
+from tests.support.fixes import issued_before
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -71,11 +72,14 @@ def seeded(transactional_db):
         random_seed: int = 1,
         year: int = 2024,
         years: int = 1,
+        state_ids: bool = False,
     ):
         from statesync.district.models import SchoolYear
 
         district = seed.generate(scale, year, random_seed, defects=defects, years=years)
         seed.write(district)
+        if state_ids:  # a district after its go-live year: no state IDs to give or send down
+            issued_before()
         if years == 2:
             SchoolYear.objects.get_or_create(end_year=year - 1)
         SchoolYear.activate(year)

@@ -65,7 +65,7 @@ def test_worker_runs_the_queued_run_and_notifies_its_starter(workers, seeded):
 def two_runs_one_under_way(workers, seeded) -> Iterator[tuple[Run, Run]]:
     """A run under way in a worker and a short one queued behind it, for as long as the block
     lasts: the state's write lock is held meanwhile, so the first run cannot finish."""
-    seeded(25_000, defects=False)
+    seeded(25_000, defects=False, state_ids=True)
     first = Run.plan(["District", "PersonIdentity"])
     second = Run.plan(["District"])
     with write_lock("state", "state_copy_personidentity"):
@@ -106,7 +106,8 @@ def test_cancel_a_running_and_a_queued_run(workers, seeded):
 
 @pytest.mark.slow
 def test_run_survives_sigkill_of_its_worker(workers, seeded):
-    people = seeded(60_000, defects=False).counts()["PersonIdentity"]  # long enough to kill
+    # Long enough to kill mid-run; its people have their state IDs, as after go-live.
+    people = seeded(60_000, defects=False, state_ids=True).counts()["PersonIdentity"]
     run = Run.plan(["District", "School", "PersonIdentity", "Calendar", "Enrollment"])
     enqueue_run(run.pk)
     first = workers()

@@ -51,7 +51,7 @@ def under_way(run, name: str, records: int):
 
 @pytest.mark.slow
 def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
-    enrollments = seeded(MID_RUN, defects=False).counts()["Enrollment"]
+    enrollments = seeded(MID_RUN, defects=False, state_ids=True).counts()["Enrollment"]
     server = Served(free_port()).start()
     try:
         monkeypatch.setenv("STATESYNC_STATE_URL", server.url)
@@ -74,7 +74,7 @@ def test_state_killed_and_restarted_mid_run(registered, seeded, monkeypatch):
 
 @pytest.mark.slow
 def test_dropped_and_stalled_connections(dis, registered, seeded, monkeypatch):
-    seeded(MID_RUN, defects=False)
+    seeded(MID_RUN, defects=False, state_ids=True)
     proxy = Proxy(dis.thread.host, dis.thread.port)
     proxy.up()
     try:
@@ -113,7 +113,7 @@ def hold_write_lock(alias: str, seconds: float, times: int, stop: threading.Even
 
 @pytest.mark.slow
 def test_lock_contention_from_a_concurrent_writer(dis, registered, seeded):
-    seeded(MID_RUN, defects=False)
+    seeded(MID_RUN, defects=False, state_ids=True)
     run = Run.plan(PEOPLE)
     stop = threading.Event()
     writers = [
