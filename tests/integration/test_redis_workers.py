@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import subprocess
-import sys
 import uuid
 
 import pytest
 
 from statesync.state.models import ApiToken, District, DistrictYear
 from tests.conftest import require
+from tests.support.editions import DistrictEdition
 from tests.support.locks import write_lock
 from tests.support.workers import Worker, wait_for
 
@@ -35,41 +33,17 @@ def redis_available() -> bool:
         return False
 
 
-class DistrictEdition:
-    """A district deployment of its own: database file, queue name, token, CLI and workers."""
+class QueuedEdition(DistrictEdition):
+    """A district edition on the machine's Redis, with a queue of its own and its workers."""
 
     def __init__(self, number: str, state_url: str, token: str, folder, queue: str):
-        folder.mkdir()
-        self.db = folder / "district.sqlite3"
-        self.folder = folder
-        self.env = dict(
-            os.environ,
-            STATESYNC_ROLE="district",
-            STATESYNC_HOME=str(folder),
-            DATABASE_URL=f"sqlite:///{self.db}",
-            STATESYNC_QUEUE_URL=REDIS_URL,
-            STATESYNC_QUEUE_NAME=queue,
-            STATESYNC_STATE_URL=state_url,
-            STATESYNC_STATE_TOKEN=token,
-            PYTHONUNBUFFERED="1",
-        )
+        queues = {"STATESYNC_QUEUE_URL": REDIS_URL, "STATESYNC_QUEUE_NAME": queue}
+        super().__init__(number, state_url, token, folder, **queues)
         self.workers: list[Worker] = []
-        self.cli("migrate", "-v0")
         # Its own people: the same seed in two districts would make every student enrolled in
         # both at once (E-OVERLAP across districts).
         seed = ("--random-seed", str(int(number)))
         self.cli("seed", "--scale", "20000", "--no-defects", "--district-number", number, *seed)
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "statesync", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
 
     def start_worker(self) -> None:
         log = self.folder / f"worker{len(self.workers)}.log"
@@ -79,15 +53,15 @@ class DistrictEdition:
         return json.loads(self.cli("resync", "--all", "--json"))["run"]
 
     def run(self, run_id: int) -> dict:
-        with sqlite3.connect(self.db, timeout=30) as db:
-            status, started, finished = db.execute(
-                "SELECT status, started_at, finished_at FROM district_run WHERE id = ?", (run_id,)
-            ).fetchone()
+        ((status, started, finished),) = self.sql(
+            "SELECT status, started_at, finished_at FROM district_run WHERE id = %s", (run_id,)
+        )
         return {"status": status, "started_at": started, "finished_at": finished}
 
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        self.drop()
 
 
 @pytest.mark.slow
@@ -99,7 +73,7 @@ def test_two_districts_in_parallel_one_run_per_district(live_server, transaction
         for number in ("0001", "0002"):
             token = District.register(number, f"District {number}").issue_token()
             editions.append(
-                DistrictEdition(
+                QueuedEdition(
                     number, live_server.url, token, tmp_path / number, f"t-{tag}-{number}"
                 )
             )

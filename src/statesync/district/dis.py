@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from statesync import catalog
 from statesync.district.models import dis_model
-from statesync.sync.client import NotConfigured, StateClient, StateRefused, get_connection
+from statesync.sync.client import (
+    NotConfigured,
+    StateClient,
+    StateError,
+    StateRefused,
+    get_connection,
+)
+
+log = logging.getLogger(__name__)
 
 
 def get_district_number() -> str:
@@ -37,3 +47,21 @@ def dis_problem() -> str:
     except NotConfigured as exc:
         return str(exc)
     return ""
+
+
+def with_the_state(
+    work: Callable[[StateClient], int], what: str, client: StateClient | None
+) -> int:
+    """`work` through `client` or the DIS connection; 0 when DIS is not configured or the
+    state is down (logged: the worker's housekeeping tries again), so it never fails its
+    caller."""
+    try:
+        if client is not None:
+            return work(client)
+        with state_client(retries=0) as own:
+            return work(own)
+    except NotConfigured:
+        return 0
+    except StateError as exc:
+        log.warning("could not %s (will retry): %s", what, exc)
+        return 0

@@ -20,9 +20,9 @@ from django.utils import timezone
 from statesync import bulk, handoff, wire
 from statesync.access.models import AuditEntry
 from statesync.access.rights import has_right
-from statesync.district.dis import state_client
+from statesync.district.dis import with_the_state
 from statesync.district.models import AppliedChange, Notification, StateOwnedField, dis_model
-from statesync.sync.client import NotConfigured, StateClient, StateError
+from statesync.sync.client import StateClient
 
 log = logging.getLogger(__name__)
 STATE_ACTOR = "the state (sync down)"
@@ -148,15 +148,5 @@ def _notify(item: handoff.DownChangeItem) -> None:
 
 
 def take_state_changes_now(client: StateClient | None = None) -> int:
-    """take_state_changes through `client` or the DIS connection; a state that is down is
-    tried again by the worker's housekeeping, so this never fails its caller."""
-    try:
-        if client is not None:
-            return take_state_changes(client)
-        with state_client(retries=0) as own:
-            return take_state_changes(own)
-    except NotConfigured:
-        return 0
-    except StateError as exc:
-        log.warning("could not fetch the state's changes (will retry): %s", exc)
-        return 0
+    """take_state_changes through `client` or the DIS connection, never failing its caller."""
+    return with_the_state(take_state_changes, "fetch the state's changes", client)

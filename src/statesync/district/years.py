@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from statesync.district.dis import state_client
+from statesync.district.dis import with_the_state
 from statesync.district.models import SchoolYear
-from statesync.sync.client import NotConfigured, StateClient, StateError
+from statesync.sync.client import StateClient
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,5 @@ def report_years(client: StateClient) -> int:
 
 
 def report_years_now(client: StateClient | None = None) -> int:
-    """report_years through `client` or the district's DIS connection; a state that is down
-    is tried again by the worker's housekeeping, so this never fails its caller."""
-    try:
-        if client is not None:
-            return report_years(client)
-        with state_client(retries=0) as own:
-            return report_years(own)
-    except NotConfigured:
-        return 0
-    except StateError as exc:
-        log.warning("could not report school years to the state (will retry): %s", exc)
-        return 0
+    """report_years through `client` or the DIS connection, never failing its caller."""
+    return with_the_state(report_years, "report school years to the state", client)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TypeVar
 
 import msgspec
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +36,7 @@ from statesync.web.api import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_DIGEST_PAGE = 50_000
 LAST_USE_EVERY = datetime.timedelta(minutes=1)  # how fresh a token's "last used" is kept
 
@@ -60,6 +62,17 @@ def authenticate(request: HttpRequest, number: str) -> District:
     if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USE_EVERY:
         ApiToken.objects.using(state_db()).filter(pk=api_token.pk).update(last_used_at=now)
     return api_token.district
+
+
+def decoded(request: HttpRequest, kind: type[T], invalid: str, empty: bytes = b"") -> T:
+    """The request's JSON body as `kind`, or a 400: `invalid` with why, or malformed JSON."""
+    body = read_body(request) or empty
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
+        raise ApiProblem(400, invalid, str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
 
 
 def dis_object(name: str) -> catalog.DisObject:
@@ -138,13 +151,7 @@ def resync_requests(request: HttpRequest, number: str) -> HttpResponse:
 @api_view("POST")
 def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     tenant = authenticate(request, number)
-    body = read_body(request)
-    try:
-        claim = msgspec.json.decode(body or b"{}", type=handoff.Claim)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, "invalid claim", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
+    claim = decoded(request, handoff.Claim, "invalid claim", empty=b"{}")
     found = ResyncRequest.objects.filter(district=tenant, pk=pk).first()
     if found is None:
         raise ApiProblem(404, "no such request", f"district {number} has no resync request {pk}")
@@ -175,13 +182,7 @@ def down_changes(request: HttpRequest, number: str) -> HttpResponse:
 def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
     """The district applied its changes up to `through` (saying so twice changes nothing)."""
     tenant = authenticate(request, number)
-    body = read_body(request)
-    try:
-        applied = msgspec.json.decode(body, type=handoff.Applied)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, "invalid acknowledgement", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
+    applied = decoded(request, handoff.Applied, "invalid acknowledgement")
     done = DownChange.objects.using(state_db()).filter(
         district=tenant, applied_at=None, pk__lte=applied.through
     )
@@ -192,13 +193,7 @@ def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
 def year_report(request: HttpRequest, number: str, year: int) -> HttpResponse:
     """The district's word on one school year: replaces what it said of that year before."""
     tenant = authenticate(request, number)
-    body = read_body(request)
-    try:
-        report = msgspec.json.decode(body, type=wire.YearReport)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, "invalid year report", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
+    report = decoded(request, wire.YearReport, "invalid year report")
     if report.school_year != year:
         raise ApiProblem(
             400,
