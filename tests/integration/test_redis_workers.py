@@ -43,7 +43,7 @@ class QueuedEdition(DistrictEdition):
         # Its own people: the same seed in two districts would make every student enrolled in
         # both at once (E-OVERLAP across districts).
         seed = ("--random-seed", str(int(number)))
-        self.cli("seed", "--scale", "20000", "--no-defects", "--district-number", number, *seed)
+        self.cli("seed", "--scale", "small", "--no-defects", "--district-number", number, *seed)
 
     def start_worker(self) -> None:
         log = self.folder / f"worker{len(self.workers)}.log"

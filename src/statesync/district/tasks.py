@@ -106,15 +106,22 @@ def poll_state_requests() -> int:
         return 0
 
 
-@db_periodic_task(crontab(minute="*"))
-def housekeeping() -> None:
-    """Every minute: resume orphaned runs, drain what real-time sync left, ask the state,
-    tell it where each school year stands, apply what the state sent down."""
-    reclaim_orphans.call_local()
-    drain_outbox()
-    poll_state_requests()
+@db_task()
+def keep_in_touch() -> None:
+    """Take the state's resync requests, tell it where each school year stands, apply what it
+    sent down."""
+    poll_state_requests.call_local()
     years.report_years_now()
     statechanges.take_state_changes_now()
+
+
+@db_periodic_task(crontab(minute="*"))
+def housekeeping() -> None:
+    """Every minute: resume orphaned runs, drain what real-time sync left, keep in touch
+    with the state."""
+    reclaim_orphans.call_local()
+    drain_outbox()
+    keep_in_touch.call_local()
 
 
 @db_periodic_task(crontab(minute="17"))
@@ -138,6 +145,7 @@ def _on_worker_start() -> None:
     # A worker killed just before this one started is not stale yet: look again when it is.
     reclaim_orphans.schedule(delay=STALE_AFTER.total_seconds() + 1)
     drain_outbox()
+    keep_in_touch()  # a worker just started need not wait for the minute to come round
 
 
 @db_task()
