@@ -31,8 +31,11 @@ def editions(live_server, tmp_path):
         for k in (1, 2, 3):
             number = f"{k:04d}"
             token = District.register(number, f"District {number}").issue_token()
-            edition = DistrictEdition(number, live_server.url, token, tmp_path / number)
+            like = made[0] if made else None  # migrated, and not seeded yet: see below
+            edition = DistrictEdition(number, live_server.url, token, tmp_path / number, like)
             made.append(edition)
+        for k, edition in enumerate(made, start=1):
+            number = edition.number
             edition.cli(
                 *("seed", "--scale", "small", "--no-defects", "--movers"),
                 *("--district-number", number, "--random-seed", str(k)),

@@ -27,7 +27,8 @@ def check(ctx: Context, records: list, verdicts: Verdicts) -> None:
     another district, and record each such conflict for both districts and the state."""
     primary = [r for r in records if r.service_type == PRIMARY and r.start_date]
     primary = [r for r in primary if not verdicts.rejected(r.id)]
-    if not primary:
+    others = District.objects.using(ctx.using).exclude(pk=ctx.tenant_id)
+    if not primary or not others.exists():  # a state of one district has no one to overlap
         return
     person = catalog.get(catalog.PERSON)
     state_ids = {
