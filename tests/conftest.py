@@ -14,7 +14,7 @@ from django.db import connections
 from statesync.demo import seed
 from statesync.state.models import District
 from tests.reliability import figures
-from tests.support.fixes import issued_before
+from tests.support.fixes import issue_state_ids
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -77,9 +77,9 @@ def seeded(transactional_db):
         from statesync.district.models import SchoolYear
 
         district = seed.generate(scale, year, random_seed, defects=defects, years=years)
-        seed.write(district)
         if state_ids:  # a district after its go-live year: no state IDs to give or send down
-            issued_before()
+            issue_state_ids(district)
+        seed.write(district)
         if years == 2:
             SchoolYear.objects.get_or_create(end_year=year - 1)
         SchoolYear.activate(year)

@@ -28,7 +28,7 @@ from statesync.district.resync import execute
 from statesync.sync import source
 from statesync.wire import RuleCode
 from tests.e2e.conftest import log_in
-from tests.support.fixes import give_a_free_school_number, issued_before
+from tests.support.fixes import give_a_free_school_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -58,8 +58,7 @@ def first_resync_is_complete(run: Run) -> None:
 
 @pytest.mark.slow
 def test_a_seed_scale_district_through_resyncs_a_fix_and_a_verify(page, dis, seeded, capsys):
-    seeded("seed")
-    issued_before()  # its people have their state IDs: this walk is about the Error Log
+    seeded("seed", state_ids=True)  # people with state IDs: this walk is about the Error Log
     admin = get_user_model().objects.create_superuser("admin", "admin@example.org", "pw")
     first_resync_is_complete(execute(Run.plan(catalog.NAMES)))
     execute(Run.plan(catalog.NAMES))  # the second run judges the same records again

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from statesync import catalog
+from statesync.demo import seed
 from statesync.state.matching import Person, normalise
 from statesync.state.models import StatePerson
 from statesync.state.models.people import reserve_numbers, state_id_for
@@ -21,25 +23,23 @@ def give_a_free_school_number(school_id: int) -> str:
     return free
 
 
-def issued_before(using: str = "state") -> int:
-    """Every district person already has a state ID the state issued (a district after its
-    go-live year): the state's people are written, and their IDs into the district with SQL.
-    Returns how many. Matching itself is tested at small scale and measured by the bench."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, last_name, first_name, birth_date, gender FROM district_personidentity "
-            "WHERE state_id IS NULL ORDER BY id"
-        )
-        people = cursor.fetchall()
-    numbers = reserve_numbers(using, len(people))
-    rows = []
-    for number, (_, last, first, born, gender) in zip(numbers, people, strict=True):
-        person = Person(normalise(last), normalise(first), str(born), gender or "", number)
+def issue_state_ids(district: seed.District, using: str = "state") -> None:
+    """Give every person of a generated district a state ID the state issued, before it is
+    written (a district after its go-live year). Matching itself is tested at small scale and
+    measured by the bench; the tests that start here are about something else."""
+    obj = catalog.get(catalog.PERSON)
+    at = {column: i for i, column in enumerate(obj.columns)}
+    rows = district.rows[catalog.PERSON]
+    issued, given = [], []
+    for number, row in zip(reserve_numbers(using, len(rows)), rows, strict=True):
+        last, first = row[at["last_name"]], row[at["first_name"]]
+        born, gender = str(row[at["birth_date"]]), row[at["gender"]] or ""
+        person = Person(normalise(last), normalise(first), born, gender, number)
         names = (person.last_key, person.first_key, *person.blocks, last or "", first or "")
-        rows.append((number, *names, person.birth_date, person.gender))  # PERSON_COLUMNS
+        issued.append((number, *names, born, gender))  # people.PERSON_COLUMNS
+        with_id = list(row)
+        with_id[at[catalog.STATE_ID_FIELD]] = state_id_for(number)
+        given.append(tuple(with_id))
+    district.rows[catalog.PERSON] = given
     with transaction.atomic(using=using):
-        StatePerson.issue(using, rows)
-    ids = [(state_id_for(n), pk) for n, (pk, *_) in zip(numbers, people, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.executemany("UPDATE district_personidentity SET state_id = %s WHERE id = %s", ids)
-    return len(ids)
+        StatePerson.issue(using, issued)
