@@ -23,6 +23,7 @@ from statesync import bulk, catalog, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import crossdistrict, rules, stateowned
 from statesync.state.models import District, StateYear
+from statesync.state.stored import db_value
 
 
 def apply_batch(
@@ -144,17 +145,6 @@ def _record_years(
     key = parent.key
     parent_years = ctx.fetch(parent, (getattr(r, key) for r in records), (catalog.YEAR_FIELD,))
     return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
-
-
-def db_value(spec: catalog.Field, value: Any) -> Any:
-    """A wire value as the copy tables store it (lists as JSON text, dates as ISO text)."""
-    if value is None:
-        return None
-    if spec.is_list:
-        return wire.encode(value).decode()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _serialize(ctx: rules.Context, obj: catalog.DisObject) -> None:

@@ -25,6 +25,7 @@ from statesync.state.models import (
 )
 from statesync.state.models.people import reserve_numbers
 from statesync.state.rules import Context
+from statesync.state.stored import wire_value
 
 PERSON = catalog.PERSON
 STATE_ID = catalog.STATE_ID_FIELD
@@ -40,7 +41,7 @@ def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> li
     if plain:
         held = ctx.fetch(obj, (r.id for r in records), [f.name for f in plain])
         for record_id, row in held.items():
-            theirs[record_id] = {f.name: _wire_value(f, v) for f, v in zip(plain, row, strict=True)}
+            theirs[record_id] = {f.name: wire_value(f, v) for f, v in zip(plain, row, strict=True)}
     reasons: dict[int, str] = {}
     if len(plain) < len(owned):
         for record_id, (state_id, why) in give_state_ids(ctx, records).items():
@@ -72,15 +73,6 @@ def _restored(name: str, sent: Any, kept: Any) -> str:
         f"{label} is owned by the state (Synchronization Field Settings): the district's "
         f"{wire.plain(sent)!r} is replaced by the state's {wire.plain(kept)!r}"
     )[:200]
-
-
-def _wire_value(spec: catalog.Field, stored: Any) -> Any:
-    """A stored value as the wire carries it (lists are stored as JSON text)."""
-    if stored is None:
-        return None
-    if spec.is_list and isinstance(stored, str):
-        stored = msgspec.json.decode(stored)
-    return msgspec.convert(stored, wire.field_type(spec), strict=False)
 
 
 def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, str]]:

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from statesync import catalog, wire
 from statesync.routers import state_db
-from statesync.state.ingest import db_value
 from statesync.state.matching import block, normalise
 from statesync.state.models import (
     District,
@@ -24,6 +23,7 @@ from statesync.state.models import (
 from statesync.state.models.people import reserve_numbers, state_id_for
 from statesync.state.rules import Context, Verdicts
 from statesync.state.rules.fields import check_fields
+from statesync.state.stored import db_value, wire_value
 
 
 class ValueRefused(ValueError):
@@ -49,9 +49,7 @@ def set_value(
     if record_id not in found:
         raise ValueRefused(f"the state holds no {obj.name} {record_id} of district {district}")
     held = dict(zip(columns, found[record_id], strict=True))
-    for f in obj.fields:
-        if f.is_list and isinstance(held[f.name], str):
-            held[f.name] = msgspec.json.decode(held[f.name])
+    held |= {f.name: wire_value(f, held[f.name]) for f in obj.fields}
     record = msgspec.convert({"id": record_id, **held}, wire.record_type(obj.name), strict=False)
     try:
         typed = msgspec.convert(value, wire.field_type(spec), strict=False)
