@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 
+import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+
+from tests.support.servers import free_port
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -81,3 +86,40 @@ def test_a_refused_demo_says_only_why(tmp_path):
         f"CommandError: port {port} on 127.0.0.1 is in use (Address already in use): is another "
         f"statesync demo running? Stop it, or choose another port: make demo PORT={port + 1}"
     ]
+
+
+@pytest.mark.slow
+def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_address(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STATESYNC_", "DATABASE_URL"))}
+    env.pop("STATE_DATABASE_URL", None)
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "statesync", "demo", "--districts", "2", "--port", str(port)],
+            env={**env, "STATESYNC_HOME": str(tmp_path / "home")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(lambda: "Press Ctrl-C" in log.read_text(), 120, "the demo to start")
+        said = log.read_text()
+        for name, at in (("State", port), ("District 0001", port + 1), ("District 0002", port + 2)):
+            assert f"{name}: http://127.0.0.1:{at}/" in said
+            wait_for(lambda a=at: _answers(f"http://127.0.0.1:{a}/login/"), 60, f"{name}")
+        # Each district edition has its own database, seeded, and its token for the state.
+        for number in ("0001", "0002"):
+            home = tmp_path / "home" / f"district-{number}"
+            assert (home / "district.sqlite3").exists() and (home / "dis.json").exists()
+        assert (tmp_path / "home" / "state" / "state.sqlite3").exists()
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        demo.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
