@@ -22,7 +22,7 @@ from django.utils import timezone
 from statesync import bulk, catalog, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import crossdistrict, rules, stateowned
-from statesync.state.models import District, StateYear
+from statesync.state.models import District, FieldSetting, StateYear
 from statesync.state.stored import db_value
 
 
@@ -43,7 +43,9 @@ def apply_batch(
     now = timezone.now()
     with transaction.atomic(using=using):
         _serialize(ctx, obj)
-        held = ctx.fetch(obj, latest, _held_columns(obj))
+        owned = FieldSetting.owned_fields(using, obj)
+        base = _held_columns(obj)
+        held = ctx.fetch(obj, latest, (*base, *(f.name for f in owned)))
         buried = _tombstones(ctx, obj, [i for i, (_, v) in latest.items() if v is not None])
         stale = _stale(latest, held, buried)
         result.stale = len(stale)
@@ -60,7 +62,8 @@ def apply_batch(
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
         accepted = [r for r in records if not verdicts.rejected(r.id)]
-        accepted = stateowned.take_state_values(ctx, obj, accepted)
+        kept = {i: row[len(base) :] for i, row in held.items()} if owned else {}
+        accepted = stateowned.take_state_values(ctx, obj, accepted, owned, kept)
         stamped = {r.id: latest[r.id][1] for r in accepted}
         _store(ctx, obj, accepted, stamped, held, years, envelope.run, now, result)
         _record_rejections(ctx, obj, verdicts, envelope.run, now)

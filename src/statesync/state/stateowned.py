@@ -16,10 +16,9 @@ import msgspec
 from django.db import connections
 from django.utils import timezone
 
-from statesync import bulk, catalog, sqlin, wire
+from statesync import bulk, catalog, wire
 from statesync.state import matching
 from statesync.state.models import (
-    FieldSetting,
     MatchHold,
     StatePerson,
 )
@@ -31,20 +30,32 @@ PERSON = catalog.PERSON
 STATE_ID = catalog.STATE_ID_FIELD
 
 
-def take_state_values(ctx: Context, obj: catalog.DisObject, records: list) -> list:
-    """`records` with the state's values of the fields it owns, queueing the changes down."""
-    owned = FieldSetting.owned_fields(ctx.using, obj)
+def take_state_values(
+    ctx: Context,
+    obj: catalog.DisObject,
+    records: list,
+    owned: tuple[catalog.Field, ...],
+    kept: dict[int, tuple],
+) -> list:
+    """`records` with the state's values of the `owned` fields, queueing the changes down.
+    `kept`: record ID → the copy's values of `owned`, for the records the state holds."""
     if not owned or not records:
         return records
-    theirs: dict[int, dict[str, Any]] = {}
-    plain = [f for f in owned if (obj.name, f.name) != (PERSON, STATE_ID)]
-    if plain:
-        held = ctx.fetch(obj, (r.id for r in records), [f.name for f in plain])
-        for record_id, row in held.items():
-            theirs[record_id] = {f.name: wire_value(f, v) for f, v in zip(plain, row, strict=True)}
+    names = [f.name for f in owned]
+    matched = obj.name == PERSON and STATE_ID in names  # the state's, but matched, not kept
+    theirs: dict[int, dict[str, Any]] = {
+        record_id: {
+            f.name: wire_value(f, v)
+            for f, v in zip(owned, row, strict=True)
+            if not (matched and f.name == STATE_ID)
+        }
+        for record_id, row in kept.items()
+    }
     reasons: dict[int, str] = {}
-    if len(plain) < len(owned):
-        for record_id, (state_id, why) in give_state_ids(ctx, records).items():
+    if matched:
+        at = names.index(STATE_ID)
+        links = {i: row[at] for i, row in kept.items() if row[at]}
+        for record_id, (state_id, why) in give_state_ids(ctx, records, links).items():
             theirs.setdefault(record_id, {})[STATE_ID] = state_id
             reasons[record_id] = why
     changes, out = [], []
@@ -75,20 +86,19 @@ def _restored(name: str, sent: Any, kept: Any) -> str:
     )[:200]
 
 
-def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str | None, str]]:
-    """Each person's state ID as the state has it, and why: linked before, sent by the
-    district (an ID the state issued), an exact match, new; None while held for matching."""
+def give_state_ids(
+    ctx: Context, records: list, links: dict[int, str]
+) -> dict[int, tuple[str | None, str]]:
+    """Each person's state ID as the state has it, and why: linked before (`links`, the
+    copy's state IDs), sent by the district (an ID the state issued), an exact match, new;
+    None while held for matching."""
     using = ctx.using
-    # The copy holds the state ID the state gave each record it accepted before.
-    held = ctx.fetch(catalog.get(PERSON), [r.id for r in records], (STATE_ID,))
-    links = {record_id: row[0] for record_id, row in held.items() if row[0]}
     given: dict[int, tuple[str | None, str]] = {
         i: (s, f"State ID {s} is the state's for this person; the district's value is replaced")
         for i, s in links.items()
     }
     unlinked = [r for r in records if r.id not in links]
-    holds_seen = _select(ctx, "state_matchhold", "status", [r.id for r in unlinked])
-    waiting = {record_id for record_id, status in holds_seen if status == MatchHold.Status.PENDING}
+    waiting = _waiting(ctx, [r.id for r in unlinked])
     # A state ID the district sent for a new record was checked by the rules (issued): kept.
     wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
@@ -138,16 +148,18 @@ def _one_matcher_at_a_time(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(0, 1)")
 
 
-def _select(ctx: Context, table: str, column: str, ids: list[int]) -> list[tuple]:
-    """(record ID, `column`) of this district's rows of `table` for the records `ids`."""
-    rows: list[tuple] = []
-    connection = connections[ctx.using]
-    sql = f"SELECT record_id, {column} FROM {table} WHERE district_id = %s AND "
-    with connection.cursor() as cursor:
-        for condition, params in sqlin.matching(connection, "record_id", ids):
-            cursor.execute(sql + condition, [ctx.tenant_id, *params])
-            rows.extend(cursor.fetchall())
-    return rows
+def _waiting(ctx: Context, ids: list[int]) -> set[int]:
+    """Those of `ids` held for matching: one range query (a batch's IDs come in order), on
+    the index of pending holds."""
+    if not ids:
+        return set()
+    sql = (
+        "SELECT record_id FROM state_matchhold WHERE district_id = %s AND status = %s "
+        "AND record_id BETWEEN %s AND %s"
+    )
+    with connections[ctx.using].cursor() as cursor:
+        cursor.execute(sql, [ctx.tenant_id, MatchHold.Status.PENDING, min(ids), max(ids)])
+        return {row[0] for row in cursor.fetchall()} & set(ids)
 
 
 def _insert(ctx: Context, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

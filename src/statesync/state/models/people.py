@@ -17,10 +17,21 @@ from statesync.state.models.registry import District
 FIRST_NUMBER = 100_000_000
 
 
+# Luhn's doubled digits (2d, less 9 above 9), by digit.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def state_id_for(number: int) -> str:
-    """The state ID of the sequence's `number`: its nine digits and their Luhn check digit."""
+    """The state ID of the sequence's `number`: its nine digits and their Luhn check digit.
+
+    Luhn computed here rather than by stdnum (which checks them, check_digit_holds): a first
+    resync issues one per person, and stdnum's general alphabet cost a tenth of matching.
+    """
     digits = str(FIRST_NUMBER + number)
-    return digits + luhn.calc_check_digit(digits)
+    # The digit appended lands rightmost, so the payload's rightmost digit is doubled.
+    doubled = sum(_DOUBLED[ord(c) - 48] for c in digits[::-2])
+    kept = sum(ord(c) - 48 for c in digits[-2::-2])
+    return digits + str(-(doubled + kept) % 10)
 
 
 def check_digit_holds(state_id: str) -> bool:
