@@ -4,7 +4,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.management import call_command
@@ -104,6 +106,7 @@ class MultiDemo:
         self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
         self.scale, self.reseed = scale, reseed
         self.home = config.get_home()
+        self.state_lock = threading.Lock()
 
     def env(self, role: str, folder: str, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_EDITION_SETTINGS)}
@@ -129,24 +132,9 @@ class MultiDemo:
         self.out.write(f"Data folder: {self.home}")
         self.cli(state, "migrate", "-v0")
         editions = [("State", state, self.port, json.loads(self.cli(state, "demo_users")))]
-        for k in range(1, count + 1):
-            number = f"{k:04d}"
-            district = self.env("district", f"district-{number}", self.port + k)
-            self.cli(district, "migrate", "-v0")
-            seeded = self.home / f"district-{number}" / "seeded"
-            if self.reseed or not seeded.exists():
-                self.out.write(f"Seeding district {number} ({self.scale}, two school years)…")
-                self.cli(
-                    district,
-                    *("seed", "--scale", self.scale, "--years", "2", "--district-number", number),
-                    *("--random-seed", str(k), "--movers"),
-                )
-                seeded.touch(mode=0o600)
-            token = self._token(state, number)
-            url = f"http://{self.host}:{self.port}"
-            self.cli(district, "dis", "configure", "--url", url, "--token", token)
-            users = json.loads(self.cli(district, "demo_users"))
-            editions.append((f"District {number}", district, self.port + k, users))
+        # Each district is prepared in its own processes: on several cores the demo starts sooner.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
         self._announce(editions)
         children = []
         for name, env, port, _ in editions:
@@ -156,8 +144,33 @@ class MultiDemo:
                 children.append(subprocess.Popen(argv, env=env))
         watch(children)
 
+    def _prepare(self, state: dict[str, str], k: int) -> tuple:
+        """District edition `k` migrated, seeded, connected to the state: (name, env, port,
+        users)."""
+        number = f"{k:04d}"
+        district = self.env("district", f"district-{number}", self.port + k)
+        self.cli(district, "migrate", "-v0")
+        seeded = self.home / f"district-{number}" / "seeded"
+        if self.reseed or not seeded.exists():
+            self.out.write(f"Seeding district {number} ({self.scale}, two school years)…")
+            self.cli(
+                district,
+                *("seed", "--scale", self.scale, "--years", "2", "--district-number", number),
+                *("--random-seed", str(k), "--movers"),
+            )
+            seeded.touch(mode=0o600)
+        token = self._token(state, number)
+        url = f"http://{self.host}:{self.port}"
+        self.cli(district, "dis", "configure", "--url", url, "--token", token)
+        users = json.loads(self.cli(district, "demo_users"))
+        return (f"District {number}", district, self.port + k, users)
+
     def _token(self, state: dict[str, str], number: str) -> str:
         """District `number` registered at the state, and a fresh token for it."""
+        with self.state_lock:  # one writer of the state's registry at a time
+            return self._register(state, number)
+
+    def _register(self, state: dict[str, str], number: str) -> str:
         if number not in self.cli(state, "state", "list"):
             name = f"Demo District {number}"
             said = self.cli(state, "state", "add-district", "--number", number, "--name", name)
