@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
+from statesync import catalog
+from statesync.routers import state_db
 from statesync.state.models import District, Rejection, SchoolCopy
+from statesync.state.rules import Context
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -127,6 +133,42 @@ def test_deletes_cascade_to_children(api):
     assert post(api, "Calendar", [calendar]).json()["inserted"] == 1
     assert post(api, "School", deletes=[10]).json()["deleted"] == 1
     assert api.get("/objects/Calendar/digest").json()["items"] == []
+
+
+def test_a_batch_reads_each_parent_once_and_its_own_object_fresh(api, registered):
+    post(api, "District", [DISTRICT])
+    post(api, "School", [SCHOOL])
+    calendar = {
+        "id": 7,
+        "school_id": 10,
+        "school_year": 2024,
+        "name": "c",
+        "start_date": "2023-08-20",
+        "end_date": "2024-05-30",
+        "is_summer": False,
+    }
+    post(api, "Calendar", [calendar])
+    tenant, _ = registered
+    copies = catalog.get("Calendar")
+    asked = [(), ("start_date", "end_date"), (catalog.YEAR_FIELD,)]  # as a day's rules ask
+
+    def reads(batch_object: str) -> tuple[list[dict], list[int]]:
+        ctx = Context(tenant.id, tenant.number, state_db(), batch_object=batch_object)
+        with CaptureQueriesContext(connections[state_db()]) as seen:
+            answers = [ctx.fetch(copies, [7, 8], columns) for columns in asked]
+            ctx.fetch(copies, [8], ())  # not held: known absent, not read again
+        return answers, [q["sql"].count(copies.state_table) for q in seen.captured_queries]
+
+    reads("Day")  # the columns asked of calendars are learned on a process's first batch
+    answers, queries = reads("Day")
+    assert answers == [
+        {7: ()},
+        {7: (dt.date(2023, 8, 20), dt.date(2024, 5, 30))},
+        {7: (2024,)},
+    ]
+    assert queries == [1]
+    _, fresh = reads("Calendar")  # a batch of calendars reads its own rows every time
+    assert fresh == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def apply_batch(
     stamps: list[int | None] = [*envelope.versions] or [None] * len(records)
     latest = {r.id: (r, v) for r, v in zip(records, stamps, strict=True)}
     result = wire.BatchResult(object=obj.name)
-    ctx = rules.Context(tenant.id, tenant.number, using)
+    ctx = rules.Context(tenant.id, tenant.number, using, batch_object=obj.name)
     now = timezone.now()
     with transaction.atomic(using=using):
         _serialize(ctx, obj)

@@ -53,14 +53,28 @@ class Lookups(Protocol):
         ...
 
 
+# Every column looked up of each object, so far in this process: a batch reads another
+# object's rows once, with all of them.
+LOOKED_UP: dict[str, set[str]] = defaultdict(set)
+
+
 @dataclass
 class Context:
     """Lookups in the state's database: one query per lookup (PostgreSQL), or per piece of an
-    `IN` list (SQLite)."""
+    `IN` list (SQLite).
+
+    In a batch of `batch_object`, the rows of every other object are read once: its rules
+    look up the same parents for different columns (E-PARENT, a calendar's dates, its school
+    year, a person's state ID), and the batch writes none of them. Its own object's rows are
+    read fresh each time.
+    """
 
     tenant_id: int
     tenant_number: str
     using: str
+    batch_object: str | None = None
+    # Object → record ID → {column: value}, or None where the copy holds no such record.
+    _read: dict[str, dict[int, dict[str, Any] | None]] = field(default_factory=dict, repr=False)
 
     def fetch(
         self, obj: catalog.DisObject, ids: Iterable[int | None], columns: Sequence[str]
@@ -68,7 +82,27 @@ class Context:
         wanted = sorted({i for i in ids if i is not None})
         if not wanted:
             return {}
-        return {row[0]: row[1:] for row in self._select(obj, "record_id", wanted, columns)}
+        if self.batch_object is None or obj.name == self.batch_object:
+            return {row[0]: row[1:] for row in self._select(obj, "record_id", wanted, columns)}
+        return self._read_once(obj, wanted, columns)
+
+    def _read_once(
+        self, obj: catalog.DisObject, wanted: list[int], columns: Sequence[str]
+    ) -> dict[int, tuple]:
+        asked = LOOKED_UP[obj.name]
+        asked.update(columns)
+        read = self._read.setdefault(obj.name, {})
+        unread = [
+            i
+            for i in wanted
+            if i not in read or ((row := read[i]) is not None and not row.keys() >= set(columns))
+        ]
+        if unread:
+            names = sorted(asked)
+            read.update(dict.fromkeys(unread))
+            for record_id, *values in self._select(obj, "record_id", unread, names):
+                read[record_id] = dict(zip(names, values, strict=True))
+        return {i: tuple(row[c] for c in columns) for i in wanted if (row := read[i]) is not None}
 
     def fetch_by(
         self, obj: catalog.DisObject, key: str, values: Iterable[Any], columns: Sequence[str]
