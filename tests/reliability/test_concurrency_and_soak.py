@@ -72,7 +72,8 @@ def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seed
         HUEY.flush()
 
 
-# Long enough for hundreds of each action; STATESYNC_SOAK_SECONDS runs a longer soak by hand.
+# Long enough for tens of each action (the counts are printed); STATESYNC_SOAK_SECONDS runs a
+# longer soak by hand.
 SOAK_SECONDS = float(os.environ.get("STATESYNC_SOAK_SECONDS", 15))
 
 
