@@ -171,6 +171,20 @@ def test_a_batch_reads_each_parent_once_and_its_own_object_fresh(api, registered
     assert fresh == [1, 1, 1, 1]
 
 
+def test_deleting_a_district_deletes_its_copies_and_no_one_elses(api, registered):
+    # The copy tables carry no foreign key in the database (an upsert's per-row check):
+    # Django's cascade does the deleting.
+    post(api, "District", [DISTRICT])
+    post(api, "School", [SCHOOL])
+    other = District.register("0002", "Other")
+    SchoolCopy.objects.create(
+        tenant=other, record_id=10, digest=b"0" * 16, accepted_at=dt.datetime.now(dt.UTC)
+    )
+    tenant, _ = registered
+    tenant.delete()
+    assert list(SchoolCopy.objects.values_list("tenant_id", flat=True)) == [other.pk]
+
+
 @pytest.mark.parametrize(
     ("headers", "status", "error"),
     [

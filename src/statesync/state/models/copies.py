@@ -35,7 +35,17 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         "__qualname__": f"{obj.name}Copy",
         "dis_object": obj,
         # The registered district that owns the row (`district_id` is the record's parent key).
-        "tenant": models.ForeignKey(District, on_delete=models.CASCADE, related_name="+"),
+        # No constraint in the database: the API writes only the authenticated district's
+        # rows, and a per-row foreign-key check cost every upsert; deleting a district still
+        # deletes its copies (Django's cascade). No index of its own: the (tenant, record)
+        # key leads with it.
+        "tenant": models.ForeignKey(
+            District,
+            on_delete=models.CASCADE,
+            related_name="+",
+            db_constraint=False,
+            db_index=False,
+        ),
         "record_id": models.BigIntegerField(),
         "digest": models.BinaryField(max_length=16),
         "accepted_at": models.DateTimeField(),
