@@ -100,7 +100,7 @@ def _memory() -> str:
 
 
 RAW_FORMS = {
-    "as is": "the copy tables as they are (foreign key, indexes)",
+    "as is": "the copy tables as they are (surrogate id, secondary indexes)",
     "key only": "the same columns keyed (tenant, record) alone",
     "key only, binary": "the same, binary COPY (PostgreSQL)",
 }
