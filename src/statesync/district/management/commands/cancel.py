@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.district.models import Run, RunStatus
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Cancel a queued or running resync (a running one stops after its current batch)."
 

@@ -1,14 +1,15 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync import config
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.district import statechanges
 from statesync.district.dis import state_client
 from statesync.sync.client import StateError
 from statesync.web.output import count
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Configure or check the district's connection to the state edition (DIS)."
 

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from statesync.commands import EverydayCommand
 from statesync.district.realtime import drain, drain_forever
 from statesync.web.output import count
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     help = "Send changes saved through the application (the outbox) to the state."
 
     def add_arguments(self, parser):

@@ -1,13 +1,14 @@
 import csv
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync import catalog
+from statesync.commands import EverydayCommand
 from statesync.district.errorlog import COLUMNS, filtered
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     help = "The error log: what the state rejects now, and why (--history: every run's entries)."
 
     def add_arguments(self, parser):

@@ -2,10 +2,11 @@ import json
 import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync import catalog
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.district.models import Mode, ObjectStatus, Run, RunStatus
 from statesync.district.progress import ProgressPrinter
 from statesync.district.tasks import enqueue_run
@@ -16,7 +17,7 @@ from statesync.web.output import say
 NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is running
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Resync objects from the district edition to the state edition (docs/DESIGN.md §6)."
 

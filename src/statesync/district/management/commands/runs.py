@@ -1,12 +1,11 @@
 import json
 
-from django.core.management.base import BaseCommand
-
+from statesync.commands import EverydayCommand
 from statesync.district.models import Run, RunStatus
 from statesync.web.output import when
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     help = "Recent batch resync runs and their status."
 
     def add_arguments(self, parser):

@@ -1,13 +1,14 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.demo import seed
 from statesync.district.models import SchoolYear
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Replace the district edition's data with a synthetic district (docs/DESIGN.md §4)."
 

@@ -3,15 +3,16 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.district import selective
 from statesync.district.models import SelectiveSync
 from statesync.sync.client import NotConfigured, get_connection
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = (
         "Sync persons or enrollments by district ID (docs/DESIGN.md §8), recorded in Sync History."

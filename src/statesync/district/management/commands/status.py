@@ -1,12 +1,11 @@
 import json
 
-from django.core.management.base import BaseCommand
-
+from statesync.commands import EverydayCommand
 from statesync.district.status import object_states
 from statesync.web.output import when
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     help = "Each object's latest resync: when, processed, errors, status."
 
     def add_arguments(self, parser):

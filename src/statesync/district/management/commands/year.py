@@ -1,13 +1,14 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync.access import audit
+from statesync.commands import EverydayCommand
 from statesync.district.models import SchoolYear
 from statesync.district.models.years import RolloverRefused
 from statesync.district.years import report_years_now
 from statesync.web.output import count, when
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # a rollover is recorded with its outcome; status only reads
     help = (
         "School years: where the scoped year stands (status), or switch to the next one after "

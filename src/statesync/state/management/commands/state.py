@@ -1,16 +1,17 @@
 import argparse
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from statesync import catalog
 from statesync.access import audit
 from statesync.access.audit import operating_system_user
+from statesync.commands import EverydayCommand
 from statesync.state.models import ApiToken, District, StateYear
 from statesync.state.yearstatus import year_status
 from statesync.web.output import count, say, when
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     audits_itself = True  # records what it did; statesync.cli audits the rest at the door
     help = "Manage the state edition's district registry and API tokens."
 

@@ -1,11 +1,10 @@
 import json
 
-from django.core.management.base import BaseCommand
-
+from statesync.commands import EverydayCommand
 from statesync.demo.users import demo_users
 
 
-class Command(BaseCommand):
+class Command(EverydayCommand):
     help = "Create (or reset) the demo users; prints their new passwords as JSON."
 
     def handle(self, *args, **options):
