@@ -27,6 +27,15 @@ SCHOOL = {
     "school_type": "ELEM",
 }
 DISTRICT = {"id": 1, "state_district_number": "0001", "name": "Demo"}
+CALENDAR = {
+    "id": 7,
+    "school_id": 10,
+    "school_year": 2024,
+    "name": "c",
+    "start_date": "2023-08-20",
+    "end_date": "2024-05-30",
+    "is_summer": False,
+}
 
 
 @pytest.fixture
@@ -121,16 +130,7 @@ def test_wrong_type_in_one_record_rejects_only_that_record(api):
 def test_deletes_cascade_to_children(api):
     post(api, "District", [DISTRICT])
     post(api, "School", [SCHOOL])
-    calendar = {
-        "id": 7,
-        "school_id": 10,
-        "school_year": 2024,
-        "name": "c",
-        "start_date": "2023-08-20",
-        "end_date": "2024-05-30",
-        "is_summer": False,
-    }
-    assert post(api, "Calendar", [calendar]).json()["inserted"] == 1
+    assert post(api, "Calendar", [CALENDAR]).json()["inserted"] == 1
     assert post(api, "School", deletes=[10]).json()["deleted"] == 1
     assert api.get("/objects/Calendar/digest").json()["items"] == []
 
@@ -138,16 +138,7 @@ def test_deletes_cascade_to_children(api):
 def test_a_batch_reads_each_parent_once_and_its_own_object_fresh(api, registered):
     post(api, "District", [DISTRICT])
     post(api, "School", [SCHOOL])
-    calendar = {
-        "id": 7,
-        "school_id": 10,
-        "school_year": 2024,
-        "name": "c",
-        "start_date": "2023-08-20",
-        "end_date": "2024-05-30",
-        "is_summer": False,
-    }
-    post(api, "Calendar", [calendar])
+    post(api, "Calendar", [CALENDAR])
     tenant, _ = registered
     copies = catalog.get("Calendar")
     asked = [(), ("start_date", "end_date"), (catalog.YEAR_FIELD,)]  # as a day's rules ask
