@@ -92,10 +92,11 @@ class Context:
         asked = LOOKED_UP[obj.name]
         asked.update(columns)
         read = self._read.setdefault(obj.name, {})
+        needed = set(columns)
         unread = [
             i
             for i in wanted
-            if i not in read or ((row := read[i]) is not None and not row.keys() >= set(columns))
+            if i not in read or ((row := read[i]) is not None and not row.keys() >= needed)
         ]
         if unread:
             names = sorted(asked)

@@ -168,14 +168,11 @@ class MultiDemo:
     def _token(self, state: dict[str, str], number: str) -> str:
         """District `number` registered at the state, and a fresh token for it."""
         with self.state_lock:  # one writer of the state's registry at a time
-            return self._register(state, number)
-
-    def _register(self, state: dict[str, str], number: str) -> str:
-        if number not in self.cli(state, "state", "list"):
-            name = f"Demo District {number}"
-            said = self.cli(state, "state", "add-district", "--number", number, "--name", name)
-        else:
-            said = self.cli(state, "state", "issue-token", "--number", number, "--rotate")
+            if number not in self.cli(state, "state", "list"):
+                name = f"Demo District {number}"
+                said = self.cli(state, "state", "add-district", "--number", number, "--name", name)
+            else:
+                said = self.cli(state, "state", "issue-token", "--number", number, "--rotate")
         return [line for line in said.split() if line.startswith(STATE_TOKEN_PREFIX)][-1]
 
     def _announce(self, editions: list[tuple]) -> None:
