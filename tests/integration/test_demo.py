@@ -64,6 +64,7 @@ def test_the_demos_worker_links_to_the_address_served(monkeypatch):
 
     monkeypatch.setattr(demo.subprocess, "Popen", Finished)
     monkeypatch.setattr(demo.signal, "signal", lambda *args: None)  # keep pytest's handlers
+    monkeypatch.setattr(demo, "wait_listening", lambda *args: None)  # no server really starts
     demo.Command()._serve("127.0.0.1", 8123)
     [env] = [e for argv, e in Finished.started if "worker" in argv]
     assert env["STATESYNC_BASE_URL"] == "http://127.0.0.1:8123"  # e-mail links point there
@@ -113,6 +114,13 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
             home = tmp_path / "home" / f"district-{number}"
             assert (home / "district.sqlite3").exists() and (home / "dis.json").exists()
         assert (tmp_path / "home" / "state" / "state.sqlite3").exists()
+        # Every worker starts once its state listens: its first contact finds it.
+        wait_for(
+            lambda: log.read_text().count("keep_in_touch") >= 4,  # each worker's, started and ended
+            60,
+            "both district workers' first contact with the state",
+        )
+        assert "Connection refused" not in log.read_text()
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)

@@ -93,8 +93,10 @@ class Command(BaseCommand):
     def _serve(self, host: str, port: int) -> None:
         # E-mail links point where the demo is actually served.
         env = {**os.environ, "STATESYNC_BASE_URL": f"http://{host}:{port}"}
-        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"], env=env)
         web = subprocess.Popen(server_argv(host, port, workers=2))
+        # A starting worker asks the state (this server) at once: not before it listens.
+        wait_listening(host, port, web)
+        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"], env=env)
         watch((web, worker))
 
 
@@ -136,13 +138,21 @@ class MultiDemo:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
         self._announce(editions)
-        children = []
-        for name, env, port, _ in editions:
-            children.append(subprocess.Popen(server_argv(self.host, port, workers=1), env=env))
-            if name != "State":
-                argv = [sys.executable, "-m", "statesync", "worker"]
-                children.append(subprocess.Popen(argv, env=env))
-        watch(children)
+        servers = [
+            subprocess.Popen(server_argv(self.host, port, workers=1), env=env)
+            for _, env, port, _ in editions
+        ]
+        # A starting worker asks the state at once: every edition listens first.
+        try:
+            for server, (_, _, port, _) in zip(servers, editions, strict=True):
+                wait_listening(self.host, port, server)
+        except CommandError:
+            for server in servers:
+                server.terminate()
+            raise
+        argv = [sys.executable, "-m", "statesync", "worker"]
+        workers = [subprocess.Popen(argv, env=env) for _, env, _, _ in editions[1:]]
+        watch([*servers, *workers])
 
     def _prepare(self, state: dict[str, str], k: int) -> tuple:
         """District edition `k` migrated, seeded, connected to the state: (name, env, port,
@@ -219,6 +229,20 @@ def watch(children) -> None:
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
     if failed:
         raise CommandError("a web server or a worker stopped unexpectedly; see above")
+
+
+def wait_listening(host: str, port: int, server: subprocess.Popen, seconds: float = 60) -> None:
+    """Until `server` accepts connections on `port`; an error if it stops or never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise CommandError(f"the web server for port {port} stopped; see above")
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    server.terminate()
+    raise CommandError(f"the web server for port {port} did not start within {seconds:.0f} s")
 
 
 def _check_free(host: str, port: int) -> None:
