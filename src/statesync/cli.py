@@ -18,6 +18,8 @@ import sys
 
 from django.core.management import execute_from_command_line
 
+from statesync.gctune import collect_less_often
+
 # Commands that only read, or only write files of a developer's checkout: nothing to audit.
 READ_ONLY = frozenset(
     {
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         args[0] = args[0].replace("-", "_")
     door = args[0] if args and audited_at_the_door(args[0]) else None
     recorded = door is not None and _record(door, args[1:], quiet=True)
+    collect_less_often()  # a resync or a worker makes rows and records by the hundred thousand
     ran = False  # a command refused with an error (SystemExit) changed nothing to audit
     try:
         execute_from_command_line(["statesync", *args])

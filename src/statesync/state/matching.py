@@ -7,6 +7,7 @@ person. It runs per batch: one query for every candidate sharing a birth date wi
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,8 +25,13 @@ from statesync.state.models.people import state_id_for
 LIKELY_NAME_SCORE = 80.0
 
 
+_NOT_A_LETTER = re.compile("[^a-z]+")
+
+
 def normalise(name: str | None) -> str:
     """A name as matching compares it: no accents, case, spaces or punctuation."""
+    if name and name.isascii():  # most names: nothing to decompose
+        return _NOT_A_LETTER.sub("", name.lower())
     decomposed = unicodedata.normalize("NFKD", name or "")
     return "".join(c for c in decomposed.casefold() if c.isalpha())
 
@@ -98,7 +104,9 @@ class Matcher:
     everyone up by birth date alone read a tenth of the state's people for every batch."""
 
     def __init__(self, using: str, wanted: Iterable[Person]):
-        self.by_date: dict[str, list[Person]] = defaultdict(list)
+        # Rows as the database gives them, in Person's field order: a Person is made only for
+        # a match (most rows of a first resync's batch match nobody).
+        self.by_date: dict[str, list[tuple]] = defaultdict(list)
         blocks = sorted({b for person in wanted for b in person.blocks})
         connection = connections[using]
         # Dates as text: no date parsed per row.
@@ -106,25 +114,27 @@ class Matcher:
             "SELECT last_key, first_key, CAST(birth_date AS TEXT), gender, id "
             "FROM state_person WHERE "
         )
-        seen: set[int] = set()
+        found: dict[int, tuple] = {}  # by ID: a person in two pieces' blocks comes twice
         with connection.cursor() as cursor:
             for condition, params in sqlin.matching(connection, "block_last", blocks):
                 other = condition.replace("block_last", "block_first", 1)
                 cursor.execute(f"{sql}{condition} OR {other}", params * 2)
-                for row in cursor.fetchall():
-                    if row[4] not in seen:
-                        seen.add(row[4])
-                        self.add(Person(*row))
+                found.update((row[4], row) for row in cursor.fetchall())
+        for row in found.values():
+            self.by_date[row[2]].append(row)
 
     def add(self, person: Person) -> None:
         self.by_date[person.birth_date].append(person)
 
     def match(self, wanted: Person) -> Verdict:
+        known_here = self.by_date.get(wanted.birth_date)
+        if not known_here:
+            return Verdict()
         likely = []
         key = wanted[:4]  # exact_key, without a call per comparison
-        for known in self.by_date.get(wanted.birth_date, ()):
+        for known in known_here:
             if known[:4] == key:
-                return Verdict(exact=known)
+                return Verdict(exact=Person(*known))
             candidate = _likely(wanted, known)
             if candidate is not None:
                 likely.append(candidate)
@@ -132,11 +142,11 @@ class Matcher:
         return Verdict(likely=likely)
 
 
-def _likely(wanted: Person, known: Person) -> Candidate | None:
+def _likely(wanted: Person, known: tuple) -> Candidate | None:
     # Two C calls, then comparisons: most people who share a birth date are nothing alike.
-    last = fuzz.ratio(wanted.last_key, known.last_key)
-    first = fuzz.ratio(wanted.first_key, known.first_key)
-    swapped = wanted.last_key == known.first_key and wanted.first_key == known.last_key
+    last = fuzz.ratio(wanted[0], known[0])
+    first = fuzz.ratio(wanted[1], known[1])
+    swapped = wanted[0] == known[1] and wanted[1] == known[0]
     if not swapped and min(last, first) < LIKELY_NAME_SCORE:
         return None
     reasons = ["same birth date"]
@@ -145,8 +155,8 @@ def _likely(wanted: Person, known: Person) -> Candidate | None:
     else:
         reasons.append(f"last names {last:.0f}% alike" if last < 100 else "same last name")
         reasons.append(f"first names {first:.0f}% alike" if first < 100 else "same first name")
-    reasons.append("same gender" if wanted.gender == known.gender else "different gender")
+    reasons.append("same gender" if wanted.gender == known[3] else "different gender")
     score = 100.0 if swapped else (last + first) / 2
-    if wanted.gender != known.gender:
+    if wanted.gender != known[3]:
         score -= 10
-    return Candidate(known, score, reasons)
+    return Candidate(Person(*known), score, reasons)

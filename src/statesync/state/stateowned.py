@@ -116,7 +116,7 @@ def give_state_ids(
         elif verdict.likely:
             holds.append(_hold(ctx, record, verdict.likely))
         else:
-            person = person._replace(pk=next(numbers))
+            person = matching.Person(*person[:4], next(numbers))
             matcher.add(person)  # a twin later in this batch matches them
             issued.append(_state_person(person, record))
             state_id = person.state_id
