@@ -9,7 +9,7 @@ PORT ?= 8000
 # Line coverage of src/ by `make test COVERAGE=1` may not fall below this (README, Development).
 COVERAGE_FLOOR ?= 82
 
-.PHONY: install install-dev demo test lint format bench bench-curve screenshots clean
+.PHONY: install install-dev demo test lint format bench bench-curve bench-scale screenshots clean
 
 # The demo needs only what statesync runs on; tests add their tools (Playwright, schemathesis…).
 $(STAMP): pyproject.toml
@@ -52,6 +52,11 @@ bench: install
 bench-curve: install
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/statesync bench --curve docs/bench-curve.png
+
+# Many districts at once (docs/BENCHMARKS.md): on PostgreSQL when STATE_DATABASE_URL names one.
+bench-scale: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/statesync bench --districts 1,4,10 --scale $(or $(BENCH_SCALE),50000) --plot docs/bench-scale.png
 
 screenshots: install-dev
 	$(BIN)/python scripts/screenshots.py

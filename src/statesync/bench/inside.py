@@ -22,7 +22,7 @@ from django.utils import timezone
 from statesync import bulk, catalog, config, versions
 from statesync.access.models import PersonalToken
 from statesync.bench.child import vm_hwm_kb
-from statesync.bench.report import Figure, Report
+from statesync.bench.report import Figure, Report, machine
 from statesync.bench.stalled import STALLED, stalled_connections
 from statesync.demo import seed
 from statesync.district.models import SchoolYear, dis_model
@@ -51,9 +51,7 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
     del district
     SchoolYear.activate(2024)
     total = sum(_count(name) for name in catalog.NAMES)
-    report = Report(
-        str(scale), total, connections[state_db()].vendor, f"{os.cpu_count()} cores, {_memory()}"
-    )
+    report = Report(str(scale), total, connections[state_db()].vendor, machine())
     with StateServer() as server:
         env = server.connect()
         log("raw upsert limits …")
@@ -90,13 +88,6 @@ def _count(name: str) -> int:
     with connections["default"].cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {catalog.OBJECTS[name].district_table}")
         return cursor.fetchone()[0]
-
-
-def _memory() -> str:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    return "memory unknown"
 
 
 RAW_FORMS = {

@@ -82,15 +82,20 @@ def run_curve(png: Path, sizes=CURVE_SIZES, log=print) -> list[dict]:
     return reports
 
 
-def plot(reports: list[dict], png: Path) -> None:
+def pyplot():
+    """matplotlib's pyplot, drawing into files; an optional extra ('statesync[bench]')."""
     try:
-        # An optional extra ('statesync[bench]'): only the chart needs it.
         import matplotlib  # noqa: PLC0415
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         raise RuntimeError("the chart needs matplotlib: pip install 'statesync[bench]'") from None
+    return plt
+
+
+def plot(reports: list[dict], png: Path) -> None:
+    plt = pyplot()
     sizes = [r["records"] for r in reports]
     names = [f["name"] for f in reports[0]["figures"]]
     fig, (rate_ax, time_ax) = plt.subplots(1, 2, figsize=(12, 4.5))

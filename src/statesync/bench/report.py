@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 PEOPLE_TARGETS = {  # docs/DESIGN.md §11
     "force": "≥ 100,000 records/s",
@@ -10,6 +12,14 @@ PEOPLE_TARGETS = {  # docs/DESIGN.md §11
     "selective_p95": "≤ 100 ms",
     "worker_peak": "≤ 300 MB at 1M records",
 }
+
+
+def machine() -> str:
+    """This machine, as a report names it: its cores and memory."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            return f"{os.cpu_count()} cores, {int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    return f"{os.cpu_count()} cores, memory unknown"
 
 
 @dataclass

@@ -18,6 +18,7 @@ from hypercorn.config import Config
 # Seconds of silence after which a connection that is sending a request is closed.
 READ_TIMEOUT = int(os.environ.get("STATESYNC_READ_TIMEOUT", 30))
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(l)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
 
 
 def get_config(host: str, port: int, workers: int) -> Config:
@@ -31,6 +32,8 @@ def get_config(host: str, port: int, workers: int) -> Config:
     # Above the API's own limit, so an oversized batch gets the API's 413 that says why.
     config.wsgi_max_body_size = settings.API_MAX_BODY_BYTES + 2**20
     config.accesslog = "-"
+    # hypercorn's default line, then the seconds the request took (what a slow state shows).
+    config.access_log_format = ACCESS_LOG_FORMAT
     config.errorlog = "-"
     return config
 

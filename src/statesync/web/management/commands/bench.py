@@ -1,10 +1,11 @@
 import json
+from argparse import ArgumentTypeError
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import bench
-from statesync.bench import inside
+from statesync.bench import inside, storm
 from statesync.demo.seed import parse_scale
 from statesync.web.output import say
 
@@ -34,9 +35,22 @@ class Command(BaseCommand):
             default=200,
             help="Selective syncs timed, alone and beside stalled clients (default 200).",
         )
+        parser.add_argument(
+            "--districts",
+            type=district_counts,
+            metavar="N[,N…]",
+            help="Resync N district editions into one state at once (each N in turn) and "
+            "measure aggregate rate, fairness, batch and real-time latency.",
+        )
+        parser.add_argument(
+            "--plot", metavar="PNG", help="With several --districts: chart the figures into PNG."
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(self, *args, scale, **opts):
+        if opts["districts"]:
+            self._storms(opts["districts"], str(scale), opts)
+            return
         if opts["curve"]:
             bench.run_curve(Path(opts["curve"]), log=lambda m: say(self, m))
             return
@@ -47,3 +61,26 @@ class Command(BaseCommand):
             return
         report = inside.run_inside(scale, opts["calls"], log=lambda m: say(self, m))
         self.stdout.write(json.dumps(report.as_dict()) if opts["json"] else report.table())
+
+    def _storms(self, counts: list[int], scale: str, opts: dict) -> None:
+        reports = []
+        for count in counts:
+            report = storm.run_storm(count, scale, log=lambda m: say(self, m), keep=opts["keep"])
+            reports.append(report.as_dict())
+            if not opts["json"]:
+                self.stdout.write(report.table())
+        if opts["json"]:
+            self.stdout.write(json.dumps(reports))
+        if opts["plot"]:
+            storm.plot(reports, Path(opts["plot"]))
+
+
+def district_counts(text: str) -> list[int]:
+    """'1,4,10' → [1, 4, 10]: how many district editions each storm runs."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r}: district counts are numbers, like 1,4,10") from None
+    if not all(1 <= n <= 50 for n in counts):
+        raise ArgumentTypeError(f"{text!r}: each count is 1 to 50 districts")
+    return counts

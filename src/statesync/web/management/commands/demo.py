@@ -4,7 +4,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from statesync import catalog, config
+from statesync.demo.editions import Editions, wait_listening
 from statesync.demo.seed import SCALES
 from statesync.demo.users import DEMO_USERS, demo_users
-from statesync.tokens import STATE_TOKEN_PREFIX
 from statesync.web.server import server_argv
 
 
@@ -101,39 +100,21 @@ class Command(BaseCommand):
 
 
 class MultiDemo:
-    """The state and N district editions, each a deployment of its own under the data folder
-    (its database, queue and secrets), the districts connected to the state over HTTP."""
+    """The state and N district editions (statesync.demo.editions), each with its own web
+    server and worker."""
 
     def __init__(self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool):
         self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
         self.scale, self.reseed = scale, reseed
         self.home = config.get_home()
-        self.state_lock = threading.Lock()
-
-    def env(self, role: str, folder: str, port: int) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_EDITION_SETTINGS)}
-        home = self.home / folder
-        home.mkdir(mode=0o700, exist_ok=True)
-        url = f"http://{self.host}:{port}"
-        return env | {
-            "STATESYNC_ROLE": role,
-            "STATESYNC_HOME": str(home),
-            "STATESYNC_BASE_URL": url,
-        }
-
-    def cli(self, env: dict[str, str], *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "statesync", *args], env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise CommandError(f"statesync {' '.join(args[:2])} failed: {done.stderr.strip()}")
-        return done.stdout
+        self.editions = Editions(self.home, host, port)
 
     def run(self, count: int) -> None:
-        state = self.env("state", "state", self.port)
+        state = self.editions.state_env()
         self.out.write(f"Data folder: {self.home}")
-        self.cli(state, "migrate", "-v0")
-        editions = [("State", state, self.port, json.loads(self.cli(state, "demo_users")))]
+        self.editions.cli(state, "migrate", "-v0")
+        users = json.loads(self.editions.cli(state, "demo_users"))
+        editions = [("State", state, self.port, users)]
         # Each district is prepared in its own processes: on several cores the demo starts sooner.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
@@ -155,35 +136,12 @@ class MultiDemo:
         watch([*servers, *workers])
 
     def _prepare(self, state: dict[str, str], k: int) -> tuple:
-        """District edition `k` migrated, seeded, connected to the state: (name, env, port,
-        users)."""
-        number = f"{k:04d}"
-        district = self.env("district", f"district-{number}", self.port + k)
-        self.cli(district, "migrate", "-v0")
-        seeded = self.home / f"district-{number}" / "seeded"
-        if self.reseed or not seeded.exists():
-            self.out.write(f"Seeding district {number} ({self.scale}, two school years)…")
-            self.cli(
-                district,
-                *("seed", "--scale", self.scale, "--years", "2", "--district-number", number),
-                *("--random-seed", str(k), "--movers"),
-            )
-            seeded.touch(mode=0o600)
-        token = self._token(state, number)
-        url = f"http://{self.host}:{self.port}"
-        self.cli(district, "dis", "configure", "--url", url, "--token", token)
-        users = json.loads(self.cli(district, "demo_users"))
-        return (f"District {number}", district, self.port + k, users)
-
-    def _token(self, state: dict[str, str], number: str) -> str:
-        """District `number` registered at the state, and a fresh token for it."""
-        with self.state_lock:  # one writer of the state's registry at a time
-            if number not in self.cli(state, "state", "list"):
-                name = f"Demo District {number}"
-                said = self.cli(state, "state", "add-district", "--number", number, "--name", name)
-            else:
-                said = self.cli(state, "state", "issue-token", "--number", number, "--rotate")
-        return [line for line in said.split() if line.startswith(STATE_TOKEN_PREFIX)][-1]
+        """District edition `k`, ready: (name, env, port, users)."""
+        district = self.editions.prepare_district(
+            state, k, self.scale, years=2, reseed=self.reseed, log=self.out.write
+        )
+        users = json.loads(self.editions.cli(district, "demo_users"))
+        return (f"District {k:04d}", district, self.port + k, users)
 
     def _announce(self, editions: list[tuple]) -> None:
         lines = []
@@ -199,10 +157,6 @@ class MultiDemo:
             + "\n\nStudents move between neighbouring districts mid-year; resync each district "
             "(its batch page) and see the state's Person Matching.\nPress Ctrl-C to stop them all."
         )
-
-
-# Each edition is configured from scratch: nothing of the caller's deployment leaks in.
-_EDITION_SETTINGS = ("STATESYNC_", "DATABASE_URL", "STATE_DATABASE_URL")
 
 
 def watch(children) -> None:
@@ -229,20 +183,6 @@ def watch(children) -> None:
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
     if failed:
         raise CommandError("a web server or a worker stopped unexpectedly; see above")
-
-
-def wait_listening(host: str, port: int, server: subprocess.Popen, seconds: float = 60) -> None:
-    """Until `server` accepts connections on `port`; an error if it stops or never does."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise CommandError(f"the web server for port {port} stopped; see above")
-        with socket.socket() as probe:
-            if probe.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.2)
-    server.terminate()
-    raise CommandError(f"the web server for port {port} did not start within {seconds:.0f} s")
 
 
 def _check_free(host: str, port: int) -> None:
