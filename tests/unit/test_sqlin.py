@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+from django.contrib.auth import get_user_model
+from django.db import connection
+
 from statesync import sqlin
 
 POSTGRES = SimpleNamespace(vendor="postgresql")
@@ -31,3 +34,12 @@ def test_sqlite_and_untyped_values_get_in_lists_in_pieces():
     amounts = [1.5]  # no array type known for it: an IN list
     assert list(sqlin.matching(POSTGRES, "amount", amounts)) == [("amount IN (%s)", amounts)]
     assert list(sqlin.matching(POSTGRES, "record_id", [])) == []
+
+
+def test_many_ids_are_one_parameter_of_an_orm_subquery(db):
+    users = get_user_model().objects
+    made = [users.create_user(f"among{n}").pk for n in range(3)]
+    wanted = [made[0], made[2], 10**12, *range(10**9, 10**9 + 2_000)]  # most match nobody
+    subquery = sqlin.among(connection, wanted)
+    assert len(subquery.params) == 1
+    assert sorted(users.filter(pk__in=subquery).values_list("pk", flat=True)) == [made[0], made[2]]

@@ -7,6 +7,7 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections import defaultdict
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from statesync import bulk, handoff, wire
+from statesync import bulk, handoff, sqlin, wire
 from statesync.access.models import AuditEntry
 from statesync.access.rights import has_right
 from statesync.district.dis import with_the_state
@@ -48,10 +49,9 @@ def apply_changes(items: list[handoff.DownChangeItem]) -> int:
     object and field, not per change.
     """
     with transaction.atomic():
+        ids = sqlin.among(connection, [i.id for i in items])
         seen = set(
-            AppliedChange.objects.filter(change_id__in=[i.id for i in items]).values_list(
-                "change_id", flat=True
-            )
+            AppliedChange.objects.filter(change_id__in=ids).values_list("change_id", flat=True)
         )
         fresh = [item for item in items if item.id not in seen]
         by_field: dict[tuple[str, str], list[handoff.DownChangeItem]] = defaultdict(list)
@@ -76,9 +76,8 @@ def _write(
     model = dis_model(name)
     column = model._meta.get_field(field)
     assert isinstance(column, Field)  # a data field of the catalogue, never a relation
-    held = dict(
-        model.objects.filter(pk__in=[c.record_id for c in changes]).values_list("pk", field)
-    )
+    ids = sqlin.among(connection, [c.record_id for c in changes])
+    held = dict(model.objects.filter(pk__in=ids).values_list("pk", field))
     outcomes: dict[int, tuple[Any, str]] = {}
     writes = []
     for change in changes:
@@ -94,11 +93,28 @@ def _write(
         held[change.record_id] = change.value  # a later change of the page sees this one
         outcomes[change.id] = (old, "applied")
     if writes:
-        # No model save, so no signal: nothing goes back up the outbox.
-        table, quoted = model._meta.db_table, connection.ops.quote_name(column.column or field)
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {quoted} = %s WHERE id = %s", writes)
+        _update(model._meta.db_table, column, writes)
     return outcomes
+
+
+def _update(table: str, column: Field, writes: list[tuple[Any, int]]) -> None:
+    """(value, record ID) written into `column` of `table`, with an update, not a model save:
+    no signal, so nothing goes back up the outbox."""
+    quoted = connection.ops.quote_name(column.column or column.name)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and all(type(v) in _PLAIN for v, _ in writes):
+            # One statement for the page: psycopg's executemany is a statement per row.
+            page = f"unnest(%s::bigint[], %s::{column.db_type(connection)}[]) AS page(id, value)"
+            cursor.execute(
+                f"UPDATE {table} SET {quoted} = page.value FROM {page} WHERE {table}.id = page.id",
+                [[i for _, i in writes], [v for v, _ in writes]],
+            )
+            return
+        cursor.executemany(f"UPDATE {table} SET {quoted} = %s WHERE id = %s", writes)
+
+
+# Values PostgreSQL takes in a typed array as psycopg sends them.
+_PLAIN = frozenset({str, int, float, bool, dt.date, dt.datetime, type(None)})
 
 
 def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, str]]) -> None:

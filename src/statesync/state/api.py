@@ -172,8 +172,7 @@ def down_changes(request: HttpRequest, number: str) -> HttpResponse:
     """The state's values for this district not yet applied, and the fields it owns."""
     tenant = authenticate(request, number)
     limit = int_param(request, "limit", MAX_CHANGES, 1, MAX_CHANGES)
-    pending = DownChange.objects.using(state_db()).filter(district=tenant, applied_at=None)
-    items = [change.as_item() for change in pending.order_by("pk")[:limit]]
+    items = DownChange.feed(state_db(), tenant, limit)
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
     return json_response(handoff.DownChanges(items=items, state_owned=owned))
 

@@ -73,23 +73,29 @@ class DownChange(models.Model):
     class Meta:
         db_table = "state_downchange"
         ordering = ["id"]
-        # The district's feed, in order.
-        indexes = [models.Index(fields=["district", "applied_at", "id"], name="downchange_pending")]
+        # The district's feed, in order: only what waits is indexed, so a page is read in ID
+        # order and stops at its limit (a first resync queues one change per person).
+        indexes = [
+            models.Index(
+                fields=["district", "id"],
+                condition=models.Q(applied_at__isnull=True),
+                name="downchange_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.district.number} {self.object} {self.record_id}.{self.field} = {self.value}"
 
-    def as_item(self) -> handoff.DownChangeItem:
-        """The change as the state API sends it."""
-        return handoff.DownChangeItem(
-            id=self.pk,
-            object=self.object,
-            record_id=self.record_id,
-            field=self.field,
-            value=self.value,
-            reason=self.reason,
-            created_at=self.created_at.isoformat(),
-        )
+    @classmethod
+    def feed(cls, using: str, district: District, limit: int) -> list[handoff.DownChangeItem]:
+        """The oldest `limit` changes waiting for `district`, as the state API sends them
+        (values, not model instances: a first resync's feed is one change per person)."""
+        waiting = cls.objects.using(using).filter(district=district, applied_at=None)
+        columns = ("pk", "object", "record_id", "field", "value", "reason", "created_at")
+        return [
+            handoff.DownChangeItem(*row[:-1], created_at=row[-1].isoformat())
+            for row in waiting.order_by("pk").values_list(*columns)[:limit]
+        ]
 
 
 class Conflict(models.Model):
