@@ -16,6 +16,7 @@ from statesync import config
 from statesync.district.models import Run, RunStatus
 from statesync.district.resync import execute
 from statesync.state.models import ApiToken, District
+from statesync.web.management.commands import worker
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -147,3 +148,13 @@ def test_tables_have_headers_and_aligned_columns(dis, seeded, capsys):
     assert header.split() == ["run", "object", "record", "rule", "message"]
     assert rows and all(r[:6].strip() == str(run.pk) for r in rows)
     assert len({r.index(" E-") for r in rows}) == 1  # the rule column lines up
+
+
+def test_the_worker_polls_an_idle_queue_at_least_every_half_second(monkeypatch):
+    # Huey's consumer polls an idle SQLite queue less and less often, by default up to every
+    # 10 s: a save after a quiet spell would wait that long to go up.
+    consumed = {}
+    monkeypatch.setattr(worker, "call_command", lambda name, **opts: consumed.update(opts))
+    call_command("worker", threads=2)
+    assert consumed["max_delay"] == worker.MAX_POLL_SECONDS == 0.5
+    assert consumed["workers"] == 2 and consumed["periodic"]

@@ -5,7 +5,8 @@ Each district is an edition of its own (its data folder and SQLite database, sha
 but the state); the state is served as production runs it, one web worker per core, on
 PostgreSQL when `STATE_DATABASE_URL` (or `DATABASE_URL`) names one. While they resync, district
 0001 saves a person through the application every half second and its real-time sender sends
-it: the time from the save until the state holds the change is the real-time latency.
+it (its worker, as production runs it): the time from the save until the state holds the
+change is the real-time latency.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -140,6 +140,12 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
 
 def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> None:
     stop_file = home / "storm-over"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "statesync", "worker"],
+        env=districts[0],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     probe = subprocess.Popen(
         [sys.executable, "-c", f"from {__name__} import probe; probe({str(stop_file)!r})"],
         env={**districts[0], "DJANGO_SETTINGS_MODULE": "statesync.settings"},
@@ -162,6 +168,8 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         results.append(json.loads(out))
     stop_file.touch()
     said, errors = probe.communicate(timeout=120)
+    worker.terminate()
+    worker.wait(timeout=30)
     if probe.returncode != 0:
         raise RuntimeError(f"the real-time probe failed: {errors[-2000:]}")
     report.realtime_ms = _percentiles(json.loads(said))
@@ -181,18 +189,15 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
 
 def probe(stop_file: str) -> None:
     """In district 0001's edition, during the storm: save a person through the application
-    every PROBE_EVERY seconds, with the real-time sender running as a worker runs it, and time
-    each save until the state holds it. Prints the times (ms) as JSON."""
+    every PROBE_EVERY seconds (its worker sends it up) and time each save until the state
+    holds it. Prints the times (ms) as JSON."""
     import django  # noqa: PLC0415  (a child process: the settings come from its environment)
 
     django.setup()
     from statesync import catalog  # noqa: PLC0415
-    from statesync.district import realtime  # noqa: PLC0415
     from statesync.district.dis import state_client  # noqa: PLC0415
     from statesync.district.models import dis_model  # noqa: PLC0415
 
-    stop = threading.Event()
-    threading.Thread(target=realtime.drain_forever, args=(stop.is_set,), daemon=True).start()
     client = state_client()
     people = dis_model(catalog.PERSON)
     root: int = dis_model(catalog.ROOT).objects.values_list("pk", flat=True).get()
@@ -214,7 +219,6 @@ def probe(stop_file: str) -> None:
             time.sleep(0.02)
         times.append((time.perf_counter() - started) * 1000)
         time.sleep(PROBE_EVERY)
-    stop.set()
     print(json.dumps(times))
 
 

@@ -92,9 +92,10 @@ class DownChange(models.Model):
         (values, not model instances: a first resync's feed is one change per person)."""
         waiting = cls.objects.using(using).filter(district=district, applied_at=None)
         columns = ("pk", "object", "record_id", "field", "value", "reason", "created_at")
+        rows = waiting.order_by("pk").values_list(*columns)[:limit]
         return [
-            handoff.DownChangeItem(*row[:-1], created_at=row[-1].isoformat())
-            for row in waiting.order_by("pk").values_list(*columns)[:limit]
+            handoff.DownChangeItem(pk, name, record_id, field, value, reason, at.isoformat())
+            for pk, name, record_id, field, value, reason, at in rows
         ]
 
 
