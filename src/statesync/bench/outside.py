@@ -23,7 +23,7 @@ def run_outside(scale: str, as_json: bool, keep: bool = False, calls: int = 200)
     cleanup = []
     for var in ("DATABASE_URL", "STATE_DATABASE_URL"):
         if env.get(var, "").startswith("postgres"):
-            env[var] = _fresh_postgres(env[var], f"statesync_bench_{var.split('_')[0].lower()}")
+            env[var] = fresh_postgres(env[var], f"statesync_bench_{var.split('_')[0].lower()}")
             cleanup.append(env[var])
     try:
         return subprocess.call(
@@ -36,7 +36,7 @@ def run_outside(scale: str, as_json: bool, keep: bool = False, calls: int = 200)
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
             for url in cleanup:
-                _drop_postgres(url)
+                drop_postgres(url)
 
 
 def _admin_url(url: str) -> tuple[str, str]:
@@ -44,7 +44,7 @@ def _admin_url(url: str) -> tuple[str, str]:
     return urlunparse(parts._replace(path="/postgres")), parts.path.lstrip("/")
 
 
-def _fresh_postgres(url: str, name: str) -> str:
+def fresh_postgres(url: str, name: str) -> str:
     bench_url = urlunparse(urlparse(url)._replace(path=f"/{name}"))
     admin, _ = _admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -53,7 +53,7 @@ def _fresh_postgres(url: str, name: str) -> str:
     return bench_url
 
 
-def _drop_postgres(url: str) -> None:
+def drop_postgres(url: str) -> None:
     admin, name = _admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

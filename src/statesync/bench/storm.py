@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from statesync.bench.outside import _drop_postgres, _fresh_postgres
+from statesync.bench.outside import drop_postgres, fresh_postgres
 from statesync.bench.report import machine
 from statesync.demo.editions import Editions, wait_listening
 from statesync.web.server import server_argv
@@ -97,7 +97,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
     settings, database = {}, "sqlite"
     url = os.environ.get("STATE_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        settings["STATE_DATABASE_URL"] = _fresh_postgres(url, "statesync_bench_storm")
+        settings["STATE_DATABASE_URL"] = fresh_postgres(url, "statesync_bench_storm")
         database = "postgresql"
     workers = os.cpu_count() or 1
     report = StormReport(count, scale, database, workers, machine())
@@ -135,7 +135,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
             if "STATE_DATABASE_URL" in settings:
-                _drop_postgres(settings["STATE_DATABASE_URL"])
+                drop_postgres(settings["STATE_DATABASE_URL"])
 
 
 def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> None:
@@ -153,23 +153,15 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
-    argv = [sys.executable, "-m", "statesync", "resync", "--all", "--mode", "force"]
-    runs = [
-        subprocess.Popen(
-            [*argv, "--foreground", "--json"], env=env, stdout=subprocess.PIPE, text=True
-        )
-        for env in districts
-    ]
-    results = []
-    for env, run in zip(districts, runs, strict=True):
-        out, _ = run.communicate()
-        if run.returncode != 0:
-            raise RuntimeError(f"district {env['STATESYNC_HOME']}: resync failed")
-        results.append(json.loads(out))
-    stop_file.touch()
-    said, errors = probe.communicate(timeout=120)
-    worker.terminate()
-    worker.wait(timeout=30)
+    try:
+        results = _resync_all_at_once(districts)
+        stop_file.touch()
+        said, errors = probe.communicate(timeout=120)
+    finally:
+        for child in (probe, worker):
+            if child.poll() is None:
+                child.terminate()
+                child.wait(timeout=30)
     if probe.returncode != 0:
         raise RuntimeError(f"the real-time probe failed: {errors[-2000:]}")
     report.realtime_ms = _percentiles(json.loads(said))
@@ -185,6 +177,29 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         starts.append(began)
         ends.append(ended)
     report.seconds = (max(ends) - min(starts)).total_seconds()
+
+
+def _resync_all_at_once(districts: list[dict[str, str]]) -> list[dict]:
+    """Every district's forced full resync, started together; their results."""
+    argv = [sys.executable, "-m", "statesync", "resync", "--all", "--mode", "force"]
+    runs = [
+        subprocess.Popen(
+            [*argv, "--foreground", "--json"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for env in districts
+    ]
+    results = []
+    try:
+        for env, run in zip(districts, runs, strict=True):
+            out, _ = run.communicate()
+            if run.returncode != 0:
+                raise RuntimeError(f"district {env['STATESYNC_HOME']}: resync failed")
+            results.append(json.loads(out))
+    finally:
+        for run in runs:  # after a failure, the others too
+            if run.poll() is None:
+                run.terminate()
+    return results
 
 
 def probe(stop_file: str) -> None:
