@@ -164,14 +164,11 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
     return json_response(found.as_item())
 
 
-MAX_CHANGES = 1_000  # per fetch: the district asks again until none are left
-
-
 @api_view("GET")
 def down_changes(request: HttpRequest, number: str) -> HttpResponse:
     """The state's values for this district not yet applied, and the fields it owns."""
     tenant = authenticate(request, number)
-    limit = int_param(request, "limit", MAX_CHANGES, 1, MAX_CHANGES)
+    limit = int_param(request, "limit", handoff.MAX_DOWN_CHANGES, 1, handoff.MAX_DOWN_CHANGES)
     items = DownChange.feed(state_db(), tenant, limit)
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
     return json_response(handoff.DownChanges(items=items, state_owned=owned))

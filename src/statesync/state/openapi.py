@@ -193,7 +193,10 @@ def document() -> dict:
             "the state owns now. An item with an empty field is a notice (a cross-district "
             "conflict).",
             "operationId": "downChanges",
-            "parameters": [NUMBER, _int_query("limit", "At most this many", 1, 1_000)],
+            "parameters": [
+                NUMBER,
+                _int_query("limit", "At most this many", 1, handoff.MAX_DOWN_CHANGES),
+            ],
             "responses": {
                 **_ok("DownChanges", "Pending changes and the state-owned fields"),
                 **_error_responses("400", "401", "403"),
