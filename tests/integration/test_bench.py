@@ -58,3 +58,22 @@ def test_district_counts_are_checked():
     )
     assert done.returncode != 0
     assert "'1,x': district counts are numbers, like 1,4,10" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--districts", "0,4"], "'0,4': each count is 1 to 50 districts"),
+        (["--plot", "chart.png"], "--plot charts the runs of --districts: give --districts too"),
+    ],
+)
+def test_a_storm_asked_for_wrongly_is_refused_clearly(args, said, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "statesync", "bench", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode != 0
+    assert said in done.stderr
+    assert not (tmp_path / "chart.png").exists()

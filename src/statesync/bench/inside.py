@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -22,14 +20,14 @@ from django.utils import timezone
 from statesync import bulk, catalog, config, versions
 from statesync.access.models import PersonalToken
 from statesync.bench.child import vm_hwm_kb
-from statesync.bench.report import Figure, Report, machine
+from statesync.bench.report import Figure, Report, machine, percentiles
 from statesync.bench.stalled import STALLED, stalled_connections
 from statesync.demo import seed
 from statesync.district.models import SchoolYear, dis_model
 from statesync.routers import state_db
 from statesync.state.models import District
 from statesync.sync import source
-from statesync.web.server import server_argv
+from statesync.web.server import free_port, server_argv
 
 
 def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
@@ -247,22 +245,15 @@ def selective_latency(url: str, secret: str, calls: int) -> dict[str, float]:
                 raise RuntimeError(
                     f"selective sync failed: {response.status_code} {response.text[:500]}"
                 )
-    times.sort()
-    return {
-        "calls": calls,
-        "p50": round(statistics.median(times), 1),
-        "p95": round(times[int(0.95 * calls) - 1], 1),
-        "max": round(times[-1], 1),
-    }
+    found = percentiles(times)
+    return {"calls": found.pop("count"), **found}
 
 
 class StateServer:
     """statesync serve (hypercorn) serving both editions from the bench's data folder."""
 
     def __init__(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> StateServer:

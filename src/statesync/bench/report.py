@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,19 @@ def machine() -> str:
         if line.startswith("MemTotal"):
             return f"{os.cpu_count()} cores, {int(line.split()[1]) / 1024 / 1024:.0f} GiB"
     return f"{os.cpu_count()} cores, memory unknown"
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    """p50, p95 (nearest rank) and max of `ms`, in ms, with their count."""
+    if not ms:
+        return {"count": 0}
+    ms = sorted(ms)
+    return {
+        "count": len(ms),
+        "p50": round(statistics.median(ms), 1),
+        "p95": round(ms[math.ceil(0.95 * len(ms)) - 1], 1),
+        "max": round(ms[-1], 1),
+    }
 
 
 @dataclass

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import re
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from statesync.bench.outside import drop_postgres, fresh_postgres
-from statesync.bench.report import machine
+from statesync.bench.report import machine, percentiles
 from statesync.demo.editions import Editions, wait_listening
-from statesync.web.server import server_argv
+from statesync.web.server import free_port, server_argv
 
 PROBE_EVERY = 0.5  # seconds between the real-time probe's saves
 # The state's access log line of a batch: its district, object, status and seconds.
@@ -92,7 +89,7 @@ class StormReport:
 def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormReport:
     """Prepare `count` districts and a state, resync every district at once, measure."""
     home = Path(tempfile.mkdtemp(prefix="statesync-storm-"))
-    port = _free_port()
+    port = free_port()
     editions = Editions(home, "127.0.0.1", port)
     settings, database = {}, "sqlite"
     url = os.environ.get("STATE_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
@@ -126,7 +123,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
         wait_listening("127.0.0.1", port, server)
         log(f"{count} district(s) resyncing at once …")
         _storm(districts, report, home)
-        report.batch_ms = _percentiles(_batch_seconds(access_log))
+        report.batch_ms = percentiles(_batch_seconds(access_log))
         return report
     finally:
         if server is not None:
@@ -164,7 +161,7 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
                 child.wait(timeout=30)
     if probe.returncode != 0:
         raise RuntimeError(f"the real-time probe failed: {errors[-2000:]}")
-    report.realtime_ms = _percentiles(json.loads(said))
+    report.realtime_ms = percentiles(json.loads(said))
     starts, ends = [], []
     for number, result in enumerate(results, start=1):
         if result["status"] not in ("succeeded", "completed_with_errors"):
@@ -244,24 +241,6 @@ def _batch_seconds(access_log: Path) -> list[float]:
         if (match := _BATCH_LINE.search(line)) and match[3] == "200":
             found.append(float(match[4]) * 1000)
     return found
-
-
-def _percentiles(ms: list[float]) -> dict[str, float]:
-    if not ms:
-        return {"count": 0}
-    ms = sorted(ms)
-    return {
-        "count": len(ms),
-        "p50": round(statistics.median(ms), 1),
-        "p95": round(ms[math.ceil(0.95 * len(ms)) - 1], 1),  # nearest rank
-        "max": round(ms[-1], 1),
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def plot(reports: list[dict], png: Path) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -66,7 +67,7 @@ class Editions:
         scale: str,
         years: int,
         reseed: bool,
-        log,
+        log: Callable[[str], object],
         defects: bool = True,
     ) -> dict[str, str]:
         """District edition `k` migrated, seeded (students shared with its neighbours) and

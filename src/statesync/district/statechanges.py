@@ -7,7 +7,6 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections import defaultdict
@@ -93,28 +92,9 @@ def _write(
         held[change.record_id] = change.value  # a later change of the page sees this one
         outcomes[change.id] = (old, "applied")
     if writes:
-        _update(model._meta.db_table, column, writes)
+        # No model save, so no signal: nothing goes back up the outbox.
+        bulk.update_column(connection, model._meta.db_table, column, writes)
     return outcomes
-
-
-def _update(table: str, column: Field, writes: list[tuple[Any, int]]) -> None:
-    """(value, record ID) written into `column` of `table`, with an update, not a model save:
-    no signal, so nothing goes back up the outbox."""
-    quoted = connection.ops.quote_name(column.column or column.name)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and all(type(v) in _PLAIN for v, _ in writes):
-            # One statement for the page: psycopg's executemany is a statement per row.
-            page = f"unnest(%s::bigint[], %s::{column.db_type(connection)}[]) AS page(id, value)"
-            cursor.execute(
-                f"UPDATE {table} SET {quoted} = page.value FROM {page} WHERE {table}.id = page.id",
-                [[i for _, i in writes], [v for v, _ in writes]],
-            )
-            return
-        cursor.executemany(f"UPDATE {table} SET {quoted} = %s WHERE id = %s", writes)
-
-
-# Values PostgreSQL takes in a typed array as psycopg sends them.
-_PLAIN = frozenset({str, int, float, bool, dt.date, dt.datetime, type(None)})
 
 
 def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, str]]) -> None:

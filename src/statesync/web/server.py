@@ -10,6 +10,7 @@ their client, so a few dozen stalled connections stopped the service.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 from django.conf import settings
@@ -53,3 +54,10 @@ def server_argv(host: str, port: int, workers: int) -> list[str]:
         "--workers",
         str(workers),
     ]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server this process is about to start."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]

@@ -48,6 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(self, *args, scale, **opts):
+        if opts["plot"] and not opts["districts"]:
+            raise CommandError(
+                "--plot charts the runs of --districts: give --districts too "
+                "(the chart against size is --curve PNG)"
+            )
         if opts["districts"]:
             self._storms(opts["districts"], str(scale), opts)
             return
