@@ -104,7 +104,10 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
             start_new_session=True,
         )
     try:
-        wait_for(lambda: "Press Ctrl-C" in log.read_text(), 120, "the demo to start")
+        try:
+            wait_for(lambda: "Press Ctrl-C" in log.read_text(), 120, "the demo to start")
+        except AssertionError as exc:  # what the demo said so far says where it stuck
+            raise AssertionError(f"{exc}; the demo said:\n{log.read_text()[-4000:]}") from None
         said = log.read_text()
         for name, at in (("State", port), ("District 0001", port + 1), ("District 0002", port + 2)):
             assert f"{name}: http://127.0.0.1:{at}/" in said
