@@ -10,6 +10,8 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
 
+from statesync import sqlin
+
 # Values PostgreSQL takes in a typed array as psycopg sends them.
 _PLAIN = frozenset({str, int, float, bool, dt.date, dt.datetime, type(None)})
 
@@ -48,7 +50,7 @@ def update_column(
             page = f"unnest(%s::bigint[], %s::{column.db_type(connection)}[]) AS page(id, value)"
             cursor.execute(
                 f"UPDATE {table} SET {quoted} = page.value FROM {page} WHERE {table}.id = page.id",
-                [[i for _, i in writes], [v for v, _ in writes]],
+                [sqlin.array_param([i for _, i in writes]), [v for v, _ in writes]],
             )
             return
         cursor.executemany(f"UPDATE {table} SET {quoted} = %s WHERE id = %s", list(writes))

@@ -36,7 +36,7 @@ def matching(
     if connection.vendor == "postgresql" and kind:
         # Typed: a list of Python ints may be sent as numeric[], and comparing a bigint column
         # with numerics cannot use its index.
-        yield f"{column} = ANY(%s::{kind})", [list(values)]
+        yield f"{column} = ANY(%s::{kind})", [array_param(values)]
         return
     for marks, part in pieces(values):
         yield f"{column} IN {marks}", part
@@ -46,5 +46,14 @@ def among(connection: BaseDatabaseWrapper, ids: Sequence[int]) -> RawSQL:
     """`ids` as a subquery for the ORM's `__in`, in one parameter on any database: Django's
     own IN list of a thousand marks is parsed anew by psycopg on every call."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+        return RawSQL("SELECT unnest(%s::bigint[])", [array_param(ids)])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
+
+
+def array_param(values: Sequence) -> str | list:
+    """`values` as one PostgreSQL array parameter: whole numbers as the array's text, which
+    psycopg sends as one string (its client-side binding quotes a list value by value in
+    Python: 1.6 ms for a batch's 2,000 IDs, against 0.4); other values as a list."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return list(values)

@@ -19,7 +19,7 @@ import msgspec
 from django.db import connections, transaction
 from django.utils import timezone
 
-from statesync import bulk, catalog, sqlin, versions, wire
+from statesync import bulk, catalog, planner, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import crossdistrict, rules, stateowned
 from statesync.state.models import District, FieldSetting, StateYear
@@ -42,7 +42,7 @@ def apply_batch(
     ctx = rules.Context(tenant.id, tenant.number, using, batch_object=obj.name)
     now = timezone.now()
     with transaction.atomic(using=using):
-        _serialize(ctx, obj)
+        _begin(ctx, obj)
         owned = FieldSetting.owned_fields(using, obj)
         base = _held_columns(obj)
         held = ctx.fetch(obj, latest, (*base, *(f.name for f in owned)))
@@ -150,17 +150,28 @@ def _record_years(
     return {r.id: parent_years.get(getattr(r, key), (None,))[0] for r in records}
 
 
-def _serialize(ctx: rules.Context, obj: catalog.DisObject) -> None:
+def _begin(ctx: rules.Context, obj: catalog.DisObject) -> None:
     """One batch of a district's object at a time, so what one judged stale or deleted is
     still so when it writes. SQLite's writers are one at a time already; PostgreSQL's are
-    not, so they queue on a lock of that district and object until the transaction ends."""
+    not, so they queue on a lock of that district and object until the transaction ends.
+
+    On PostgreSQL the batch's lookups are also costed as reads of cached pages: they probe
+    the keys of rows written moments ago. At the default random_page_cost (4, a spinning
+    disk's) 2,000 probes look dearer than scanning the district's whole copy, which took 30 ms
+    where the probes take 2 to 12 (120,000 people, measured)."""
     connection = connections[ctx.using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             position = catalog.order().index(obj.name)
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s::int, %s::int)", [ctx.tenant_id, position]
+                "SELECT pg_advisory_xact_lock(%s::int, %s::int), "
+                "set_config('random_page_cost', %s, true)",
+                [ctx.tenant_id, position, CACHED_PAGE_COST],
             )
+
+
+# PostgreSQL's own advice for data held in memory or on SSD (set for the batch's transaction).
+CACHED_PAGE_COST = "1.1"
 
 
 def _stale(
@@ -237,12 +248,20 @@ def _store(
         row += [digest, stamp, run, version]
         rows.append(row)
     if rows:
-        _upsert(ctx.using, obj.state_table, columns, rows)
+        # No copy held of any of them (a first resync): the batch's lock (_begin) keeps
+        # another writer of this district's object out until commit, so plain inserts do.
+        fresh = len(rows) == result.inserted
+        _upsert(ctx.using, obj.state_table, columns, rows, fresh)
+        planner.analyse_once(connections[ctx.using], obj.state_table)
 
 
-def _upsert(using: str, table: str, columns: list[str], rows: list[list]) -> None:
-    """Insert or replace rows by (tenant, record ID): COPY + merge on PostgreSQL."""
+def _upsert(using: str, table: str, columns: list[str], rows: list[list], fresh: bool) -> None:
+    """Insert or replace rows by (tenant, record ID): COPY + merge on PostgreSQL. With
+    `fresh` (none is held), COPY straight into the table: no scratch table, no merge."""
     connection = connections[using]
+    if fresh:
+        bulk.insert_rows(connection, table, columns, rows)
+        return
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
     conflict = f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}"

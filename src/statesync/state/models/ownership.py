@@ -59,8 +59,15 @@ class DownChange(models.Model):
     """
 
     # Indexed by the composite index below (a lone district index would be one more to write).
+    # No constraint in the database: only the state writes these, for a district it has just
+    # authenticated, and a first resync queues one per person, each a per-row foreign-key
+    # check; deleting a district still deletes its changes (Django's cascade).
     district = models.ForeignKey(
-        District, on_delete=models.CASCADE, related_name="down_changes", db_index=False
+        District,
+        on_delete=models.CASCADE,
+        related_name="down_changes",
+        db_index=False,
+        db_constraint=False,
     )
     object = models.CharField(max_length=40)
     record_id = models.BigIntegerField()

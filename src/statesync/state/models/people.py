@@ -58,8 +58,9 @@ def reserve_numbers(using: str, count: int) -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('state_person', 'id')) "
-                "FROM generate_series(1, %s)",
+                # The sequence is named once, not once a number.
+                "SELECT nextval(s.name::regclass) FROM generate_series(1, %s), "
+                "(SELECT pg_get_serial_sequence('state_person', 'id') AS name) AS s",
                 [count],
             )
             return [row[0] for row in cursor.fetchall()]
