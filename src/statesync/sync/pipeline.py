@@ -8,20 +8,19 @@ resumed object starts after it: what it sends again the state finds unchanged.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from queue import Full, Queue
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from statesync import catalog, wire
 from statesync.modes import Mode
 from statesync.sync import source
 from statesync.sync.client import StateClient
 from statesync.sync.diff import Change, Kind, compare
+from statesync.sync.prefetch import prefetched
 from statesync.sync.source import Outgoing, Unreadable
 
 BATCH_SIZE = 2000
@@ -244,37 +243,3 @@ class ObjectSync:
 
 def _ready(pending: BatchOutcome) -> bool:
     return pending.answer is None or pending.answer.done()
-
-
-T = TypeVar("T")
-
-
-def prefetched(pages: Iterator[list[T]], depth: int = 2) -> Iterator[T]:
-    """Items of `pages`, fetched `depth` pages ahead on a thread of their own."""
-    queue: Queue[list[T] | BaseException | object] = Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        queue.put(page, timeout=0.5)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-            queue.put(done)
-        except BaseException as exc:  # handed to the consumer, who raises it
-            queue.put(exc)
-
-    threading.Thread(target=produce, name="digest-prefetch", daemon=True).start()
-    try:
-        while (page := queue.get()) is not done:
-            if isinstance(page, BaseException):
-                raise page
-            yield from page  # type: ignore[misc]
-    finally:
-        stop.set()

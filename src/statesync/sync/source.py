@@ -18,6 +18,7 @@ from django.db import connections
 
 from statesync import catalog, sqlin, versions, wire
 from statesync.routers import district_db
+from statesync.sync.prefetch import prefetched
 
 PAGE = 5000
 
@@ -65,29 +66,36 @@ def _joins(name: str, target: str, base: str = "o") -> tuple[str, str, str]:
     return " CROSS JOIN ".join(tables), " AND ".join(conditions) or "1 = 1", alias
 
 
-def scope_sql(name: str) -> tuple[str, bool]:
-    """FROM … WHERE … selecting `name`'s records in scope (alias o); whether it takes a year."""
+def scope_sql(name: str, school_year: int, after: int | None = None) -> tuple[str, list]:
+    """FROM … WHERE … selecting `name`'s records in scope (alias o), with ID > `after` if
+    given; and its parameters."""
     obj = catalog.get(name)
     year = catalog.YEAR_FIELD
+    past = " AND o.id > %s" if after is not None else ""
     if obj.scoped_through:
-        # In scope while a record of the year references it (a person while enrolled).
+        # In scope while a record of the year references it (a person while enrolled). The
+        # referencing rows are bounded by `after` too: PostgreSQL merges them in order, and
+        # otherwise walked every enrollment of the pages before for each page (35 ms a page
+        # of people at seed scale, not 9).
         tables, joined, anchor = _joins(obj.scoped_through, catalog.YEAR_ANCHOR, base="t")
-        return (
+        bound = f" AND t.{obj.key} > %s" if after is not None else ""
+        where = (
             f"{obj.district_table} o WHERE EXISTS (SELECT 1 FROM {tables} WHERE "
-            f"t.{obj.key} = o.id AND {joined} AND {anchor}.{year} = %s)",
-            True,
+            f"t.{obj.key} = o.id AND {joined} AND {anchor}.{year} = %s{bound}){past}"
         )
+        return where, [school_year, *([after, after] if after is not None else [])]
+    after_params = [after] if after is not None else []
     if not obj.year_scoped:
-        return f"{obj.district_table} o WHERE 1 = 1", False
+        return f"{obj.district_table} o WHERE 1 = 1{past}", after_params
     tables, joined, anchor = _joins(obj.name, catalog.YEAR_ANCHOR)
-    return f"{tables} WHERE {joined} AND {anchor}.{year} = %s", True
+    return f"{tables} WHERE {joined} AND {anchor}.{year} = %s{past}", [school_year, *after_params]
 
 
 def count(name: str, school_year: int) -> int:
     """How many records of `name` are in scope."""
-    where, takes_year = scope_sql(name)
+    where, params = scope_sql(name, school_year)
     with connections[district_db()].cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {where}", [school_year] if takes_year else [])
+        cursor.execute(f"SELECT COUNT(*) FROM {where}", params)
         return int(cursor.fetchone()[0])
 
 
@@ -112,29 +120,35 @@ def raw_cursor() -> Any:
 _readers = threading.local()  # one reading connection per thread and database file
 
 
-def rows(
+def pages(
     name: str, school_year: int, after: int = 0, page: int = PAGE
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[list[tuple[Any, ...]]]:
     """Raw rows (catalogue column order, then the version) of `name` in scope with ID > `after`,
-    in ID order."""
+    in ID order, a page at a time."""
     obj = catalog.get(name)
-    where, takes_year = scope_sql(obj.name)
+    where, params = scope_sql(obj.name, school_year, after)
     columns = ", ".join(f"o.{c}" for c in (*obj.columns, versions.FIELD))
-    sql = f"SELECT {columns} FROM {where} AND o.id > %s ORDER BY o.id LIMIT {int(page)}"
+    sql = f"SELECT {columns} FROM {where} ORDER BY o.id LIMIT {int(page)}"
     sqlite = connections[district_db()].vendor == "sqlite"
     if sqlite:
         sql = sql.replace("%s", "?")
     while True:
         cursor = raw_cursor()
         try:
-            cursor.execute(sql, [school_year, after] if takes_year else [after])
+            cursor.execute(sql, params)
             chunk = cursor.fetchall()
         finally:
             cursor.close()
-        yield from chunk
+        yield chunk
         if len(chunk) < page:
             return
-        after = chunk[-1][0]
+        params = scope_sql(obj.name, school_year, chunk[-1][0])[1]
+
+
+def rows(name: str, school_year: int, after: int = 0) -> Iterator[tuple[Any, ...]]:
+    """pages(), row by row."""
+    for chunk in pages(name, school_year, after):
+        yield from chunk
 
 
 _NESTED = {"terms": list[wire.Term], "periods": list[wire.Period], "codes": list[str]}
@@ -178,8 +192,20 @@ class RowReader:
 def records(name: str, school_year: int, after: int = 0) -> Iterator[Outgoing | Unreadable]:
     """Records of `name` in scope after ID `after`, in ID order."""
     reader = RowReader(name)
-    for row in rows(name, school_year, after):
+    if connections[district_db()].vendor == "postgresql":
+        # The next page is read while this one is encoded, as PostgreSQL runs the query in
+        # its own process (a seed-scale differential: 2.0-2.4 -> 1.5-1.6 s). SQLite's reads
+        # hold the GIL: no gain there, measured.
+        ahead = prefetched(pages(name, school_year, after), depth=1, on_exit=_close_connection)
+    else:
+        ahead = rows(name, school_year, after)
+    for row in ahead:
         yield reader.read(row)
+
+
+def _close_connection() -> None:
+    """Close the connection a reading thread opened (Django's are one per thread)."""
+    connections[district_db()].close()
 
 
 def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
