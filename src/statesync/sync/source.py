@@ -66,7 +66,7 @@ def _joins(name: str, target: str, base: str = "o") -> tuple[str, str, str]:
     return " CROSS JOIN ".join(tables), " AND ".join(conditions) or "1 = 1", alias
 
 
-def scope_sql(name: str, school_year: int, after: int | None = None) -> tuple[str, list]:
+def scope_sql(name: str, school_year: int, after: int | None = None) -> tuple[str, list[Any]]:
     """FROM … WHERE … selecting `name`'s records in scope (alias o), with ID > `after` if
     given; and its parameters."""
     obj = catalog.get(name)
