@@ -25,6 +25,7 @@ from statesync.sync.source import Outgoing, Unreadable
 
 BATCH_SIZE = 2000
 IN_FLIGHT = 2  # batches sent and not yet answered: enough to keep both sides busy
+CLOCK_EVERY = 256  # records between looks at the clock (progress is saved every second)
 
 # Where a problem was found: the district could not read its own row, or the state said no.
 DISTRICT = "district"
@@ -136,11 +137,20 @@ class ObjectSync:
             try:
                 state_side = prefetched(self.client.digest_pages(self.obj.name, year, self.after))
                 district_side = source.records(self.obj.name, self.school_year, self.after)
-                for change in compare(district_side, state_side):
-                    self.take(change)
+                # Per record as little as can be: a differential compares hundreds of thousands
+                # and sends none, so a record found the same is only noted (counted at the
+                # flush), and the clock is read every CLOCK_EVERY records, not each one.
+                skip_same = not self.force
+                judged = self.judged
+                for n, change in enumerate(compare(district_side, state_side), start=1):
+                    if skip_same and change.kind is Kind.SAME:
+                        judged.append(change.id)
+                    else:
+                        self.take(change)
                     self.position = change.id
-                    if self._flush_due():
+                    if self._flush_due(n):
                         self.flush()
+                        judged = self.judged
                 self.flush()
                 while self.in_flight:
                     self._complete(self.in_flight.popleft())
@@ -149,11 +159,14 @@ class ObjectSync:
                     if pending.answer is not None:
                         pending.answer.cancel()
 
-    def _flush_due(self) -> bool:
-        full = max(len(self.upserts), len(self.extras)) >= self.batch_size
-        return full or self.clock() - self.last_flush >= self.flush_every
+    def _flush_due(self, n: int) -> bool:
+        if len(self.upserts) >= self.batch_size or len(self.extras) >= self.batch_size:
+            return True
+        return n % CLOCK_EVERY == 0 and self.clock() - self.last_flush >= self.flush_every
 
     def take(self, change: Change) -> None:
+        """Note one change for the next flush. execute notes a SAME one itself outside force
+        (its ID in `judged`, counted by _count_same): it is most of a differential."""
         if change.kind is Kind.EXTRA:
             self.extras.append(change.id)
             return
@@ -164,8 +177,6 @@ class ObjectSync:
         if isinstance(change.record, Unreadable):
             self.counts["errors"] += 1
             self.problems.append(unreadable_problem(self.obj.name, change.record))
-        elif change.kind is Kind.SAME and not self.force:
-            self.counts["unchanged"] += 1
         elif self.verify:
             self.counts["inserted" if change.kind is Kind.NEW else "updated"] += 1
             self.differences.append((change.id, change.kind))
@@ -177,6 +188,7 @@ class ObjectSync:
     def flush(self) -> None:
         """Hand what is pending to the sender; take the answers that are in."""
         self.journal.check()
+        self._count_same()
         pending = BatchOutcome(self.counts, self.problems, self.differences, self.position)
         pending.judged = self.judged
         if self.changed:
@@ -202,6 +214,13 @@ class ObjectSync:
         self.last_flush = self.clock()
         while self.in_flight and (len(self.in_flight) > IN_FLIGHT or _ready(self.in_flight[0])):
             self._complete(self.in_flight.popleft())
+
+    def _count_same(self) -> None:
+        """Count the records execute noted as the same at the state: every judged record
+        that take() did not count."""
+        same = len(self.judged) - self.counts["processed"]
+        if same:
+            self.counts.update(processed=same, at_state=same, unchanged=same)
 
     def _complete(self, pending: BatchOutcome) -> None:
         if pending.answer is not None:
