@@ -54,3 +54,6 @@ def test_a_batchs_key_lookups_use_the_key_on_postgresql(dis, seeded):
         )
         plan = "\n".join(row[0][:120] for row in cursor.fetchall())
     assert "copy_personidentity_key" in plan, plan
+    with state.cursor() as cursor:  # the batch's page cost ended with its transaction
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] != ingest.CACHED_PAGE_COST
