@@ -45,6 +45,9 @@ def test_bench_resyncs_many_districts_at_once_and_measures_each(tmp_path):
     assert set(report["district_rates"]) == {"0001", "0002"}
     assert report["records"] > 2000 and report["aggregate"] > 0
     assert 0 < report["fairness"] <= 1
+    windows = report["district_windows"]  # each run's start and end, from the first start
+    assert set(windows) == {"0001", "0002"} and min(start for start, _ in windows.values()) == 0
+    assert all(0 <= start < end <= report["seconds"] + 0.01 for start, end in windows.values())
     # Every batch of both districts was timed at the state; the probe's saves reached it.
     assert report["batch_ms"]["count"] >= 2 * 11
     assert report["realtime_ms"]["count"] >= 1

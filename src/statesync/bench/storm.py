@@ -46,6 +46,9 @@ class StormReport:
     records: int = 0  # every district's, sent and judged
     seconds: float = 0.0  # first run's start to last run's end
     district_rates: dict[str, float] = field(default_factory=dict)  # number → records/s
+    # number → (start, end) of its run, in seconds from the first run's start: a district
+    # that starts late or ends early had the machine to fewer others for part of its run.
+    district_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
     batch_ms: dict[str, float] = field(default_factory=dict)
     realtime_ms: dict[str, float] = field(default_factory=dict)
 
@@ -73,6 +76,11 @@ class StormReport:
             f"{'slowest / fastest district':<28} {rates[0]:>11,.0f} / {rates[-1]:,.0f} "
             f"records/s (fairness {self.fairness:.2f})",
         ]
+        if self.district_windows:
+            starts = [start for start, _ in self.district_windows.values()]
+            ends = [end for _, end in self.district_windows.values()]
+            spread = f"{max(starts):>9.2f} s / {max(ends) - min(ends):.2f} s"
+            lines.append(f"{'runs started / ended':<28} {spread} apart (first to last)")
         latencies = (("state batch latency", self.batch_ms), ("real-time save", self.realtime_ms))
         for name, ms in latencies:
             lines.append(
@@ -174,6 +182,10 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         starts.append(began)
         ends.append(ended)
     report.seconds = (max(ends) - min(starts)).total_seconds()
+    first = min(starts)
+    for number, began, ended in zip(report.district_rates, starts, ends, strict=True):
+        window = ((began - first).total_seconds(), (ended - first).total_seconds())
+        report.district_windows[number] = (round(window[0], 2), round(window[1], 2))
 
 
 def _resync_all_at_once(districts: list[dict[str, str]]) -> list[dict]:
