@@ -183,9 +183,9 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         ends.append(ended)
     report.seconds = (max(ends) - min(starts)).total_seconds()
     first = min(starts)
-    for number, began, ended in zip(report.district_rates, starts, ends, strict=True):
+    for district, began, ended in zip(report.district_rates, starts, ends, strict=True):
         window = ((began - first).total_seconds(), (ended - first).total_seconds())
-        report.district_windows[number] = (round(window[0], 2), round(window[1], 2))
+        report.district_windows[district] = (round(window[0], 2), round(window[1], 2))
 
 
 def _resync_all_at_once(districts: list[dict[str, str]]) -> list[dict]:
