@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from datetime import timedelta
 
 import httpx
@@ -10,9 +11,10 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from statesync import catalog
+from statesync import catalog, wire
 from statesync.routers import state_db
-from statesync.state.models import District, Rejection, SchoolCopy
+from statesync.state import ingest
+from statesync.state.models import District, DownChange, Rejection, SchoolCopy
 from statesync.state.rules import Context
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -172,8 +174,42 @@ def test_deleting_a_district_deletes_its_copies_and_no_one_elses(api, registered
         tenant=other, record_id=10, digest=b"0" * 16, accepted_at=dt.datetime.now(dt.UTC)
     )
     tenant, _ = registered
+    for district in (tenant, other):  # down changes carry no foreign key in the database either
+        DownChange.objects.create(
+            district=district, object="School", record_id=10, field="name", value="x", reason="r"
+        )
     tenant.delete()
     assert list(SchoolCopy.objects.values_list("tenant_id", flat=True)) == [other.pk]
+    assert list(DownChange.objects.values_list("district_id", flat=True)) == [other.pk]
+
+
+def test_a_batch_of_new_records_is_written_straight_in_and_a_later_one_merged(api, registered):
+    """A first resync's batch (nothing held) needs no merge: on PostgreSQL it is copied
+    straight into the copy table; a batch that replaces copies goes through the merge."""
+    post(api, "District", [DISTRICT])
+    tenant, _ = registered
+    school = catalog.get("School")
+
+    def batch(*upserts: dict) -> tuple:
+        body = json.dumps({"run": None, "upserts": list(upserts), "deletes": []}).encode()
+        envelope, records, _failures = wire.decode_batch("School", body)
+        return tenant, school, envelope, records
+
+    state = connections[state_db()]
+    with CaptureQueriesContext(state) as fresh:
+        ingest.apply_batch(
+            *batch({**SCHOOL, "id": 10}, {**SCHOOL, "id": 11, "state_school_number": "0421"})
+        )
+    with CaptureQueriesContext(state) as merged:
+        result = ingest.apply_batch(*batch({**SCHOOL, "id": 10, "name": "Renamed"}))
+    assert result.updated == 1
+    assert dict(SchoolCopy.objects.values_list("record_id", "name")) == {
+        10: "Renamed",
+        11: "Lincoln Elementary",
+    }
+    if state.vendor == "postgresql":
+        assert not any("ON CONFLICT" in q["sql"] for q in fresh.captured_queries)
+        assert any("ON CONFLICT" in q["sql"] for q in merged.captured_queries)
 
 
 @pytest.mark.parametrize(
