@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.support.servers import free_port
+from statesync.web.server import free_port
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -91,7 +91,7 @@ def test_a_refused_demo_says_only_why(tmp_path):
 
 @pytest.mark.slow
 def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_address(tmp_path):
-    port = free_port()
+    port = free_port(count=3)  # the state's, then each district's
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATESYNC_", "DATABASE_URL"))}
     env.pop("STATE_DATABASE_URL", None)
     log = tmp_path / "demo.log"

@@ -24,7 +24,7 @@ from statesync.district.resync import execute
 from statesync.district.workers import take_state_requests
 from statesync.district.years import report_years_now
 from statesync.state.models import DistrictYear, ResyncRequest, StateYear
-from tests.support.servers import free_port
+from statesync.web.server import free_port
 from tests.support.users import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

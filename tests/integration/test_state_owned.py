@@ -34,9 +34,9 @@ from statesync.state.models import (
     StatePerson,
 )
 from statesync.state.models.people import check_digit_holds, state_id_for
+from statesync.web.server import free_port
 from statesync.wire import RuleCode
 from tests.support.districts import SendingDistrict
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)

@@ -18,11 +18,12 @@ from statesync.district import realtime
 from statesync.district.dis import state_client
 from statesync.district.models import OutboxEntry, Run, RunObject, RunStatus, dis_model
 from statesync.district.resync import execute
+from statesync.web.server import free_port
 from tests.reliability.figures import record
 from tests.support.equality import PEOPLE, assert_state_equals_district
 from tests.support.locks import write_lock
 from tests.support.proxy import Proxy
-from tests.support.servers import Served, free_port
+from tests.support.servers import Served
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

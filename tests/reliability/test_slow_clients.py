@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from statesync.bench.stalled import STALLED, stalled_connections
+from statesync.web.server import free_port
 from tests.reliability.figures import record
-from tests.support.servers import Served, free_port
+from tests.support.servers import Served
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

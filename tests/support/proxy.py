@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from statesync.web.server import free_port
+
 
 class Proxy:
     """Forwards 127.0.0.1:<port> to a target; `down()` refuses and cuts connections.
@@ -22,7 +24,7 @@ class Proxy:
         self.target = (target_host, target_port)
         self.delay = delay
         self.received = 0
-        self.port = _free_port()
+        self.port = free_port()
         self._server: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -92,9 +94,3 @@ def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import httpx
 
 from statesync.web.server import server_argv
 from tests.support.workers import Child, wait_for, worker_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served(Child):

@@ -9,9 +9,12 @@ their client, so a few dozen stalled connections stopped the service.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import socket
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from hypercorn.config import Config
@@ -56,8 +59,31 @@ def server_argv(host: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a server this process is about to start."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+def free_port(host: str = "127.0.0.1", count: int = 1) -> int:
+    """The first of `count` consecutive ports nothing uses now, for servers about to start.
+
+    Chosen below the kernel's ephemeral range: a port in it can be taken by any outgoing
+    connection (to the database, to Redis) between this choice and the server's listen.
+    """
+    low = _ephemeral_low()
+    # Where the kernel lends (nearly) every port, any unprivileged one has to do.
+    starts = range(max(1024, low - 12_000), low - count) or range(1024, 65536 - count)
+    for _ in range(200):
+        first = random.choice(starts)
+        with contextlib.ExitStack() as probes:
+            try:
+                for port in range(first, first + count):
+                    probe = probes.enter_context(socket.socket())
+                    probe.bind((host, port))
+            except OSError:
+                continue
+            return first
+    raise OSError(f"found no run of {count} free port(s) on {host} below {low}")
+
+
+def _ephemeral_low() -> int:
+    """Where the ports the kernel gives outgoing connections begin (Linux's default elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
