@@ -24,6 +24,9 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     assert names[:2] == ["raw upsert, as is", "raw upsert, key only"]
     assert "force full resync (HTTP)" in names
     assert all(f["records"] == report["records"] > 0 for f in report["figures"])
+    # A first resync's command goes on after its run: the state IDs it was given come down.
+    force = next(f for f in report["figures"] if f["name"] == "force full resync (HTTP)")
+    assert force["applied_down"] > 0 and force["command_seconds"] > force["seconds"]
     assert report["selective_ms"]["calls"] == 20
     stalled = report["selective_ms_beside_stalled_clients"]
     assert stalled["calls"] == 20 and stalled["stalled"] == 300

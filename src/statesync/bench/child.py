@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import django
@@ -11,15 +12,28 @@ from django.core.management import call_command
 
 
 def child_resync(mode: str) -> None:
-    """In a fresh process: resync everything, then print the result and this process's peak.
+    """In a fresh process: resync everything, then print the result, this process's peak, and
+    the whole command's time with the state's changes it applied down.
 
     The peak is VmHWM, which starts afresh at exec; getrusage's maxrss would carry over the
     resident size of the process that started this one.
     """
     django.setup()
+    from statesync.district.models import AppliedChange  # noqa: PLC0415  (after setup)
+
     out = io.StringIO()
+    before = AppliedChange.objects.count()
+    started = time.perf_counter()
     call_command("resync", "--all", "--foreground", "--json", "--mode", mode, stdout=out)
-    print(json.dumps({"result": json.loads(out.getvalue()), "peak_kb": vm_hwm_kb("self")}))
+    report = {
+        "result": json.loads(out.getvalue()),
+        "peak_kb": vm_hwm_kb("self"),
+        # The whole command: the objects, then the state's changes (a first resync's state
+        # IDs) applied down, which a run's own duration does not include.
+        "command_seconds": time.perf_counter() - started,
+        "applied_down": AppliedChange.objects.count() - before,
+    }
+    print(json.dumps(report))
 
 
 def vm_hwm_kb(pid: int | str) -> int:

@@ -193,7 +193,8 @@ def _raw_write(connection, table: str, columns: list[str], rows: list, binary: b
 
 
 def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
-    """One resync of everything in its own process; its run's duration and peak memory."""
+    """One resync of everything in its own process: its run's duration and peak memory, and
+    the whole command's with the state's changes it applied down after the run."""
     code = f"from statesync.bench.child import child_resync; child_resync({mode!r})"
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -209,7 +210,15 @@ def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
         raise RuntimeError(f"{name}: run ended {result['status']}: {result['message']}")
     seconds = sum(o["seconds"] for o in result["objects"])
     records = sum(o["processed"] for o in result["objects"])
-    return Figure(name, records, seconds, peak_mb=report["peak_kb"] / 1024, note=note)
+    return Figure(
+        name,
+        records,
+        seconds,
+        peak_mb=report["peak_kb"] / 1024,
+        note=note,
+        command_seconds=report["command_seconds"],
+        applied_down=report["applied_down"],
+    )
 
 
 def change_one_percent() -> int:

@@ -44,6 +44,10 @@ class Figure:
     seconds: float
     peak_mb: float | None = None
     note: str = ""
+    # A resync's whole command: the run, then the state's changes it applied down (a first
+    # resync's state IDs), which the run's own seconds above do not include.
+    command_seconds: float | None = None
+    applied_down: int = 0
 
     @property
     def rate(self) -> float:
@@ -93,10 +97,17 @@ class Report:
         ]
         for f in self.figures:
             peak = f"{f.peak_mb:,.0f}" if f.peak_mb else ""
-            lines.append(
-                f"{f.name:<34} {f.records:>10,} {f.seconds:>8.2f} {f.rate:>11,.0f} "
-                f"{f.rate / raw:>6.2f} {peak:>8}" + (f"  {f.note}" if f.note else "")
-            )
+            lines.append(_row(f.name, f.records, f.seconds, raw, peak, f.note))
+            if f.applied_down and f.command_seconds:
+                lines.append(
+                    _row(
+                        "  the command, with the sync down",
+                        f.records,
+                        f.command_seconds,
+                        raw,
+                        note=f"then {f.applied_down:,} state changes applied down",
+                    )
+                )
         for name, s in (
             ("selective sync, 1 person (HTTP)", self.selective_ms),
             (f"  beside {self.stalled_ms.get('stalled', 0)} stalled clients", self.stalled_ms),
@@ -109,6 +120,16 @@ class Report:
         lines.append(f"{'web process peak memory':<34} {self.web_peak_mb:>10,.0f} MB")
         lines.append("targets: " + "; ".join(f"{k} {v}" for k, v in PEOPLE_TARGETS.items()))
         return "\n".join(lines)
+
+
+def _row(
+    name: str, records: int, seconds: float, raw: float, peak: str = "", note: str = ""
+) -> str:
+    rate = records / seconds if seconds else 0.0
+    return (
+        f"{name:<34} {records:>10,} {seconds:>8.2f} {rate:>11,.0f} {rate / raw:>6.2f} {peak:>8}"
+        + (f"  {note}" if note else "")
+    )
 
 
 # The outer process ----------------------------------------------------------------------
