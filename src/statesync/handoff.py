@@ -3,7 +3,7 @@ owns to write into the district's database (the sync down). Both editions use th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -58,9 +58,12 @@ class DownChanges(msgspec.Struct):
 
 
 class Applied(msgspec.Struct, forbid_unknown_fields=True):
-    """The district applied every change up to and including `through`."""
+    """The district applied every change up to and including `through`; or, with `ids`,
+    exactly those. A change queued in a transaction that committed after the district read
+    its page can carry a lower ID than `through`: only `ids` leaves it waiting."""
 
     through: ID
+    ids: Annotated[list[ID], msgspec.Meta(max_length=MAX_DOWN_CHANGES)] | None = None
 
 
 class AppliedResult(msgspec.Struct):

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from statesync import catalog
+from statesync import catalog, handoff
 from statesync.access.models import AuditEntry
 from statesync.district.dis import state_client
 from statesync.district.models import (
@@ -27,6 +27,7 @@ from statesync.district.resync import execute
 from statesync.district.statechanges import take_state_changes
 from statesync.state.models import (
     Conflict,
+    District,
     DownChange,
     FieldSetting,
     MatchHold,
@@ -34,6 +35,7 @@ from statesync.state.models import (
     StatePerson,
 )
 from statesync.state.models.people import check_digit_holds, state_id_for
+from statesync.sync.client import StateClient
 from statesync.web.server import free_port
 from statesync.wire import RuleCode
 from tests.support.districts import SendingDistrict
@@ -196,6 +198,71 @@ def test_the_sync_down_api_refuses_bad_input_clearly(live_server):
     nobody = district.http.get("/changes", headers={"Authorization": "Bearer sst_nope"})
     assert nobody.status_code == 401
     assert district.http.get("/changes?limit=0").status_code == 400
+
+
+def test_the_sync_down_comes_page_after_page_and_every_change_is_applied(
+    dis, registered, seeded, monkeypatch
+):
+    seeded("small", defects=False)
+    monkeypatch.setattr(handoff, "MAX_DOWN_CHANGES", 100)  # the state's page, in this process
+    asked = []
+    monkeypatch.setattr(
+        StateClient,
+        "down_changes",
+        _spy(StateClient.down_changes, lambda after=0: asked.append(after)),
+    )
+    resync()
+    district, _ = registered
+    queued = DownChange.objects.filter(district=district)
+    assert queued.count() > 300  # several pages
+    assert AppliedChange.objects.count() == queued.count()
+    assert not queued.filter(applied_at=None).exists()
+    # Each page asked for after the last one's final change, ending with an empty page.
+    pages = [a for a in asked if a]
+    assert pages == sorted(set(pages)) and len(pages) >= queued.count() // 100
+
+
+def _spy(method, note):
+    def spied(self, *args, **kwargs):
+        note(*args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return spied
+
+
+def test_an_acknowledgement_marks_only_the_changes_it_names(live_server):
+    mine, theirs = (
+        SendingDistrict(live_server.url, "0002"),
+        SendingDistrict(live_server.url, "0003"),
+    )
+    changes = [
+        DownChange.objects.create(
+            district=District.objects.get(number=number),
+            object=catalog.PERSON,
+            record_id=1,
+            field=catalog.STATE_ID_FIELD,
+            value="x",
+            reason="test",
+        ).pk
+        for number in ("0002", "0002", "0002", "0003")
+    ]
+    first, second, third, others = changes
+    # Asked for after the first: the rest, in order; not another district's.
+    assert [i["id"] for i in mine.http.get(f"/changes?after={first}").json()["items"]] == [
+        second,
+        third,
+    ]
+    # The district applied the third only (the second committed after it read its page):
+    # the second stays waiting, though its ID is lower; another district's is never touched.
+    body = {"through": others, "ids": [third, others]}
+    assert mine.http.post("/changes/applied", json=body).json() == {"applied": 1}
+    waiting = DownChange.objects.filter(applied_at=None).values_list("pk", flat=True)
+    assert sorted(waiting) == [first, second, others]
+    assert [i["id"] for i in theirs.changes()] == [others]
+    for wrong in ({"through": 1, "ids": [0]}, {"through": 1, "ids": list(range(1, 5002))}):
+        answer = mine.http.post("/changes/applied", json=wrong)
+        assert answer.status_code == 400 and "invalid acknowledgement" in answer.text
+    assert mine.http.get("/changes?after=-1").status_code == 400
 
 
 def test_dis_pull_is_audited_and_a_state_that_is_down_is_said_plainly(dis, seeded, monkeypatch):

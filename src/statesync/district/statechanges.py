@@ -7,11 +7,12 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Field
@@ -23,21 +24,37 @@ from statesync.access.rights import has_right
 from statesync.district.dis import with_the_state
 from statesync.district.models import AppliedChange, Notification, StateOwnedField, dis_model
 from statesync.sync.client import StateClient
+from statesync.sync.prefetch import prefetched
 
 log = logging.getLogger(__name__)
 STATE_ACTOR = "the state (sync down)"
 
 
 def take_state_changes(client: StateClient) -> int:
-    """Apply what the state has for this district, in order, until nothing is left."""
+    """Apply what the state has for this district, in order, until nothing is left.
+
+    The next page is fetched while this one is applied: after a first resync the state has
+    one change per person, and the state's listing and the district's writes then overlap.
+    """
     applied = 0
-    while True:
-        feed = client.down_changes()
+    for feed in prefetched(_pages(client), depth=1):
         StateOwnedField.replace_all(feed.state_owned)
+        if feed.items:
+            applied += apply_changes(feed.items)
+            client.changes_applied([item.id for item in feed.items])
+    return applied
+
+
+def _pages(client: StateClient) -> Iterator[list[handoff.DownChanges]]:
+    """The state's pages of changes, each after the last, to the first empty one (which
+    brings the fields the state owns even when no change waits)."""
+    after = 0
+    while True:
+        feed = client.down_changes(after)
+        yield [feed]
         if not feed.items:
-            return applied
-        applied += apply_changes(feed.items)
-        client.changes_applied(feed.items[-1].id)
+            return
+        after = feed.items[-1].id
 
 
 def apply_changes(items: list[handoff.DownChangeItem]) -> int:
@@ -109,8 +126,8 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
                 item.object,
                 item.record_id,
                 item.field,
-                json.dumps(old),
-                json.dumps(item.value),
+                _json(old),
+                _json(item.value),
                 item.reason[:200],
                 outcome,
                 now,
@@ -120,10 +137,15 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
         action = "state change" if item.field else "state notice"
         target = f"{item.object} {item.record_id}"
         audits.append(
-            (now, STATE_ACTOR, action, target, json.dumps(detail | {"outcome": outcome}), "state")
+            (now, STATE_ACTOR, action, target, _json(detail | {"outcome": outcome}), "state")
         )
     bulk.insert_rows(connection, AppliedChange._meta.db_table, APPLIED_COLUMNS, applied)
     bulk.insert_rows(connection, AuditEntry._meta.db_table, AUDIT_COLUMNS, audits)
+
+
+def _json(value: Any) -> str:
+    """JSON text for a JSON column (msgspec: a first resync writes three per change)."""
+    return msgspec.json.encode(value).decode()
 
 
 APPLIED_COLUMNS = (

@@ -11,10 +11,11 @@ import logging
 from typing import TypeVar
 
 import msgspec
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from statesync import catalog, handoff, wire
+from statesync import catalog, handoff, sqlin, wire
 from statesync.routers import state_db
 from statesync.state import ingest
 from statesync.state.models import (
@@ -166,22 +167,27 @@ def claim_resync_request(request: HttpRequest, number: str, pk: int) -> HttpResp
 
 @api_view("GET")
 def down_changes(request: HttpRequest, number: str) -> HttpResponse:
-    """The state's values for this district not yet applied, and the fields it owns."""
+    """The state's values for this district not yet applied (after change `after`, so the
+    district can ask for the next page while it applies this one), and the fields it owns."""
     tenant = authenticate(request, number)
     limit = int_param(request, "limit", handoff.MAX_DOWN_CHANGES, 1, handoff.MAX_DOWN_CHANGES)
-    items = DownChange.feed(state_db(), tenant, limit)
+    after = int_param(request, "after", 0, 0, 2**63 - 1)
+    items = DownChange.feed(state_db(), tenant, limit, after)
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
     return json_response(handoff.DownChanges(items=items, state_owned=owned))
 
 
 @api_view("POST")
 def down_changes_applied(request: HttpRequest, number: str) -> HttpResponse:
-    """The district applied its changes up to `through` (saying so twice changes nothing)."""
+    """The district applied its changes up to `through`, or those of `ids` (saying so twice
+    changes nothing)."""
     tenant = authenticate(request, number)
     applied = decoded(request, handoff.Applied, "invalid acknowledgement")
     done = DownChange.objects.using(state_db()).filter(
         district=tenant, applied_at=None, pk__lte=applied.through
     )
+    if applied.ids is not None:
+        done = done.filter(pk__in=sqlin.among(connections[state_db()], applied.ids))
     return json_response(handoff.AppliedResult(applied=done.update(applied_at=timezone.now())))
 
 

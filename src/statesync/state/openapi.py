@@ -196,6 +196,7 @@ def document() -> dict:
             "parameters": [
                 NUMBER,
                 _int_query("limit", "At most this many", 1, handoff.MAX_DOWN_CHANGES),
+                _int_query("after", "Only changes with a greater ID (the next page)", 0, 2**63 - 1),
             ],
             "responses": {
                 **_ok("DownChanges", "Pending changes and the state-owned fields"),
@@ -205,7 +206,8 @@ def document() -> dict:
     }
     paths["/api/state/v1/districts/{number}/changes/applied"] = {
         "post": {
-            "summary": "Say the district applied every change up to `through`",
+            "summary": "Say the district applied the changes in `ids` (or, without `ids`, "
+            "every change up to `through`)",
             "operationId": "downChangesApplied",
             "parameters": [NUMBER],
             "requestBody": {

@@ -185,15 +185,16 @@ class StateClient:
         """Tell the state where one school year stands (district.models.SchoolYear.summary)."""
         self._request("PUT", f"/years/{report['school_year']}", content=msgspec.json.encode(report))
 
-    def down_changes(self) -> handoff.DownChanges:
-        """The state's values for this district not yet applied, and the fields it owns."""
-        response = self._request("GET", "/changes")
+    def down_changes(self, after: int = 0) -> handoff.DownChanges:
+        """The state's values for this district not yet applied (after change `after`), and
+        the fields it owns."""
+        response = self._request("GET", "/changes", params={"after": after})
         return msgspec.json.decode(response.content, type=handoff.DownChanges)
 
-    def changes_applied(self, through: int) -> int:
-        """Tell the state every change up to `through` is applied; how many that marked."""
+    def changes_applied(self, ids: list[int]) -> int:
+        """Tell the state these changes are applied; how many that marked."""
         response = self._request(
-            "POST", "/changes/applied", content=wire.encode(handoff.Applied(through))
+            "POST", "/changes/applied", content=wire.encode(handoff.Applied(max(ids), ids))
         )
         return msgspec.json.decode(response.content, type=handoff.AppliedResult).applied
 

@@ -94,10 +94,13 @@ class DownChange(models.Model):
         return f"{self.district.number} {self.object} {self.record_id}.{self.field} = {self.value}"
 
     @classmethod
-    def feed(cls, using: str, district: District, limit: int) -> list[handoff.DownChangeItem]:
-        """The oldest `limit` changes waiting for `district`, as the state API sends them
-        (values, not model instances: a first resync's feed is one change per person)."""
-        waiting = cls.objects.using(using).filter(district=district, applied_at=None)
+    def feed(
+        cls, using: str, district: District, limit: int, after: int = 0
+    ) -> list[handoff.DownChangeItem]:
+        """The oldest `limit` changes waiting for `district` after change `after`, as the state
+        API sends them (values, not model instances: a first resync's feed is one change per
+        person)."""
+        waiting = cls.objects.using(using).filter(district=district, applied_at=None, pk__gt=after)
         columns = ("pk", "object", "record_id", "field", "value", "reason", "created_at")
         rows = waiting.order_by("pk").values_list(*columns)[:limit]
         return [
