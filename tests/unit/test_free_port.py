@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from statesync.web import server
-from statesync.web.server import free_port
+from statesync.web.server import first_free, free_port
 
 
 def test_consecutive_ports_below_the_ephemeral_range_are_all_free():
@@ -18,20 +18,20 @@ def test_consecutive_ports_below_the_ephemeral_range_are_all_free():
             probe.bind(("127.0.0.1", port))
 
 
-def test_a_busy_port_is_never_chosen(monkeypatch):
+def test_a_run_with_a_busy_port_is_passed_over_and_none_free_is_said():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         taken = busy.getsockname()[1]
-        # Every choice lands on the busy port or the one just before it: both runs include it.
-        choices = iter([taken, taken - 1, taken + 1])
-        monkeypatch.setattr(server.random, "choice", lambda starts: next(choices))
-        assert free_port(count=2) == taken + 1
+        # Both runs of two include the busy port: neither is chosen.
+        with pytest.raises(OSError, match=r"found no run of 2 free port\(s\) on 127.0.0.1$"):
+            first_free("127.0.0.1", 2, [taken, taken - 1])
+        with pytest.raises(OSError, match="below 32768"):
+            first_free("127.0.0.1", 1, [taken], "below 32768")
 
 
-def test_no_free_ports_says_where_it_looked(monkeypatch):
+def test_the_first_free_run_is_chosen():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         taken = busy.getsockname()[1]
-        monkeypatch.setattr(server.random, "choice", lambda starts: taken)
-        with pytest.raises(OSError, match=r"found no run of 1 free port\(s\) on 127.0.0.1 below"):
-            free_port()
+        free = free_port()
+        assert first_free("127.0.0.1", 1, [taken, free]) == free

@@ -14,6 +14,7 @@ import os
 import random
 import socket
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -68,17 +69,21 @@ def free_port(host: str = "127.0.0.1", count: int = 1) -> int:
     low = _ephemeral_low()
     # Where the kernel lends (nearly) every port, any unprivileged one has to do.
     starts = range(max(1024, low - 12_000), low - count) or range(1024, 65536 - count)
-    for _ in range(200):
-        first = random.choice(starts)
+    tries = (random.choice(starts) for _ in range(200))
+    return first_free(host, count, tries, f"below {low}")
+
+
+def first_free(host: str, count: int, starts: Iterable[int], where: str = "") -> int:
+    """The first of `starts` where `count` consecutive ports can all be bound now."""
+    for first in starts:
         with contextlib.ExitStack() as probes:
             try:
                 for port in range(first, first + count):
-                    probe = probes.enter_context(socket.socket())
-                    probe.bind((host, port))
+                    probes.enter_context(socket.socket()).bind((host, port))
             except OSError:
                 continue
             return first
-    raise OSError(f"found no run of {count} free port(s) on {host} below {low}")
+    raise OSError(f"found no run of {count} free port(s) on {host} {where}".rstrip())
 
 
 def _ephemeral_low() -> int:
