@@ -45,13 +45,13 @@ def take_state_changes(client: StateClient) -> int:
     return applied
 
 
-def _pages(client: StateClient) -> Iterator[list[handoff.DownChanges]]:
+def _pages(client: StateClient) -> Iterator[handoff.DownChanges]:
     """The state's pages of changes, each after the last, to the first empty one (which
     brings the fields the state owns even when no change waits)."""
     after = 0
     while True:
         feed = client.down_changes(after)
-        yield [feed]
+        yield feed
         if not feed.items:
             return
         after = feed.items[-1].id

@@ -13,6 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Protocol
 
 from statesync import catalog, wire
@@ -135,7 +136,8 @@ class ObjectSync:
         self.last_flush = clock()
         with ThreadPoolExecutor(1, thread_name_prefix="sender") as self.sender:
             try:
-                state_side = prefetched(self.client.digest_pages(self.obj.name, year, self.after))
+                digests = self.client.digest_pages(self.obj.name, year, self.after)
+                state_side = chain.from_iterable(prefetched(digests))
                 district_side = source.records(self.obj.name, self.school_year, self.after)
                 # Per record as little as can be: a differential compares hundreds of thousands
                 # and sends none, so a record found the same is only noted (counted at the

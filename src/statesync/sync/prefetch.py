@@ -1,4 +1,5 @@
-"""Reading ahead: pages fetched on a thread of their own while the caller works on the last."""
+"""Reading ahead: what an iterator yields, fetched on a thread of its own while the caller works
+on what came before (pages of digests or rows, the state's pages of changes)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ T = TypeVar("T")
 
 
 def prefetched(
-    pages: Iterator[list[T]],
+    pages: Iterator[T],
     depth: int = 2,
     on_exit: Callable[[], None] | None = None,
 ) -> Iterator[T]:
-    """Items of `pages`, fetched `depth` pages ahead on a thread of their own; `on_exit` runs
-    on that thread when it stops (to close what it opened there)."""
-    queue: Queue[list[T] | BaseException | object] = Queue(maxsize=depth)
+    """What `pages` yields, in order, fetched `depth` ahead on a thread of its own; `on_exit`
+    runs on that thread when it stops (to close what it opened there)."""
+    queue: Queue[T | BaseException | object] = Queue(maxsize=depth)
     stop = threading.Event()
     done = object()
 
@@ -47,6 +48,6 @@ def prefetched(
         while (page := queue.get()) is not done:
             if isinstance(page, BaseException):
                 raise page
-            yield from page  # type: ignore[misc]
+            yield page  # type: ignore[misc]
     finally:
         stop.set()

@@ -192,15 +192,15 @@ class RowReader:
 def records(name: str, school_year: int, after: int = 0) -> Iterator[Outgoing | Unreadable]:
     """Records of `name` in scope after ID `after`, in ID order."""
     reader = RowReader(name)
+    chunks = pages(name, school_year, after)
     if connections[district_db()].vendor == "postgresql":
         # The next page is read while this one is encoded, as PostgreSQL runs the query in
         # its own process (a seed-scale differential: 2.0-2.4 -> 1.5-1.6 s). SQLite's reads
         # hold the GIL: no gain there, measured.
-        ahead = prefetched(pages(name, school_year, after), depth=1, on_exit=_close_connection)
-    else:
-        ahead = rows(name, school_year, after)
-    for row in ahead:
-        yield reader.read(row)
+        chunks = prefetched(chunks, depth=1, on_exit=_close_connection)
+    for chunk in chunks:
+        for row in chunk:
+            yield reader.read(row)
 
 
 def _close_connection() -> None:
