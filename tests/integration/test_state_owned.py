@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from statesync import catalog, handoff
 from statesync.access.models import AuditEntry
@@ -34,7 +34,7 @@ from statesync.state.models import (
     PersonIdentityCopy,
     StatePerson,
 )
-from statesync.state.models.people import check_digit_holds, state_id_for
+from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
 from statesync.sync.client import StateClient
 from statesync.web.server import free_port
 from statesync.wire import RuleCode
@@ -273,3 +273,26 @@ def test_dis_pull_is_audited_and_a_state_that_is_down_is_said_plainly(dis, seede
     with pytest.raises(CommandError, match="did not answer"):
         call_command("dis", "pull")
     assert AuditEntry.objects.filter(action="dis.pull").count() == 1  # nothing done: no row
+
+
+def test_numbers_reserved_for_state_ids_are_consecutive_and_never_given_twice():
+    using = "state"
+    with transaction.atomic(using=using):
+        first = reserve_numbers(using, 3)
+        StatePerson.issue(using, [_person(n) for n in first])
+    with transaction.atomic(using=using):
+        second = reserve_numbers(using, 2)
+        StatePerson.issue(using, [_person(n) for n in second])
+    assert first == list(range(first[0], first[0] + 3))
+    assert second == [first[-1] + 1, first[-1] + 2]
+    assert reserve_numbers(using, 0) == []
+    # A person saved the ordinary way takes the next number, above every one reserved.
+    later = StatePerson.objects.using(using).create(
+        last_key="x", first_key="y", block_last="", block_first="", birth_date="2010-01-01"
+    )
+    assert later.pk > second[-1]
+
+
+def _person(number: int) -> tuple:
+    """A state person's values in StatePerson.issue's order (people.PERSON_COLUMNS)."""
+    return (number, "lee", "bo", "2009-01-01l", "2009-01-01b", "Lee", "Bo", "2009-01-01", "M")

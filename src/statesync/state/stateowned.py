@@ -22,7 +22,7 @@ from statesync.state.models import (
     MatchHold,
     StatePerson,
 )
-from statesync.state.models.people import reserve_numbers
+from statesync.state.models.people import hold_issuing_lock, reserve_numbers
 from statesync.state.rules import Context
 from statesync.state.stored import wire_value
 
@@ -103,7 +103,7 @@ def give_state_ids(
     wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
     if people:
-        _one_matcher_at_a_time(using)
+        hold_issuing_lock(using)  # before the matcher reads who is issued
     matcher = matching.Matcher(using, people)
     numbers = iter(reserve_numbers(using, len(wanted)) if wanted else ())
     issued: list[tuple] = []
@@ -135,17 +135,6 @@ HOLD_COLUMNS = (
     "state_id",
     "created_at",
 )
-
-
-def _one_matcher_at_a_time(using: str) -> None:
-    """Two districts sending the same new student at once must not both issue a state ID:
-    matching and issuing are one at a time across districts, until the batch commits.
-    (SQLite's writers are one at a time already; PostgreSQL's are not.)"""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Tenant IDs start at 1: the (0, n) lock space is free for the state's own locks.
-            cursor.execute("SELECT pg_advisory_xact_lock(0, 1)")
 
 
 def _waiting(ctx: Context, ids: list[int]) -> set[int]:

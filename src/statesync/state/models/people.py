@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.utils import timezone
 from stdnum import luhn
 
@@ -52,18 +52,38 @@ PERSON_COLUMNS = (  # created_at last
 )
 
 
-def reserve_numbers(using: str, count: int) -> list[int]:
-    """`count` numbers from the state ID sequence that nobody was given."""
+def hold_issuing_lock(using: str) -> None:
+    """Issue state IDs, and match against those issued, one transaction at a time across
+    districts until it commits: two districts sending the same new student at once must not
+    both issue one. (SQLite's writers are one at a time already; PostgreSQL's are not.)"""
     connection = connections[using]
-    with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Tenant IDs start at 1: the (0, n) lock space is free for the state's own locks.
+            cursor.execute("SELECT pg_advisory_xact_lock(0, 1)")
+
+
+def reserve_numbers(using: str, count: int) -> list[int]:
+    """`count` consecutive numbers from the state ID sequence that nobody was given.
+
+    Reserving holds the issuing lock, so the sequence moves on by the whole range at once:
+    a nextval per number cost 7 to 9 ms a batch of 2,000 people, inside that lock."""
+    if count <= 0:
+        return []
+    connection = connections[using]
+    # In the caller's transaction, so the lock is held until the numbers are issued.
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        hold_issuing_lock(using)
         if connection.vendor == "postgresql":
+            # nextval first, so the range starts above every number handed out; no other
+            # reserver moves the sequence before setval, as each holds the issuing lock.
             cursor.execute(
-                # The sequence is named once, not once a number.
-                "SELECT nextval(s.name::regclass) FROM generate_series(1, %s), "
-                "(SELECT pg_get_serial_sequence('state_person', 'id') AS name) AS s",
+                "SELECT setval(s.seq, nextval(s.seq) + %s - 1) FROM "
+                "(SELECT pg_get_serial_sequence('state_person', 'id')::regclass AS seq) AS s",
                 [count],
             )
-            return [row[0] for row in cursor.fetchall()]
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
         # SQLite has one writer at a time (this runs in the batch's write transaction) and
         # AUTOINCREMENT's high-water mark never goes back, so numbers above it are free.
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'state_person'")
