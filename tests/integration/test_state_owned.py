@@ -7,10 +7,11 @@ District 0001 is this process's district edition, resynced over real HTTP; distr
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from statesync import catalog, handoff
 from statesync.access.models import AuditEntry
@@ -282,7 +283,11 @@ def test_numbers_reserved_for_state_ids_are_consecutive_and_never_given_twice():
         StatePerson.issue(using, [_person(n) for n in first])
     with transaction.atomic(using=using):
         second = reserve_numbers(using, 2)
+        # Reserving holds the issuing lock until the numbers are issued (PostgreSQL; SQLite
+        # has one writer at a time): no other district matches against the state meanwhile.
+        assert _issuing_lock_is_free(using) is (connections[using].vendor != "postgresql")
         StatePerson.issue(using, [_person(n) for n in second])
+    assert _issuing_lock_is_free(using)
     assert first == list(range(first[0], first[0] + 3))
     assert second == [first[-1] + 1, first[-1] + 2]
     assert reserve_numbers(using, 0) == []
@@ -296,3 +301,18 @@ def test_numbers_reserved_for_state_ids_are_consecutive_and_never_given_twice():
 def _person(number: int) -> tuple:
     """A state person's values in StatePerson.issue's order (people.PERSON_COLUMNS)."""
     return (number, "lee", "bo", "2009-01-01l", "2009-01-01b", "Lee", "Bo", "2009-01-01", "M")
+
+
+def _issuing_lock_is_free(using: str) -> bool:
+    """Whether another connection could take the issuing lock now."""
+    settings = connections[using].settings_dict
+    if connections[using].vendor != "postgresql":
+        return True
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    ) as other:
+        return other.execute("SELECT pg_try_advisory_lock(0, 1)").fetchone()[0]
