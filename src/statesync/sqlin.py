@@ -51,9 +51,20 @@ def among(connection: BaseDatabaseWrapper, ids: Sequence[int]) -> RawSQL:
 
 
 def array_param(values: Sequence) -> str | list:
-    """`values` as one PostgreSQL array parameter: whole numbers as the array's text, which
-    psycopg sends as one string (its client-side binding quotes a list value by value in
-    Python: 1.6 ms for a batch's 2,000 IDs, against 0.4); other values as a list."""
+    """`values` as one PostgreSQL array parameter: whole numbers, text and dates as the
+    array's literal text, which psycopg sends as one string; its client-side binding quotes a
+    list value by value in Python (1.6 ms for a batch's 2,000 IDs, against 0.4; for matching's
+    4,000 name blocks, sent twice, 10 to 13 ms of CPU a batch against 7). Other values as a list."""
     if all(type(v) is int for v in values):
         return "{" + ",".join(map(str, values)) + "}"
+    if all(type(v) is str for v in values):
+        return "{" + ",".join(map(_array_element, values)) + "}"
+    if all(type(v) is dt.date for v in values):
+        return "{" + ",".join(map(dt.date.isoformat, values)) + "}"
     return list(values)
+
+
+def _array_element(text: str) -> str:
+    """`text` as one element of an array literal: quoted, so commas, braces, spaces and the
+    word NULL are the text itself; backslash and double quote escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
