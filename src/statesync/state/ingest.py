@@ -23,7 +23,7 @@ from statesync import bulk, catalog, planner, sqlin, versions, wire
 from statesync.routers import state_db
 from statesync.state import crossdistrict, rules, stateowned
 from statesync.state.models import District, FieldSetting, StateYear
-from statesync.state.stored import db_value
+from statesync.state.stored import copy_values
 
 
 def apply_batch(
@@ -228,6 +228,7 @@ def _store(
     columns += [catalog.YEAR_FIELD] if extra_year else []
     columns += ["digest", "accepted_at", "run", versions.FIELD]
     rows = []
+    as_stored = copy_values(obj.name)
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
     for record in accepted:
         digest = wire.digest(record)
@@ -242,8 +243,7 @@ def _store(
             result.inserted += 1
         else:
             result.updated += 1
-        row = [ctx.tenant_id, record.id, *(getattr(record, k) for k in obj.parent_keys)]
-        row += [db_value(f, getattr(record, f.name)) for f in obj.fields]
+        row = [ctx.tenant_id, *as_stored(record)]
         row += [years.get(record.id)] if extra_year else []
         row += [digest, stamp, run, version]
         rows.append(row)

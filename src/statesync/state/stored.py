@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -19,6 +22,30 @@ def db_value(spec: catalog.Field, value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+@functools.cache
+def copy_values(name: str) -> Callable[[Any], list[Any]]:
+    """A record of `name` as its copy table's row starts: its ID, parent keys and fields, each
+    as db_value stores it. Made once per object: the values read in one call, and only lists
+    and dates converted (db_value field by field took 1.7 µs a person)."""
+    obj = catalog.get(name)
+    read = attrgetter("id", *obj.parent_keys, *(f.name for f in obj.fields))
+    first = 1 + len(obj.parent_keys)
+    lists = [first + i for i, f in enumerate(obj.fields) if f.is_list]
+    dates = [first + i for i, f in enumerate(obj.fields) if f.kind == "date"]
+
+    def values(record: Any) -> list[Any]:
+        row = list(read(record))
+        for i in lists:
+            if row[i] is not None:
+                row[i] = wire.encode(row[i]).decode()
+        for i in dates:
+            if row[i] is not None:
+                row[i] = row[i].isoformat()
+        return row
+
+    return values
 
 
 def wire_value(spec: catalog.Field, stored: Any) -> Any:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from statesync import catalog
@@ -32,6 +35,12 @@ def as_date(value: Any) -> dt.date | None:
 
 def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> None:
     """E-REQUIRED, E-FORMAT and E-CODE: required, length, pattern and code set of each field."""
+    if not fits(obj.name)(record):
+        say_why(obj, record, verdicts)
+
+
+def say_why(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> None:
+    """check_fields' verdicts, field by field, each with its message."""
     for spec in obj.fields:
         value = getattr(record, spec.name)
         if value is None or value == "" or (spec.is_list and spec.required and value == []):
@@ -52,6 +61,53 @@ def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> 
             for code in value:
                 if code not in spec.codes:
                     verdicts.add(record.id, RuleCode.CODE, spec.name, _not_in_code_set(spec, code))
+
+
+@functools.cache
+def fits(name: str) -> Callable[[Record], bool]:
+    """Whether a record of `name` passes every field rule, as a function made once per object:
+    its values read in one call, each field's rules looked up once (field by field, a person
+    took 2.8 µs; 1.6 so). say_why tells why only of a record that does not fit."""
+    specs = catalog.get(name).fields
+    names = [spec.name for spec in specs]
+    read = attrgetter(*names) if len(names) > 1 else (lambda record: (getattr(record, names[0]),))
+    rules = [
+        (
+            spec.required,
+            spec.kind,
+            spec.max_length or 0,
+            _PATTERNS[spec.pattern].fullmatch if spec.pattern else None,
+            frozenset(spec.codes),
+        )
+        for spec in specs
+    ]
+
+    def fits_rules(record: Record) -> bool:
+        for (required, kind, longest, pattern, codes), value in zip(
+            rules, read(record), strict=True
+        ):
+            if value is None or value == "":
+                if required:
+                    return False
+            elif kind == "str":
+                if "\x00" in value or (longest and len(value) > longest):
+                    return False
+                if pattern is not None:
+                    if pattern(value) is None:
+                        return False
+                elif codes and value not in codes:
+                    return False
+            elif kind == "codes":  # a code set has no NUL: every code in it has none
+                if (required and value == []) or not codes.issuperset(value):
+                    return False
+            elif kind in _LISTS and ((required and value == []) or _has_nul(value)):
+                return False
+        return True
+
+    return fits_rules
+
+
+_LISTS = frozenset({"terms", "periods", "codes"})
 
 
 def _check_text(spec: catalog.Field, record_id: int, value: str, verdicts: Verdicts) -> None:
