@@ -7,6 +7,9 @@ District 0001 is this process's district edition, resynced over real HTTP; distr
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 from django.core.exceptions import ValidationError
@@ -316,3 +319,45 @@ def _issuing_lock_is_free(using: str) -> bool:
         autocommit=True,
     ) as other:
         return other.execute("SELECT pg_try_advisory_lock(0, 1)").fetchone()[0]
+
+
+def test_one_new_student_sent_by_two_districts_at_once_gets_one_state_id(live_server, registered):
+    districts = [SendingDistrict(live_server.url, number) for number in ("0002", "0003")]
+    for round_ in range(5):
+        student = {"last_name": f"Shared{_letters(round_)}", "first_name": "Ann"}
+        student |= {"birth_date": f"2008-03-{10 + round_}", "gender": "F"}  # unlike each other
+        record_id = 1000 + round_
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            sends = [
+                pool.submit(_send_beside_others, d, start, record_id, student) for d in districts
+            ]
+            for send in sends:
+                send.result()  # what went wrong in a thread fails the test
+        given = {state_ids_at_state(d.number).get(record_id) for d in districts}
+        assert len(given) == 1 and None not in given, f"round {round_}: {given}"
+        assert StatePerson.objects.filter(last_name=student["last_name"]).count() == 1
+
+
+def _send_beside_others(
+    district: SendingDistrict, start: threading.Barrier, record_id: int, student: dict
+) -> None:
+    """`student` after 300 other new students, so each batch is still matching when the other
+    district's starts."""
+    mark = "q" if district.number.endswith("2") else "z"
+    batch = [_new_person(i, f"Fill{_letters(i)}{mark}") for i in range(1, 301)]
+    start.wait()
+    result = district.send(catalog.PERSON, [*batch, _new_person(record_id, **student)])
+    assert result["rejected"] == []
+
+
+def _letters(number: int) -> str:
+    """A number as letters (names lose their digits when matching compares them)."""
+    return "".join(chr(ord("a") + int(digit)) for digit in f"{number:04d}")
+
+
+def _new_person(record_id: int, last_name: str, **values: str) -> dict:
+    person = {"id": record_id, "district_id": 1, "state_id": None, "middle_name": None}
+    person |= {"suffix": None, "hispanic": False, "race_codes": ["WH"], "last_name": last_name}
+    filler = {"first_name": "Kid", "birth_date": f"2009-{1 + record_id % 12:02d}-11", "gender": "M"}
+    return person | (values or filler)
