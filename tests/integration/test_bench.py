@@ -27,6 +27,9 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     # A first resync's command goes on after its run: the state IDs it was given come down.
     force = next(f for f in report["figures"] if f["name"] == "force full resync (HTTP)")
     assert force["applied_down"] > 0 and force["command_seconds"] > force["seconds"]
+    # The same batches applied by the state in process (before the run, which then found the
+    # state emptied again), printed beside it.
+    assert names[names.index("force full resync (HTTP)") + 1] == "force, the state alone"
     assert report["selective_ms"]["calls"] == 20
     stalled = report["selective_ms_beside_stalled_clients"]
     assert stalled["calls"] == 20 and stalled["stalled"] == 300

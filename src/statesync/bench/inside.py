@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
-from statesync import bulk, catalog, config, versions
+from statesync import bulk, catalog, config, versions, wire
 from statesync.access.models import PersonalToken
 from statesync.bench.child import vm_hwm_kb
 from statesync.bench.report import Figure, Report, machine, percentiles
@@ -25,8 +25,10 @@ from statesync.bench.stalled import STALLED, stalled_connections
 from statesync.demo import seed
 from statesync.district.models import SchoolYear, dis_model
 from statesync.routers import state_db
-from statesync.state.models import District
-from statesync.sync import source
+from statesync.state import ingest
+from statesync.state.models import District, StatePerson
+from statesync.sync import pipeline, source
+from statesync.sync.client import batch_body
 from statesync.web.server import free_port, server_argv
 
 
@@ -50,6 +52,8 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
     SchoolYear.activate(2024)
     total = sum(_count(name) for name in catalog.NAMES)
     report = Report(str(scale), total, connections[state_db()].vendor, machine())
+    log("the state alone, in process …")
+    alone = state_alone(2024)
     with StateServer() as server:
         env = server.connect()
         log("raw upsert limits …")
@@ -60,6 +64,8 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
         ):
             log(f"{name} …")
             report.figures.append(timed_resync(name, mode, env, note))
+            if mode == "force":
+                report.figures.append(alone)
         changed = change_one_percent()
         log("differential, 1% changed by SQL …")
         report.figures.append(
@@ -80,6 +86,42 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             report.stalled_ms = {**selective_latency(server.url, secret, calls), "stalled": held}
         report.web_peak_mb = server.peak_mb()
     return report
+
+
+def state_alone(school_year: int) -> Figure:
+    """A forced first resync's batches, judged and stored by the state in this process: the
+    run without HTTP and without waiting for the district, so what the state's own chain of
+    batches takes (docs/BENCHMARKS.md, "The state's chain measured alone"). The state is left
+    empty again, for the resyncs measured over HTTP."""
+    tenant = District.register("0001", "Bench District")
+    seconds, records = 0.0, 0
+    for obj in map(catalog.get, catalog.order()):
+        batch: list[source.Outgoing] = []
+        for record in source.records(obj.name, school_year):
+            if isinstance(record, source.Outgoing):  # the bench's district has no defects
+                batch.append(record)
+            if len(batch) == pipeline.BATCH_SIZE:
+                seconds += _apply(tenant, obj, batch, school_year)
+                records, batch = records + len(batch), []
+        if batch:
+            seconds += _apply(tenant, obj, batch, school_year)
+            records += len(batch)
+    call_command("flush", database=state_db(), interactive=False, verbosity=0)
+    if District.objects.using(state_db()).exists() or StatePerson.objects.exists():
+        raise RuntimeError("the bench could not empty the state after measuring it alone")
+    note = "the same batches applied in process: no HTTP, no district"
+    return Figure("force, the state alone", records, seconds, note=note)
+
+
+def _apply(
+    tenant: District, obj: catalog.DisObject, batch: list[source.Outgoing], school_year: int
+) -> float:
+    """Seconds the state takes to decode and apply one batch, as its API does."""
+    body = batch_body(batch, run=1, school_year=school_year)
+    started = time.perf_counter()
+    envelope, records, failures = wire.decode_batch(obj.name, body)
+    ingest.apply_batch(tenant, obj, envelope, records, failures)
+    return time.perf_counter() - started
 
 
 def _count(name: str) -> int:

@@ -57,6 +57,26 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def batch_body(
+    upserts: Sequence[Outgoing],
+    deletes: Sequence[int] = (),
+    run: int | None = None,
+    school_year: int | None = None,
+    deleted_as_of: int | None = None,
+) -> bytes:
+    """A batch as the state's API takes it (wire.Batch), from records already encoded."""
+    # Each record was encoded once, for its digest; those bytes are spliced in as they are.
+    stamped = all(r.version is not None for r in upserts)
+    body = b'{"run":%s,"school_year":%s,"upserts":[%s],"versions":%s,"deletes":%s,' % (
+        wire.encode(run),
+        wire.encode(school_year),
+        b",".join(r.data for r in upserts),
+        wire.encode([r.version for r in upserts] if stamped else []),
+        wire.encode(list(deletes)),
+    )
+    return body + b'"deleted_as_of":%s}' % wire.encode(deleted_as_of)
+
+
 class StateClient:
     """Talks to one district's part of the state API, retrying what can be retried."""
 
@@ -135,16 +155,7 @@ class StateClient:
     ) -> wire.BatchResult:
         """Send records (source.Outgoing, already encoded, with their versions) and deletions
         of one object; `deleted_as_of` is the district's clock when the deleted were gone."""
-        # Each record was encoded once, for its digest; those bytes are spliced in as they are.
-        stamped = all(r.version is not None for r in upserts)
-        body = b'{"run":%s,"school_year":%s,"upserts":[%s],"versions":%s,"deletes":%s,' % (
-            wire.encode(run),
-            wire.encode(school_year),
-            b",".join(r.data for r in upserts),
-            wire.encode([r.version for r in upserts] if stamped else []),
-            wire.encode(list(deletes)),
-        )
-        body += b'"deleted_as_of":%s}' % wire.encode(deleted_as_of)
+        body = batch_body(upserts, deletes, run, school_year, deleted_as_of)
         response = self._request("POST", f"/objects/{name}/batch", content=body)
         return msgspec.json.decode(response.content, type=wire.BatchResult)
 
