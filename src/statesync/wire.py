@@ -199,6 +199,11 @@ _encoder = msgspec.json.Encoder()
 encode = _encoder.encode
 
 
+def json_text(value: Any) -> str:
+    """`value` as JSON text, for a JSON or text column."""
+    return _encoder.encode(value).decode()
+
+
 def canonical(record: Any) -> bytes:
     """The record's canonical JSON: its array form."""
     if isinstance(record, Record):

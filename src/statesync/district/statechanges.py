@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-import msgspec
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Field
@@ -126,8 +125,8 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
                 item.object,
                 item.record_id,
                 item.field,
-                _json(old),
-                _json(item.value),
+                wire.json_text(old),
+                wire.json_text(item.value),
                 item.reason[:200],
                 outcome,
                 now,
@@ -136,16 +135,10 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
         detail = {"field": item.field, "was": old, "now": item.value, "why": item.reason}
         action = "state change" if item.field else "state notice"
         target = f"{item.object} {item.record_id}"
-        audits.append(
-            (now, STATE_ACTOR, action, target, _json(detail | {"outcome": outcome}), "state")
-        )
+        detail_text = wire.json_text(detail | {"outcome": outcome})
+        audits.append((now, STATE_ACTOR, action, target, detail_text, "state"))
     bulk.insert_rows(connection, AppliedChange._meta.db_table, APPLIED_COLUMNS, applied)
     bulk.insert_rows(connection, AuditEntry._meta.db_table, AUDIT_COLUMNS, audits)
-
-
-def _json(value: Any) -> str:
-    """JSON text for a JSON column (msgspec: a first resync writes three per change)."""
-    return msgspec.json.encode(value).decode()
 
 
 APPLIED_COLUMNS = (

@@ -289,7 +289,7 @@ def _record_rejections(
         return
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
     rows = [
-        [ctx.tenant_id, obj.name, record_id, wire.encode(errors).decode(), run, stamp]
+        [ctx.tenant_id, obj.name, record_id, wire.json_text(errors), run, stamp]
         for record_id, errors in verdicts.errors.items()
         if record_id is not None
     ]

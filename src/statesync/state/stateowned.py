@@ -9,7 +9,6 @@ is sent again.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgspec
@@ -22,7 +21,7 @@ from statesync.state.models import (
     MatchHold,
     StatePerson,
 )
-from statesync.state.models.people import hold_issuing_lock, reserve_numbers
+from statesync.state.models.people import reserve_numbers
 from statesync.state.rules import Context
 from statesync.state.stored import wire_value
 
@@ -71,7 +70,7 @@ def take_state_values(
         for name, value in wanted.items():
             reason = reasons.get(record.id) if name == STATE_ID else None
             why = reason or _restored(name, getattr(record, name), value)
-            changes.append((obj.name, record.id, name, json.dumps(wire.plain(value)), why))
+            changes.append((obj.name, record.id, name, wire.json_text(value), why))
         out.append(msgspec.structs.replace(record, **wanted) if wanted else record)
     columns = ("object", "record_id", "field", "value", "reason", "created_at")
     _insert(ctx, "state_downchange", columns, changes)
@@ -102,10 +101,10 @@ def give_state_ids(
     # A state ID the district sent for a new record was checked by the rules (issued): kept.
     wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
-    if people:
-        hold_issuing_lock(using)  # before the matcher reads who is issued
+    # A number for each, in case none matches. Reserving takes the issuing lock, so the
+    # matcher then reads everyone issued, and nobody else issues until this batch commits.
+    numbers = iter(reserve_numbers(using, len(wanted)))
     matcher = matching.Matcher(using, people)
-    numbers = iter(reserve_numbers(using, len(wanted)) if wanted else ())
     issued: list[tuple] = []
     holds = []
     for record, person in zip(wanted, people, strict=True):
@@ -178,6 +177,6 @@ def _exact_reason(state_id: str) -> str:
 
 
 def _hold(ctx: Context, record: Any, likely: list[matching.Candidate]) -> tuple:
-    values = {name: wire.plain(getattr(record, name)) for name in record.__struct_fields__}
-    candidates = [c.as_dict() for c in likely[:5]]
-    return (record.id, json.dumps(values), json.dumps(candidates), MatchHold.Status.PENDING, "", "")
+    values = wire.json_text({name: getattr(record, name) for name in record.__struct_fields__})
+    candidates = wire.json_text([c.as_dict() for c in likely[:5]])
+    return (record.id, values, candidates, MatchHold.Status.PENDING, "", "")

@@ -18,7 +18,7 @@ def db_value(spec: catalog.Field, value: Any) -> Any:
     if value is None:
         return None
     if spec.is_list:
-        return wire.encode(value).decode()
+        return wire.json_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -28,21 +28,16 @@ def db_value(spec: catalog.Field, value: Any) -> Any:
 def copy_values(name: str) -> Callable[[Any], list[Any]]:
     """A record of `name` as its copy table's row starts: its ID, parent keys and fields, each
     as db_value stores it. Made once per object: the values read in one call, and only lists
-    and dates converted (db_value field by field took 1.7 µs a person)."""
+    and dates, which db_value changes, go through it (every field did: 1.7 µs a person)."""
     obj = catalog.get(name)
     read = attrgetter("id", *obj.parent_keys, *(f.name for f in obj.fields))
     first = 1 + len(obj.parent_keys)
-    lists = [first + i for i, f in enumerate(obj.fields) if f.is_list]
-    dates = [first + i for i, f in enumerate(obj.fields) if f.kind == "date"]
+    changed = [(first + i, f) for i, f in enumerate(obj.fields) if f.is_list or f.kind == "date"]
 
     def values(record: Any) -> list[Any]:
         row = list(read(record))
-        for i in lists:
-            if row[i] is not None:
-                row[i] = wire.encode(row[i]).decode()
-        for i in dates:
-            if row[i] is not None:
-                row[i] = row[i].isoformat()
+        for i, spec in changed:
+            row[i] = db_value(spec, row[i])
         return row
 
     return values

@@ -52,7 +52,7 @@ PERSON_COLUMNS = (  # created_at last
 )
 
 
-def hold_issuing_lock(using: str) -> None:
+def _hold_issuing_lock(using: str) -> None:
     """Issue state IDs, and match against those issued, one transaction at a time across
     districts until it commits: two districts sending the same new student at once must not
     both issue one. (SQLite's writers are one at a time already; PostgreSQL's are not.)"""
@@ -73,7 +73,7 @@ def reserve_numbers(using: str, count: int) -> list[int]:
     connection = connections[using]
     # In the caller's transaction, so the lock is held until the numbers are issued.
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        hold_issuing_lock(using)
+        _hold_issuing_lock(using)
         if connection.vendor == "postgresql":
             # nextval first, so the range starts above every number handed out; no other
             # reserver moves the sequence before setval, as each holds the issuing lock.
