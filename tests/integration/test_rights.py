@@ -88,7 +88,7 @@ def surfaces(run_id: int, sync_id: int, hold_id: int) -> list[Surface]:
             r("district:errors-clear"),
             ("errorlog", "D"),
             "action",
-            {"confirm": "yes"},
+            {"confirm": "yes", "expected": "0"},
             "errorlog.clear",
         ),
         Surface("selective page", "GET", r("district:selective"), ("selective", "R"), "page"),

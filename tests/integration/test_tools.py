@@ -52,6 +52,29 @@ def test_error_log_filters_summarise_and_export(admin_client, synced):
     assert all(e.code == "E-PARENT" for e in by_code.context["page"].object_list)
     nonsense = admin_client.get(reverse("district:errors"), {"run": "x'; --", "code": "bogus"})
     assert nonsense.status_code == 200
+    assert nonsense.context["page"].paginator.count == 0
+    assert b"Nothing is shown: run &quot;x&#x27;; --&quot; is not a run number" in nonsense.content
+    assert (
+        admin_client.get(reverse("district:errors-report"), {"object": "Nope"}).status_code == 400
+    )
+
+
+def test_a_cause_links_to_its_own_record_only(admin_client, synced):
+    entry = ErrorLogEntry.objects.filter(current=True).first()
+    ErrorLogEntry.objects.create(
+        run=entry.run,
+        source=entry.source,
+        object=entry.object,
+        record_id=int(f"{entry.record_id}0000"),
+        code=entry.code,
+        field=entry.field,
+        message=f"about {entry.record_id}",
+        current=True,
+    )
+    page = admin_client.get(
+        reverse("district:errors"), {"object": entry.object, "record": entry.record_id}
+    )
+    assert {e.record_id for e in page.context["page"].object_list} == {entry.record_id}
 
 
 def test_clear_log_asks_first_then_clears_what_is_filtered(admin_client, synced):
@@ -62,7 +85,21 @@ def test_clear_log_asks_first_then_clears_what_is_filtered(admin_client, synced)
     assert ErrorLogEntry.objects.count() == total
     admin_client.post(reverse("district:errors-clear"), {"object": "School"})  # no confirm
     assert ErrorLogEntry.objects.count() == total
-    admin_client.post(reverse("district:errors-clear"), {"object": "School", "confirm": "yes"})
+    changed = admin_client.post(
+        reverse("district:errors-clear"),
+        {"object": "School", "confirm": "yes", "expected": schools + 1},
+    )  # the log changed since the confirmation was shown: nothing cleared, and said
+    assert ErrorLogEntry.objects.count() == total
+    assert b"not the number you confirmed" in changed.content
+    cut = admin_client.post(
+        reverse("district:errors-clear"), {"object": "Sch", "confirm": "yes", "expected": schools}
+    )  # a filter that names nothing is refused, never dropped (it would clear every object)
+    assert cut.status_code == 400
+    assert ErrorLogEntry.objects.count() == total
+    admin_client.post(
+        reverse("district:errors-clear"),
+        {"object": "School", "confirm": "yes", "expected": schools},
+    )
     assert ErrorLogEntry.objects.count() == total - schools
     entry = AuditEntry.objects.get(action="errorlog.clear")
     assert entry.detail["deleted"] == schools

@@ -48,3 +48,16 @@ def record(
         address=client_address(request),
         via=via,
     )
+
+
+def record_refused_request(
+    method: str, path: str, address: str | None, reason: str, via: str, **detail: Any
+) -> AuditEntry:
+    """Write one audit entry for a request refused before anyone was known (nothing was done)."""
+    return AuditEntry.objects.create(
+        action="request.refused",
+        target=f"{method} {path}"[:200],
+        detail={"reason": reason, **detail},
+        address=address,
+        via=via,
+    )

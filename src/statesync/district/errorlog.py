@@ -26,25 +26,47 @@ COLUMNS = (
 )
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
+class BadFilter(ValueError):
+    """A filter whose value names nothing: said, never silently dropped (a Clear Log that
+    dropped its object filter would clear every object's entries)."""
+
+
+def _int(params, name: str, what: str) -> int | None:
+    value = str(params.get(name, "")).strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) < 19):
+        raise BadFilter(f"{name} {value!r} is not a {what}: give a whole number, or leave it empty")
+    return int(value)
+
+
+def _one_of(params, name: str, known, what: str) -> str:
+    value = str(params.get(name, "")).strip()
+    if value and value not in known:
+        raise BadFilter(f"{name} {value!r} is not {what}")
+    return value
 
 
 def filtered(params) -> tuple[object, dict]:
     """The entries matching the request's filters, and the filters as understood.
 
     By default what the state rejects now: each record's latest judgement only. `history`
-    (or naming a run) shows every run's entries.
+    (or naming a run) shows every run's entries. A filter that names nothing is a BadFilter.
     """
     entries = ErrorLogEntry.objects.all()
     chosen: dict = {
-        "run": _int(params.get("run", "")),
-        "object": params.get("object", "") if params.get("object") in catalog.NAMES else "",
-        "school": _int(params.get("school", "")),
-        "code": params.get("code", "") if params.get("code") in set(RuleCode) else "",
+        "run": _int(params, "run", "run number"),
+        "object": _one_of(params, "object", catalog.NAMES, "an object"),
+        "school": _int(params, "school", "school ID"),
+        "record": _int(params, "record", "record ID"),
+        "code": _one_of(params, "code", set(RuleCode), "a rule code"),
         "q": params.get("q", "").strip()[:200],
     }
-    chosen["history"] = bool(chosen["run"]) or str(params.get("history", "")) in ("1", "on")
+    chosen["history"] = bool(chosen["run"]) or str(params.get("history", "")).lower() in (
+        "1",
+        "on",
+        "true",
+    )
     if not chosen["history"]:
         entries = entries.filter(current=True)
     if chosen["run"]:
@@ -53,6 +75,8 @@ def filtered(params) -> tuple[object, dict]:
         entries = entries.filter(object=chosen["object"])
     if chosen["school"]:
         entries = entries.filter(school_id=chosen["school"])
+    if chosen["record"] is not None:
+        entries = entries.filter(record_id=chosen["record"])
     if chosen["code"]:
         entries = entries.filter(code=chosen["code"])
     if chosen["q"]:

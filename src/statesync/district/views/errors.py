@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.district.causes import root_causes
-from statesync.district.errorlog import COLUMNS, filtered
+from statesync.district.errorlog import COLUMNS, BadFilter, filtered
 from statesync.web import output as words
 from statesync.wire import RuleCode
 
@@ -26,7 +26,12 @@ CAUSES_SHOWN = 50
 
 @requires_right("errorlog", "R")
 def error_log(request):
-    entries, chosen = filtered(request.GET)
+    try:
+        entries, chosen = filtered(request.GET)
+    except BadFilter as bad:
+        messages.error(request, f"Nothing is shown: {bad}.")
+        entries, chosen = filtered({})
+        entries = entries.none()
     summary = (
         entries.order_by()
         .values("object", "code")
@@ -57,7 +62,8 @@ def error_log(request):
     ]
     # Now, unfiltered: the causes first, each with the records it holds back.
     page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    plain = not chosen["history"] and not any(chosen[k] for k in ("object", "school", "code", "q"))
+    narrowed = any(chosen[k] for k in ("object", "school", "code", "q")) or chosen["record"]
+    plain = not chosen["history"] and not narrowed and request.GET.keys() <= {"page"}
     causes = root_causes() if plain and page.number == 1 else []  # above the first page only
     query = request.GET.copy()
     query.pop("page", None)
@@ -88,7 +94,10 @@ class _Echo:
 @requires_right("errorlog", "R")
 def error_report(request):
     """Generate Report: the filtered entries as CSV, streamed (no row limit, flat memory)."""
-    entries, chosen = filtered(request.GET)
+    try:
+        entries, chosen = filtered(request.GET)
+    except BadFilter as bad:
+        return HttpResponseBadRequest(f"No report: {bad}.", content_type="text/plain")
     writer = csv.writer(_Echo())
 
     def rows():
@@ -117,16 +126,25 @@ def error_report(request):
 
 @requires_right("errorlog", "D")
 def error_clear(request):
-    """Clear Log, behind a confirmation; clears what the filters select (all by default)."""
-    entries, chosen = filtered(request.POST if request.method == "POST" else request.GET)
-    if request.method == "POST" and request.POST.get("confirm") == "yes":
-        count = entries.count()
+    """Clear Log, behind a confirmation; clears what the filters select (all by default), and
+    only the number of entries the confirmation showed."""
+    try:
+        entries, chosen = filtered(request.POST if request.method == "POST" else request.GET)
+    except BadFilter as bad:
+        return HttpResponseBadRequest(f"Nothing was cleared: {bad}.", content_type="text/plain")
+    count = entries.count()
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+    if confirmed and request.POST.get("expected") != str(count):
+        messages.warning(
+            request,
+            f"Nothing was cleared: {words.count(count, 'entry', 'entries')} match now, "
+            "not the number you confirmed. Look again and confirm.",
+        )
+    elif confirmed:
         entries.delete()
         audit.record(request, "errorlog.clear", "error log", filters=chosen, deleted=count)
         messages.success(
             request, f"Cleared {words.count(count, 'error log entry', 'error log entries')}."
         )
         return redirect("district:errors")
-    return render(
-        request, "district/errors_clear.html", {"count": entries.count(), "chosen": chosen}
-    )
+    return render(request, "district/errors_clear.html", {"count": count, "chosen": chosen})

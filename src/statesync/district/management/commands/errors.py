@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from statesync import catalog
 from statesync.commands import EverydayCommand
-from statesync.district.errorlog import COLUMNS, filtered
+from statesync.district.errorlog import COLUMNS, BadFilter, filtered
 
 
 class Command(EverydayCommand):
@@ -31,7 +31,10 @@ class Command(EverydayCommand):
         chosen = {k: str(opts[k] or "") for k in ("run", "object")}
         chosen["code"] = (opts["code"] or "").upper()
         chosen["history"] = "1" if opts["history"] else ""
-        entries, _ = filtered(chosen)
+        try:
+            entries, _ = filtered(chosen)
+        except BadFilter as bad:
+            raise CommandError(str(bad)) from None
         entries = entries.order_by("id")
         if opts["limit"]:
             entries = entries[: opts["limit"]]
