@@ -98,6 +98,7 @@ class RuleCode(StrEnum):
     REQUIRED = "E-REQUIRED"  # a required field is missing
     FORMAT = "E-FORMAT"  # wrong shape: state numbers, state ID, course code, unreadable value
     STATE_ID = "E-STATE-ID"  # a well-formed state ID the state never issued
+    IDENTITY = "E-IDENTITY"  # a state ID sent with a person plainly not the one it was issued to
     YEAR_CLOSED = "E-YEAR-CLOSED"  # a change to a school year the state has closed
     CODE = "E-CODE"  # a value outside the state's code set
     RANGE = "E-RANGE"  # out of range: dates outside their calendar, end before start

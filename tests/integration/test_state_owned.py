@@ -184,6 +184,52 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
     assert conflict.resolved_at is not None
 
 
+def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_server, registered):
+    """A state ID proves nothing alone: district 0003 cannot attach a person of its own to
+    district 0002's student by sending their state ID, nor learn where they are enrolled."""
+    a = SendingDistrict(live_server.url, "0002")
+    b = SendingDistrict(live_server.url, "0003")
+    a.person(7, gender="F", last_name="Núñez", first_name="Ana", birth_date="2008-03-04")
+    (given,) = [c["value"] for c in a.changes()]
+    a.enroll(1, 7, "2023-08-21")
+
+    fake = b.person(
+        40, gender="M", last_name="Lee", first_name="Bo", birth_date="2009-01-01", state_id=given
+    )
+    (error,) = fake["rejected"][0]["errors"]
+    assert error["code"] == RuleCode.IDENTITY
+    assert "Núñez" not in error["message"] and "2008" not in error["message"]
+    assert not PersonIdentityCopy.objects.filter(tenant__number="0003", record_id=40).exists()
+    # Its enrollment has no person at the state: E-PARENT, and nothing of district 0002's.
+    (enrolled,) = b.enroll(1, 40, "2024-01-08")["rejected"]
+    assert [e["code"] for e in enrolled["errors"]] == [RuleCode.PARENT]
+    assert "district 0002" not in str(enrolled) and not Conflict.objects.exists()
+    assert [c["field"] for c in a.changes()] == [catalog.STATE_ID_FIELD]  # no false notice
+
+    # Alike (a typo in the first name) with the state ID: accepted, held for Person Matching,
+    # and without the state ID until a state data manager decides.
+    alike = b.person(
+        41,
+        gender="F",
+        last_name="Nunez",
+        first_name="Anna",
+        birth_date="2008-03-04",
+        state_id=given,
+    )
+    assert alike["rejected"] == []
+    hold = MatchHold.objects.get(district__number="0003", record_id=41)
+    assert hold.candidates[0]["state_id"] == given
+    assert "the district sent this state ID" in hold.candidates[0]["reasons"]
+    assert state_ids_at_state("0003")[41] == ""
+    assert b.changes()[-1]["value"] == ""
+    # The same identity with its state ID: linked, as a district that knew it would.
+    same = b.person(
+        42, gender="F", last_name="NUNEZ", first_name="ana", birth_date="2008-03-04", state_id=given
+    )
+    assert same["rejected"] == []
+    assert state_ids_at_state("0003")[42] == given
+
+
 def test_the_sync_down_api_refuses_bad_input_clearly(live_server):
     district = SendingDistrict(live_server.url, "0002")
     for body, said in (

@@ -184,5 +184,6 @@ def test_memory_stays_bounded_while_forty_clients_send_big_bodies_and_stall(serv
             conn.close()
     time.sleep(1)
     peak = max(peak, _tree_rss_mb(served.process.pid))
+    print(f"server grew from {before:.0f} MB to {peak:.0f} MB")
     assert peak - before < 150, f"server grew from {before:.0f} MB to {peak:.0f} MB"
     assert os.path.exists(f"/proc/{served.process.pid}")

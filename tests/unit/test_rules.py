@@ -16,6 +16,7 @@ import pytest
 
 from statesync import catalog, wire
 from statesync.state import rules
+from statesync.state.matching import Person
 from statesync.wire import RuleCode
 
 D = dt.date
@@ -51,12 +52,12 @@ class FakeLookups:
     def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
         return {}
 
-    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
-        return set(state_ids) & ISSUED
+    def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
+        return {s: ISSUED[s] for s in state_ids if s in ISSUED}
 
 
-# The state IDs the fake state has issued (state_id_for(1)).
-ISSUED = {"1000000016"}
+# The state IDs the fake state has issued (state_id_for(1)), to the valid person below.
+ISSUED = {"1000000016": Person("doe", "jane", "2012-03-04", "F", 1)}
 
 
 # One valid record per object, hanging under the world below (dates as the wire has them).
@@ -250,6 +251,48 @@ def test_a_state_id_the_state_never_issued_is_e_state_id():
     assert judge("PersonIdentity", [record("PersonIdentity")]) == {}
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"last_name": "Smith", "first_name": "Robert"},  # someone else's name
+        {"birth_date": "2011-01-01"},  # another birth date: not even a likely match
+    ],
+)
+def test_a_state_id_sent_with_another_identity_is_e_identity(changes):
+    """A guessed state ID attaches nobody: the identity sent must be the state's for it."""
+    errors = judge("PersonIdentity", [record("PersonIdentity", **changes)])
+    assert errors[2] == [(RuleCode.IDENTITY, "state_id")]
+    message = (
+        rules.judge(
+            FakeLookups(world()),
+            catalog.get("PersonIdentity"),
+            [record("PersonIdentity", **changes)],
+        )
+        .errors[2][0]
+        .message
+    )
+    assert "doe" not in message.lower() and "jane" not in message.lower()  # nothing of theirs
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"last_name": "DOE", "first_name": "Jane "},  # the same, as matching normalises it
+        {"first_name": "Janet"},  # alike: accepted and held for Person Matching (stateowned)
+        {"gender": "M"},  # the same names and birth date: held too
+    ],
+)
+def test_a_state_id_sent_with_its_identity_or_one_alike_passes_the_rules(changes):
+    assert judge("PersonIdentity", [record("PersonIdentity", **changes)]) == {}
+
+
+def test_a_record_already_linked_to_its_state_id_may_change_its_name():
+    tables = world()
+    tables["PersonIdentity"][2] = {"state_id": "1000000016"}
+    renamed = record("PersonIdentity", last_name="Smith", first_name="Robert")
+    assert judge("PersonIdentity", [renamed], tables) == {}
+
+
 @pytest.mark.parametrize(("name", "changes", "field"), FORMAT_CASES)
 def test_wrong_shapes_are_e_format(name, changes, field):
     assert (RuleCode.FORMAT, field) in judge(name, [record(name, **changes)])[VALID[name]["id"]]
@@ -350,6 +393,7 @@ def test_every_rule_code_is_exercised_here():
     # Closed years are the ingest's, not a rule of the record: test_school_years exercises it.
     exercised |= {RuleCode.YEAR_CLOSED}
     exercised |= {RuleCode.STATE_ID}  # test_a_state_id_the_state_never_issued_is_e_state_id
+    exercised |= {RuleCode.IDENTITY}  # test_a_state_id_sent_with_another_identity_is_e_identity
     assert exercised == set(RuleCode)
 
 

@@ -18,7 +18,7 @@ from django.db import connections
 from rapidfuzz import fuzz
 
 from statesync import sqlin
-from statesync.state.models.people import state_id_for
+from statesync.state.models.people import number_of, state_id_for
 
 # Names at least this alike (rapidfuzz's ratio, 0-100) on the same birth date are likely the
 # same person: one letter off in a short name ("Jon"/"John") still is, "Ann"/"Anna" too.
@@ -140,6 +140,33 @@ class Matcher:
                 likely.append(candidate)
         likely.sort(key=lambda c: -c.score)
         return Verdict(likely=likely)
+
+
+def claimed(using: str, state_ids: Iterable[str]) -> dict[str, Person]:
+    """The people the state issued `state_ids` to, as matching knows them: state ID → Person."""
+    numbers = sorted({n for s in state_ids if (n := number_of(s)) is not None})
+    if not numbers:
+        return {}
+    sql = (
+        "SELECT last_key, first_key, CAST(birth_date AS TEXT), gender, id FROM state_person "
+    )
+    connection = connections[using]
+    found: dict[str, Person] = {}
+    with connection.cursor() as cursor:
+        for condition, params in sqlin.matching(connection, "id", numbers):
+            cursor.execute(f"{sql}WHERE {condition}", params)
+            found.update((state_id_for(row[4]), Person(*row)) for row in cursor.fetchall())
+    return found
+
+
+def could_be(wanted: Person, known: Person) -> Candidate | None:
+    """`known` as a candidate for `wanted` (score 100 when they are the same), or None when
+    they are plainly other people."""
+    if wanted.exact_key == known.exact_key:
+        return Candidate(known, 100.0, ["same name, birth date and gender"])
+    if wanted.birth_date != known.birth_date:
+        return None
+    return _likely(wanted, known)
 
 
 def _likely(wanted: Person, known: tuple) -> Candidate | None:

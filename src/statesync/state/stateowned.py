@@ -98,7 +98,22 @@ def give_state_ids(
     }
     unlinked = [r for r in records if r.id not in links]
     waiting = _waiting(ctx, [r.id for r in unlinked])
-    # A state ID the district sent for a new record was checked by the rules (issued): kept.
+    holds = []
+    # A state ID sent for a record not linked yet is taken only with the identity the state
+    # holds for it; the rules rejected one plainly someone else's (E-IDENTITY), so the rest
+    # is alike and held for Person Matching, without the state ID meanwhile.
+    sent = [r for r in unlinked if r.state_id]
+    holders = matching.claimed(using, [r.state_id for r in sent])
+    for record in sent:
+        holder = holders.get(record.state_id)
+        candidate = holder and matching.could_be(matching.Person.of_record(record), holder)
+        if candidate and candidate.score == 100.0:
+            given[record.id] = (record.state_id, _sent_reason(record.state_id))
+            continue
+        given[record.id] = ("", _held_reason(record.state_id))
+        if candidate and record.id not in waiting:
+            candidate.reasons.insert(0, "the district sent this state ID")
+            holds.append(_hold(ctx, record, [candidate]))
     wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
     # A number for each, in case none matches. Reserving takes the issuing lock, so the
@@ -106,7 +121,6 @@ def give_state_ids(
     numbers = iter(reserve_numbers(using, len(wanted)))
     matcher = matching.Matcher(using, people)
     issued: list[tuple] = []
-    holds = []
     for record, person in zip(wanted, people, strict=True):
         verdict = matcher.match(person)
         if verdict.exact is not None:
@@ -170,6 +184,17 @@ def _state_person(person: matching.Person, record: Any) -> tuple:
 
 def _matchable(record: Any) -> bool:
     return bool(record.last_name and record.first_name and record.birth_date)
+
+
+def _sent_reason(state_id: str) -> str:
+    return f"State ID {state_id}, sent by the district, with the identity the state holds for it"
+
+
+def _held_reason(state_id: str) -> str:
+    return (
+        f"State ID {state_id} was sent with a name, birth date or gender other than the "
+        "state's for it: held for Person Matching, without a state ID until decided"
+    )
 
 
 def _exact_reason(state_id: str) -> str:

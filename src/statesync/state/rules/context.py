@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from django.db import connections
 
 from statesync import catalog, sqlin
-from statesync.state.models import Rejection, StatePerson
+from statesync.state.matching import Person, claimed
+from statesync.state.models import Rejection
 from statesync.wire import RecordError, RuleCode
 
 
@@ -48,8 +49,9 @@ class Lookups(Protocol):
         """Why the state rejected records of `obj` among `ids`, where it did."""
         ...
 
-    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
-        """Those of `state_ids` the state has issued (to any district's person)."""
+    def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
+        """The people the state issued those of `state_ids` it issued (to any district's
+        person): state ID → their identity as matching compares it."""
         ...
 
 
@@ -130,5 +132,5 @@ class Context:
         )
         return dict(found.values_list("record_id", "errors"))
 
-    def issued_state_ids(self, state_ids: Iterable[str]) -> set[str]:
-        return set(StatePerson.issued(self.using, state_ids))
+    def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
+        return claimed(self.using, state_ids)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from statesync import catalog
+from statesync.state.matching import Person, could_be
 from statesync.state.models.people import check_digit_holds
 from statesync.state.rules.context import Lookups, Verdicts
 from statesync.state.rules.fields import as_date, show
@@ -287,8 +288,11 @@ def person_plausible(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> No
 
 
 @rule("PersonIdentity")
-def state_ids_issued(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
-    """A state ID is the state's to give: one sent must be well typed and one it issued."""
+def state_ids_belong(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> None:
+    """A state ID is the state's to give and proves nothing by itself: one sent must be well
+    typed, one the state issued, and — on a record not linked to a state ID yet — sent with
+    an identity that could be the one the state holds for it (the same, or alike enough to
+    be held for Person Matching). The message says nothing of that other identity."""
     sent = [r for r in records if r.state_id and not verdicts.rejected(r.id)]
     typed = []
     for r in sent:
@@ -302,15 +306,26 @@ def state_ids_issued(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> No
                 f"State ID {r.state_id!r} fails its check digit (mistyped?); send the state ID "
                 "the state gave, or none and the state gives one",
             )
-    issued = ctx.issued_state_ids(r.state_id for r in typed)
+    holders = ctx.state_people(r.state_id for r in typed)
+    linked = ctx.fetch(catalog.get(catalog.PERSON), (r.id for r in typed), ["state_id"])
     for r in typed:
-        if r.state_id not in issued:
+        holder = holders.get(r.state_id)
+        if holder is None:
             verdicts.add(
                 r.id,
                 RuleCode.STATE_ID,
                 "state_id",
                 f"State ID {r.state_id!r} was never issued by the state; send none and the "
                 "state gives one (or matches the person to the state ID they have)",
+            )
+        elif not linked.get(r.id, ("",))[0] and could_be(Person.of_record(r), holder) is None:
+            verdicts.add(
+                r.id,
+                RuleCode.IDENTITY,
+                "state_id",
+                f"State ID {r.state_id!r} belongs to a student whose name, birth date and "
+                "gender at the state are not these; send this student's own state ID, or none "
+                "and the state matches the student",
             )
 
 
