@@ -190,3 +190,39 @@ def test_a_selective_sync_carried_out_by_someone_alive_is_not_taken():
     )
     assert not SelectiveSync.stalled().exists()
     assert not entry.claim()
+
+
+def test_a_selective_sync_taken_over_leaves_the_result_to_its_new_carrier(dis, seeded):
+    """A carrier that stalled past STALE_AFTER (alive, not dead) and was taken over must not
+    save its result over the new carrier's: each claim is the lease's token."""
+    from statesync.district import selective
+
+    seeded("small", defects=False)
+    first = SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[1, 2])
+    assert first.claim()
+    SelectiveSync.objects.filter(pk=first.pk).update(heartbeat_at=long_ago())  # it stalled
+    second = SelectiveSync.objects.get(pk=first.pk)
+    assert second.claim()
+    assert not first.beat() and second.beat()
+    alive = Heartbeat(lambda: True, name="a heartbeat that was never lost")
+    selective._perform(first, None, alive)
+    assert SelectiveSync.objects.get(pk=first.pk).status == SelectiveSync.Status.PENDING
+    selective._perform(second, None, alive)
+    assert SelectiveSync.objects.get(pk=first.pk).status == SelectiveSync.Status.DONE
+
+
+def test_a_drain_whose_worker_died_mid_drain_does_not_stop_real_time_sync(dis, seeded):
+    """The drain's lease lapses with its worker: Huey's lock, which never expired, left the
+    outbox unsent for good once a worker was killed holding it."""
+    from statesync.district import realtime
+    from statesync.district.models import OutboxEntry
+
+    seeded("small", defects=False)
+    OutboxEntry.objects.create(object="School", record_id=1)
+    RunLock.objects.create(key=realtime.DRAIN_LOCK, owner="dead", heartbeat_at=timezone.now())
+    tasks.drain_outbox.call_local()  # its holder looks alive yet: the drain is theirs
+    assert OutboxEntry.objects.exists()
+    RunLock.objects.filter(key=realtime.DRAIN_LOCK).update(heartbeat_at=long_ago())
+    tasks.drain_outbox.call_local()
+    assert not OutboxEntry.objects.exists()
+    assert RunLock.objects.get(key=realtime.DRAIN_LOCK).owner == ""  # released after

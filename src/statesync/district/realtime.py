@@ -27,6 +27,7 @@ from statesync.sync.source import Unreadable
 
 log = logging.getLogger(__name__)
 DRAIN_LIMIT = 2000
+DRAIN_LOCK = "outbox-drain"  # the RunLock key of the one drain at a time
 
 
 @dataclass

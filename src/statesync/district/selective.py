@@ -8,6 +8,7 @@ the state has what the record references.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from statesync.sync.pipeline import STATE, Problem
 from statesync.sync.source import Outgoing, Unreadable
 from statesync.web import output as words
 
+log = logging.getLogger(__name__)
 OBJECTS = tuple(o.name for o in catalog.selective_objects())
 MAX_IDS = 10_000
 MAX_ID = 2**63 - 1
@@ -138,11 +140,13 @@ def perform(entry: SelectiveSync, client: StateClient | None = None) -> Selectiv
     """
     if not entry.claim():
         return entry  # ended, or carried out by someone alive
-    with Heartbeat(entry.beat, name=f"heartbeat of selective sync {entry.pk}"):
-        return _perform(entry, client)
+    with Heartbeat(entry.beat, name=f"heartbeat of selective sync {entry.pk}") as heartbeat:
+        return _perform(entry, client, heartbeat)
 
 
-def _perform(entry: SelectiveSync, client: StateClient | None) -> SelectiveSync:
+def _perform(
+    entry: SelectiveSync, client: StateClient | None, heartbeat: Heartbeat
+) -> SelectiveSync:
     own_client = client is None
     try:
         client = client or state_client()
@@ -169,6 +173,10 @@ def _perform(entry: SelectiveSync, client: StateClient | None) -> SelectiveSync:
         for e in errors
     ]
     with transaction.atomic():
+        if heartbeat.lost or not entry.still_held():
+            log.warning("selective sync %s was taken over; its result is theirs", entry.pk)
+            entry.refresh_from_db()
+            return entry
         entry.save()
         if entry.status == SelectiveSync.Status.DONE:  # each found record was judged anew
             ErrorLogEntry.supersede(entry.object, [*entry.synced, *map(int, entry.rejected)])

@@ -7,8 +7,7 @@ import os
 import threading
 
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
-from huey.exceptions import TaskLockedException
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from statesync.district import errorlog, realtime, selective, statechanges, workers, years
 from statesync.district.dis import state_client
@@ -56,20 +55,23 @@ def _enqueue(task, pk: int, what: str) -> bool:
 
 @db_task()
 def drain_outbox(backoff: float = 1.0) -> None:
-    """Send the outbox until it is empty; while the state is down, try again later, slower."""
-    try:
-        with HUEY.lock_task("outbox-drain"):
-            while True:
-                result = realtime.drain()
-                if result.error:
-                    delay = min(backoff * 2, 60.0)
-                    log.warning("real-time sync will retry in %.0f s: %s", delay, result.error)
-                    drain_outbox.schedule((delay,), delay=delay)
-                    return
-                if result.entries < realtime.DRAIN_LIMIT:
-                    return
-    except TaskLockedException:
-        pass  # another drain is at it, and it loops until the outbox is empty
+    """Send the outbox until it is empty; while the state is down, try again later, slower.
+
+    One drain at a time, under a lease that lapses when its worker dies (a lock without one,
+    as Huey's is, stopped real-time sync for good when a worker was killed mid-drain)."""
+    lease = workers.Lease.take(realtime.DRAIN_LOCK)
+    if lease is None:
+        return  # another drain is at it, and it loops until the outbox is empty
+    with lease:
+        while not lease.lost:
+            result = realtime.drain()
+            if result.error:
+                delay = min(backoff * 2, 60.0)
+                log.warning("real-time sync will retry in %.0f s: %s", delay, result.error)
+                drain_outbox.schedule((delay,), delay=delay)
+                return
+            if result.entries < realtime.DRAIN_LIMIT:
+                return
 
 
 @db_task()

@@ -32,20 +32,31 @@ def get_lock_key() -> str:
 
 
 class Lease(Heartbeat):
-    """The lock held for a run, beaten from a thread so a slow batch never looks dead."""
+    """A RunLock held by this process (a run's, or the outbox drain's), beaten from a thread
+    so slow work never looks dead, and released at the end; `lost` once it was taken over."""
 
-    def __init__(self, run: Run, key: str, owner: str, every: float = HEARTBEAT_EVERY):
+    def __init__(
+        self, key: str, owner: str, run: Run | None = None, every: float = HEARTBEAT_EVERY
+    ):
         self.run, self.key, self.owner = run, key, owner
-        super().__init__(self._beat_run, name=f"heartbeat of run {run.pk}", every=every)
+        name = f"heartbeat of run {run.pk}" if run is not None else f"heartbeat of {key}"
+        super().__init__(self._beat, name=name, every=every)
+
+    @classmethod
+    def take(cls, key: str) -> Lease | None:
+        """The lock `key` for this process, or None while someone alive holds it."""
+        owner = RunLock.claim(key)
+        return cls(key, owner) if owner is not None else None
 
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)
         RunLock.release(self.key, self.owner)
 
-    def _beat_run(self) -> bool:
+    def _beat(self) -> bool:
         if not RunLock.beat(self.key, self.owner):
             return False
-        self.run.beat()
+        if self.run is not None:
+            self.run.beat()
         return True
 
 
@@ -66,7 +77,7 @@ def run_when_free(run_id: int, requeue: Callable[[int], object]) -> str:
     if not run.is_active:  # cancelled while we claimed
         RunLock.release(key, owner)
         return "gone"
-    with Lease(run, key, owner) as lease:
+    with Lease(key, owner, run) as lease:
         execute(run, lease=lease)
     run.refresh_from_db()
     if not run.is_active:
@@ -100,7 +111,7 @@ def run_here(run: Run, poll: float = 1.0, on_progress: Progress | None = None) -
             run.refresh_from_db()
             if not run.is_active:
                 return run
-    with Lease(run, key, owner) as lease:
+    with Lease(key, owner, run) as lease:
         execute(run, lease=lease, on_progress=on_progress)
     run.refresh_from_db()
     notify_run_ended(run)

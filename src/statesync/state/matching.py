@@ -147,9 +147,7 @@ def claimed(using: str, state_ids: Iterable[str]) -> dict[str, Person]:
     numbers = sorted({n for s in state_ids if (n := number_of(s)) is not None})
     if not numbers:
         return {}
-    sql = (
-        "SELECT last_key, first_key, CAST(birth_date AS TEXT), gender, id FROM state_person "
-    )
+    sql = "SELECT last_key, first_key, CAST(birth_date AS TEXT), gender, id FROM state_person "
     connection = connections[using]
     found: dict[str, Person] = {}
     with connection.cursor() as cursor:

@@ -31,13 +31,16 @@ class RunLock(models.Model):
         return f"{self.key}: run {self.run_id or '-'}"
 
     @classmethod
-    def claim(cls, key: str, run) -> str | None:
-        """Take the lock for `run`; returns the owner token, or None if another run holds it."""
+    def claim(cls, key: str, run=None) -> str | None:
+        """Take the lock (for `run`, if it is a run's); returns the owner token, or None while
+        someone alive holds it."""
         now = timezone.now()
         owner = uuid.uuid4().hex
         with transaction.atomic():
             cls.objects.get_or_create(key=key)
-            free = Q(run__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+            free = (
+                Q(owner="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+            )
             taken = cls.objects.filter(free, key=key).update(run=run, owner=owner, heartbeat_at=now)
         return owner if taken else None
 

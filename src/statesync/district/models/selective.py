@@ -68,13 +68,20 @@ class SelectiveSync(models.Model):
         self.refresh_from_db(fields=["heartbeat_at", "attempts", "status"])
         return bool(taken)
 
-    def beat(self) -> bool:
-        """Say the sync is still being carried out; False once it is no longer pending."""
-        return bool(
-            SelectiveSync.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
-                heartbeat_at=timezone.now()
-            )
+    def _held(self) -> models.QuerySet[SelectiveSync]:
+        """This sync while it is pending and still this carrier's: each claim counts an
+        attempt, so the attempt claimed is the lease's token."""
+        return SelectiveSync.objects.filter(
+            pk=self.pk, status=self.Status.PENDING, attempts=self.attempts
         )
+
+    def beat(self) -> bool:
+        """Say the sync is still being carried out; False once it ended or was taken over."""
+        return bool(self._held().update(heartbeat_at=timezone.now()))
+
+    def still_held(self) -> bool:
+        """Whether this carrier may still save the sync's result (inside its transaction)."""
+        return self._held().select_for_update().exists()
 
     def give_up(self) -> None:
         """Fail a sync whose carrier died MAX_ATTEMPTS times: trying again would die again."""
