@@ -43,6 +43,13 @@ def test_resync_without_wait_queues_and_runs_lists_it(dis, seeded, capsys):
     assert [o["object"] for o in listed["objects"]] == ["District", "School"]
 
 
+def test_resync_of_a_year_the_district_does_not_have_is_refused(dis, seeded):
+    seeded("small", defects=False)
+    with pytest.raises(CommandError, match=r"no school year 1999 \(1998-1999\): its years are"):
+        call_command("resync", "--all", "--year", "1999")
+    assert not Run.objects.exists()  # nothing recorded as that year's end-of-year resync
+
+
 def test_cancel_says_what_happened(dis, seeded, capsys):
     seeded("small")
     queued = Run.plan(["District"])
@@ -148,6 +155,16 @@ def test_tables_have_headers_and_aligned_columns(dis, seeded, capsys):
     assert header.split() == ["run", "object", "record", "rule", "message"]
     assert rows and all(r[:6].strip() == str(run.pk) for r in rows)
     assert len({r.index(" E-") for r in rows}) == 1  # the rule column lines up
+    # A verify shows the records the state rejects, as its page does, in a verify's words.
+    verify = execute(Run.plan(["District", "School"], "verify"))
+    call_command("runs", "--limit", "1")
+    line = capsys.readouterr().out.splitlines()[1]
+    known = sum(ro.rejected_known for ro in verify.run_objects.all())
+    assert known and line.rstrip().endswith(f"{known:>9,}")
+    from statesync.district.progress import ProgressPrinter
+
+    table = ProgressPrinter.table(verify)
+    assert "matching" in table and "updated" not in table and "inserted" not in table
 
 
 def test_the_worker_polls_an_idle_queue_at_least_every_half_second(monkeypatch):

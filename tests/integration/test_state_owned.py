@@ -83,7 +83,10 @@ def test_state_ids_given_sent_down_kept_and_restored(dis, registered, seeded):
     # audited, and sent nothing back up.
     assert AppliedChange.objects.count() == len(links)
     assert Person.objects.exclude(state_id=None).count() == len(links)
-    assert AuditEntry.objects.filter(via="state", action="state change").count() == len(links)
+    # One audit entry per page of changes and field, naming how many records it changed.
+    audited = AuditEntry.objects.filter(via="state", action="state change")
+    assert sum(entry.detail.get("records", 1) for entry in audited) == len(links)
+    assert audited.count() == -(-len(links) // handoff.MAX_DOWN_CHANGES)
     assert not OutboxEntry.objects.exists()
     assert pull() == 0  # once each
     again = resync().run_objects.get(object=catalog.PERSON)

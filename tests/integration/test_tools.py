@@ -179,6 +179,21 @@ def test_state_asks_and_the_district_runs_it_once(admin_client, synced):
     request.refresh_from_db()
     assert request.claimed_at is not None
     assert request.district_run == run.pk
+    # Audited in the district as the work the state started, and everyone who runs resyncs
+    # is told when it ends (nobody of the district asked for it), in a verify's own words.
+    started = AuditEntry.objects.get(action="resync.start", target=f"run {run.pk}")
+    assert (started.username, started.via) == ("the state (request)", "state")
+    assert started.detail["state_request"] == request.pk
+    from statesync.district.models import Notification
+    from statesync.district.notify import notify_run_ended
+
+    execute(run)
+    run.refresh_from_db()
+    told = notify_run_ended(run)
+    assert [n.user.username for n in told] == ["admin"]
+    assert "matching" in told[0].body and "updated" not in told[0].body
+    assert notify_run_ended(run) == []  # once
+    assert Notification.objects.filter(run=run).count() == 1
 
 
 def test_state_pages_show_accepted_and_rejected(admin_client, synced):

@@ -39,3 +39,36 @@ def write_lock(alias: str, table: str) -> Iterator[None]:
     ):
         other.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
         yield
+
+
+def other_connection(alias: str) -> psycopg.Connection:
+    """A connection of the test's own to PostgreSQL database `alias`, outside Django's."""
+    settings = connections[alias].settings_dict
+    return psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"] or "postgres",
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
+
+
+@contextmanager
+def advisory_lock(alias: str, first: int, second: int) -> Iterator[psycopg.Connection]:
+    """Hold PostgreSQL's advisory lock (first, second) of `alias` from another connection."""
+    with other_connection(alias) as other:
+        other.execute("SELECT pg_advisory_lock(%s::int, %s::int)", [first, second])
+        try:
+            yield other
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [first, second])
+
+
+def waiting_for(other: psycopg.Connection, first: int, second: int) -> int:
+    """How many sessions wait for the advisory lock (first, second) now."""
+    row = other.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = %s AND objid = %s AND objsubid = 2",
+        [first, second],
+    ).fetchone()
+    return int(row[0]) if row else 0

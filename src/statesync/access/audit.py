@@ -61,3 +61,14 @@ def record_refused_request(
         address=address,
         via=via,
     )
+
+
+def record_by_the_state(action: str, target: str = "", **detail: Any) -> AuditEntry:
+    """Write one audit entry for work the state asked a district's worker to do."""
+    return AuditEntry.objects.create(
+        username="the state (request)",
+        action=action,
+        target=target[:200],
+        detail=detail,
+        via="state",
+    )

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from statesync.district.models import ObjectStatus, Run, RunObject
+from statesync.district.models import Mode, ObjectStatus, Run, RunObject
 
 
 class ProgressPrinter:
@@ -54,6 +54,18 @@ class ProgressPrinter:
     @staticmethod
     def table(run: Run) -> str:
         lines = [f"Run {run.pk} {run.status}" + (f": {run.message}" if run.message else "")]
+        if run.mode == Mode.VERIFY:  # a verify compares only: its own columns, as its page
+            lines.append(
+                f"{'object':<18} {'records':>9} {'matching':>9} {'missing':>8} {'different':>9} "
+                f"{'extra':>7} {'rejected':>8} {'drift':>7} {'seconds':>8}"
+            )
+            for ro in run.objects_in_order:
+                lines.append(
+                    f"{ro.object:<18} {ro.processed:>9,} {ro.unchanged:>9,} {ro.inserted:>8,} "
+                    f"{ro.updated:>9,} {ro.deleted:>7,} {ro.rejected_known:>8,} {ro.drift:>7,} "
+                    f"{ro.seconds:>8.2f}"
+                )
+            return "\n".join(lines)
         lines.append(
             f"{'object':<18} {'processed':>9} {'inserted':>9} {'updated':>8} "
             f"{'unchanged':>9} {'deleted':>8} {'errors':>7} {'seconds':>8}"

@@ -8,20 +8,19 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
 from statesync import bulk, handoff, sqlin, wire
 from statesync.access.models import AuditEntry
-from statesync.access.rights import has_right
 from statesync.district.dis import with_the_state
 from statesync.district.models import AppliedChange, Notification, StateOwnedField, dis_model
+from statesync.district.notify import batch_runners
 from statesync.sync.client import StateClient
 from statesync.sync.prefetch import prefetched
 
@@ -114,9 +113,12 @@ def _write(
 
 
 def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, str]]) -> None:
-    """One AppliedChange row and one audit entry per change, in two bulk writes."""
+    """One AppliedChange row per change (what each replaced and why), and one audit entry per
+    object and field of the page (a first resync's 120,000 state IDs are a few entries, each
+    naming its count, its outcomes and the changes, which Applied Changes lists one by one)."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     applied, audits = [], []
+    groups: dict[tuple[str, str], list[handoff.DownChangeItem]] = defaultdict(list)
     for item in fresh:
         old, outcome = outcomes[item.id]
         applied.append(
@@ -132,11 +134,22 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
                 now,
             )
         )
-        detail = {"field": item.field, "was": old, "now": item.value, "why": item.reason}
-        action = "state change" if item.field else "state notice"
-        target = f"{item.object} {item.record_id}"
-        detail_text = wire.json_text(detail | {"outcome": outcome})
-        audits.append((now, STATE_ACTOR, action, target, detail_text, "state"))
+        # A notice is its own entry (each says what it is about); values go by field.
+        groups[(item.object, item.field or f"notice {item.id}")].append(item)
+    for (name, field), items in groups.items():
+        counted = Counter(outcomes[i.id][1] for i in items)
+        if len(items) == 1:
+            (item,) = items
+            old, outcome = outcomes[item.id]
+            target = f"{item.object} {item.record_id}"
+            detail = {"field": item.field, "was": old, "now": item.value, "why": item.reason}
+            detail |= {"outcome": outcome, "change": item.id}
+        else:
+            target = f"{name} {field}: {len(items)} records"
+            detail = {"field": field, "records": len(items), "outcomes": dict(counted)}
+            detail |= {"changes": [items[0].id, items[-1].id], "why": items[0].reason}
+        action = "state change" if items[0].field else "state notice"
+        audits.append((now, STATE_ACTOR, action, target, wire.json_text(detail), "state"))
     bulk.insert_rows(connection, AppliedChange._meta.db_table, APPLIED_COLUMNS, applied)
     bulk.insert_rows(connection, AuditEntry._meta.db_table, AUDIT_COLUMNS, audits)
 
@@ -150,11 +163,9 @@ AUDIT_COLUMNS = ("at", "username", "action", "target", "detail", "via")
 
 def _notify(item: handoff.DownChangeItem) -> None:
     """A notice goes to everyone who runs resyncs (they are the ones to act on it)."""
-    users = get_user_model().objects.filter(is_active=True)
     Notification.objects.bulk_create(
         Notification(user=user, title="From the state", body=item.reason)
-        for user in users
-        if has_right(user, "batch", "R")
+        for user in batch_runners()
     )
 
 

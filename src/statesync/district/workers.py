@@ -12,6 +12,8 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from statesync import catalog
+from statesync.access.audit import record_by_the_state
 from statesync.district.dis import get_district_number
 from statesync.district.heartbeat import HEARTBEAT_EVERY, Heartbeat
 from statesync.district.models import Run, RunLock, RunStatus
@@ -136,13 +138,17 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
     """Turn the state's pending resync requests into queued runs (each request once)."""
     taken = 0
     for request in client.resync_requests():
-        run = Run.plan(
-            request.objects,
-            request.mode,
-            request.check_dependencies,
-            school_year=request.school_year,
-            requested_from="state",
-        )
+        try:
+            run = Run.plan(
+                request.objects,
+                request.mode,
+                request.check_dependencies,
+                school_year=request.school_year,
+                requested_from="state",
+            )
+        except (catalog.PlanError, catalog.UnknownObject) as exc:  # waits at the state, said
+            log.warning("the state's resync request %s cannot run here: %s", request.id, exc)
+            continue
         try:
             claimed = client.claim_resync_request(request.id, run.pk)
         except BaseException:  # unclaimed, the request stays the state's: no run of our own
@@ -152,11 +158,24 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
             Run.objects.filter(pk=run.pk).update(
                 message=f"Requested by the state ({request.requested_by})."
             )
+            record_state_request(run, request.id, request.requested_by)
             enqueue(run.pk)
             taken += 1
         else:  # another worker took it first
             run.delete()
     return taken
+
+
+def record_state_request(run: Run, request_id: int, requested_by: str) -> None:
+    """Audit a run the state asked for as the work it starts, by the state."""
+    record_by_the_state(
+        "resync.start",
+        f"run {run.pk}",
+        mode=run.mode,
+        objects=[ro.object for ro in run.objects_in_order],
+        state_request=request_id,
+        requested_by=requested_by,
+    )
 
 
 def orphaned_runs() -> list[Run]:

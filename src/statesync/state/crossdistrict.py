@@ -14,6 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from statesync import catalog, sqlin
+from statesync.state import locks
 from statesync.state.models import Conflict, District, DownChange
 from statesync.state.rules import Context, Verdicts
 from statesync.state.rules.fields import as_date
@@ -36,6 +37,8 @@ def check(ctx: Context, records: list, verdicts: Verdicts) -> None:
         for pk, row in ctx.fetch(person, (r.person_id for r in primary), ("state_id",)).items()
         if row[0]
     }
+    if state_ids:  # another district sending the same student now waits for this batch
+        locks.hold_enrollments_across_districts(ctx.using)
     elsewhere = _elsewhere(ctx, sorted(set(state_ids.values())))
     numbers = (
         dict(District.objects.using(ctx.using).values_list("pk", "number")) if elsewhere else {}

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from statesync import bulk, catalog, planner, sqlin, versions, wire
 from statesync.routers import state_db
-from statesync.state import crossdistrict, rules, stateowned
+from statesync.state import crossdistrict, locks, rules, stateowned
 from statesync.state.models import District, FieldSetting, StateYear
 from statesync.state.stored import copy_values
 
@@ -159,15 +159,11 @@ def _begin(ctx: rules.Context, obj: catalog.DisObject) -> None:
     the keys of rows written moments ago. At the default random_page_cost (4, a spinning
     disk's) 2,000 probes look dearer than scanning the district's whole copy, which took 30 ms
     where the probes take 2 to 12 (120,000 people, measured)."""
+    locks.hold_district_object(ctx.using, ctx.tenant_id, obj)
     connection = connections[ctx.using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            position = catalog.order().index(obj.name)
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s::int, %s::int), "
-                "set_config('random_page_cost', %s, true)",
-                [ctx.tenant_id, position, CACHED_PAGE_COST],
-            )
+            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [CACHED_PAGE_COST])
 
 
 # PostgreSQL's own advice for data held in memory or on SSD (set for the batch's transaction).

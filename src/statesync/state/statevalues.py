@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from statesync import catalog, wire
 from statesync.routers import state_db
+from statesync.state import locks
 from statesync.state.matching import block, normalise
 from statesync.state.models import (
     District,
@@ -20,7 +21,7 @@ from statesync.state.models import (
     MatchHold,
     StatePerson,
 )
-from statesync.state.models.people import reserve_numbers, state_id_for
+from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
 from statesync.state.rules import Context, Verdicts
 from statesync.state.rules.fields import check_fields
 from statesync.state.stored import db_value, wire_value
@@ -43,32 +44,42 @@ def set_value(
             f"{spec.label} is owned by the district: make it state-owned in Synchronization "
             "Field Settings first"
         )
-    ctx = Context(district.id, district.number, using)
-    columns = obj.columns[1:]
-    found = ctx.fetch(obj, [record_id], columns)
-    if record_id not in found:
-        raise ValueRefused(f"the state holds no {obj.name} {record_id} of district {district}")
-    held = dict(zip(columns, found[record_id], strict=True))
-    held |= {f.name: wire_value(f, held[f.name]) for f in obj.fields}
-    record = msgspec.convert({"id": record_id, **held}, wire.record_type(obj.name), strict=False)
+    is_state_id = (obj.name, name) == (catalog.PERSON, catalog.STATE_ID_FIELD)
     try:
         typed = msgspec.convert(value, wire.field_type(spec), strict=False)
     except msgspec.ValidationError as exc:
         raise ValueRefused(f"{spec.label}: {value!r} is not a value it takes ({exc})") from None
-    record = msgspec.structs.replace(record, **{name: typed})
-    verdicts = Verdicts()
-    check_fields(obj, record, verdicts)
-    if verdicts.errors:
-        raise ValueRefused("; ".join(e.message for e in verdicts.errors[record_id]))
-    is_state_id = (obj.name, name) == (catalog.PERSON, catalog.STATE_ID_FIELD)
+    if is_state_id and typed and not (len(typed) == 10 and typed.isascii() and typed.isdigit()):
+        raise ValueRefused(f"state ID {typed!r} is not 10 digits")
+    if is_state_id and typed and not check_digit_holds(typed):
+        raise ValueRefused(f"state ID {typed} fails its check digit (mistyped?)")
     if is_state_id and typed is not None and typed not in StatePerson.issued(using, [typed]):
         raise ValueRefused(f"state ID {typed} was never issued by the state")
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {obj.state_table} SET {name} = %s, digest = %s "
-            "WHERE tenant_id = %s AND record_id = %s",
-            [db_value(spec, typed), wire.digest(record), district.id, record_id],
+    # Read and written under the lock the district's batches of the object take: a batch
+    # judged meanwhile would write the value read before this one back.
+    with transaction.atomic(using=using):
+        locks.hold_district_object(using, district.id, obj)
+        ctx = Context(district.id, district.number, using)
+        columns = obj.columns[1:]
+        found = ctx.fetch(obj, [record_id], columns)
+        if record_id not in found:
+            raise ValueRefused(f"the state holds no {obj.name} {record_id} of district {district}")
+        held = dict(zip(columns, found[record_id], strict=True))
+        held |= {f.name: wire_value(f, held[f.name]) for f in obj.fields}
+        record = msgspec.convert(
+            {"id": record_id, **held}, wire.record_type(obj.name), strict=False
         )
+        record = msgspec.structs.replace(record, **{name: typed})
+        verdicts = Verdicts()
+        check_fields(obj, record, verdicts)
+        if verdicts.errors:
+            raise ValueRefused("; ".join(e.message for e in verdicts.errors[record_id]))
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {obj.state_table} SET {name} = %s, digest = %s "
+                "WHERE tenant_id = %s AND record_id = %s",
+                [db_value(spec, typed), wire.digest(record), district.id, record_id],
+            )
         DownChange.objects.using(using).create(
             district=district,
             object=obj.name,
@@ -87,16 +98,21 @@ def decide(hold: MatchHold, state_id: str | None, by: str) -> str:
     offered = {c["state_id"] for c in hold.candidates}
     if state_id is not None and state_id not in offered:
         raise ValueRefused(f"state ID {state_id} is not one of this person's candidates")
+    status = MatchHold.Status.MATCHED if state_id else MatchHold.Status.NEW
     with transaction.atomic(using=using):
+        # The district's people first (as its batches take them), then the hold itself: of
+        # two decisions on one person at once, the second finds it decided and changes nothing.
+        locks.hold_district_object(using, hold.district_id, catalog.get(catalog.PERSON))
+        pending = MatchHold.objects.using(using).filter(pk=hold.pk, status=MatchHold.Status.PENDING)
+        if not pending.update(status=status, decided_by=by, decided_at=timezone.now()):
+            raise ValueRefused("this person was decided already, meanwhile")
         if state_id is None:
             number = reserve_numbers(using, 1)[0]
             StatePerson.issue(using, [_person_of(number, hold.record)])
-            given, status = state_id_for(number), MatchHold.Status.NEW
+            given = state_id_for(number)
         else:
-            given, status = state_id, MatchHold.Status.MATCHED
-        MatchHold.objects.using(using).filter(pk=hold.pk).update(
-            status=status, decided_by=by, decided_at=timezone.now(), state_id=given
-        )
+            given = state_id
+        MatchHold.objects.using(using).filter(pk=hold.pk).update(state_id=given)
         word = "matched to" if state_id else "given the new"
         set_value(
             hold.district,

@@ -73,9 +73,17 @@ class Run(models.Model):
             raise catalog.PlanError(f"mode {mode!r} is not one of {', '.join(Mode.values)}")
         objects = catalog.plan(selected, check_dependencies)
         with transaction.atomic():
+            scoped = SchoolYear.current_locked()
+            known = SchoolYear.known()
+            if school_year is not None and school_year not in known:
+                years = ", ".join(f"{catalog.year_label(y)} (--year {y})" for y in known)
+                raise catalog.PlanError(
+                    f"the district has no school year {school_year} "
+                    f"({catalog.year_label(school_year)}): its years are {years}"
+                )
             run = cls.objects.create(
                 mode=mode,
-                school_year=school_year or SchoolYear.current(),
+                school_year=school_year or scoped,
                 check_dependencies=check_dependencies,
                 requested_by=requested_by,
                 requested_from=requested_from,
@@ -253,6 +261,12 @@ class RunObject(models.Model):
     @property
     def percent(self) -> int:
         return min(100, round(100 * self.processed / self.total)) if self.total else 0
+
+    @property
+    def rejected_records(self) -> int:
+        """Records the state rejects, as the run's page shows them: a resync's errors, a
+        verify's known rejections (a verify's errors are records it could not read)."""
+        return self.rejected_known if self.run.mode == Mode.VERIFY else self.errors
 
     @property
     def drift(self) -> int:

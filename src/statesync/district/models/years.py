@@ -53,6 +53,14 @@ class SchoolYear(EndYear):
         return year_of(datetime.date.today())
 
     @classmethod
+    def current_locked(cls) -> int:
+        """current(), holding the scoped year's row until the transaction ends: a run planned
+        and a rollover then take turns, so no run is planned for a year rolled over meanwhile."""
+        locked = cls.objects.select_for_update().filter(active=True)
+        active = locked.values_list("end_year", flat=True).first()
+        return active or year_of(datetime.date.today())
+
+    @classmethod
     def scoped(cls) -> SchoolYear:
         year, _ = cls.objects.get_or_create(end_year=cls.current(), defaults={"active": True})
         return year
@@ -62,6 +70,13 @@ class SchoolYear(EndYear):
         """Make `end_year` the scoped year outright (seeding); rollover is the checked way."""
         cls.objects.exclude(end_year=end_year).update(active=False)
         cls.objects.update_or_create(end_year=end_year, defaults={"active": True})
+
+    @classmethod
+    def known(cls) -> list[int]:
+        """The school years the district has (seeded, rolled over to, or scoped now), newest
+        first: a resync of any other would send nothing and count as that year's."""
+        years = set(cls.objects.values_list("end_year", flat=True)) | {cls.current()}
+        return sorted(years, reverse=True)
 
     @classmethod
     def offered(cls) -> list[int]:
@@ -122,6 +137,7 @@ class SchoolYear(EndYear):
         """
         runs = _runs()
         with transaction.atomic():
+            cls.current_locked()  # runs planned now wait, and those planned before are seen
             old = cls.scoped()
             label = old.label
             if runs.Run.objects.filter(status__in=runs.ACTIVE_STATUSES).exists():

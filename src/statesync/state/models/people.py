@@ -11,6 +11,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from statesync import bulk
+from statesync.state import locks
 from statesync.state.models.registry import District
 
 # State IDs are nine digits from the sequence, then a check digit: 10 digits in all.
@@ -52,17 +53,6 @@ PERSON_COLUMNS = (  # created_at last
 )
 
 
-def _hold_issuing_lock(using: str) -> None:
-    """Issue state IDs, and match against those issued, one transaction at a time across
-    districts until it commits: two districts sending the same new student at once must not
-    both issue one. (SQLite's writers are one at a time already; PostgreSQL's are not.)"""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Tenant IDs start at 1: the (0, n) lock space is free for the state's own locks.
-            cursor.execute("SELECT pg_advisory_xact_lock(0, 1)")
-
-
 def reserve_numbers(using: str, count: int) -> list[int]:
     """`count` consecutive numbers from the state ID sequence that nobody was given.
 
@@ -73,7 +63,7 @@ def reserve_numbers(using: str, count: int) -> list[int]:
     connection = connections[using]
     # In the caller's transaction, so the lock is held until the numbers are issued.
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        _hold_issuing_lock(using)
+        locks.hold_issuing(using)
         if connection.vendor == "postgresql":
             # nextval first, so the range starts above every number handed out; no other
             # reserver moves the sequence before setval, as each holds the issuing lock.

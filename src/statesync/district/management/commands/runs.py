@@ -24,9 +24,9 @@ class Command(EverydayCommand):
         for run in runs:
             queued = when(run.created_at)
             position = f" (position {run.queue_position})" if run.status == RunStatus.QUEUED else ""
-            totals = run.result()["objects"]
-            processed = sum(o["processed"] for o in totals)
-            errors = sum(o["errors"] for o in totals)
+            objects = run.objects_in_order
+            processed = sum(ro.processed for ro in objects)
+            errors = sum(ro.rejected_records for ro in objects)
             self.stdout.write(
                 f"{run.pk:>6} {queued:<23} {run.mode:<12} {run.status + position:<22} "
                 f"{processed:>10,} {errors:>9,}  {run.message}".rstrip()
