@@ -18,6 +18,7 @@ import sys
 
 from django.core.management import execute_from_command_line
 
+from statesync.config import ConfigError
 from statesync.gctune import collect_less_often
 
 # Commands that only read, or only write files of a developer's checkout: nothing to audit.
@@ -51,6 +52,14 @@ _SECRET = re.compile(r"token|password|secret", re.IGNORECASE)
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except ConfigError as exc:  # a setting statesync cannot use: say which, no traceback
+        print(f"statesync: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     # Piped into `head`, stop quietly as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)

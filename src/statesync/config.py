@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
@@ -49,6 +50,35 @@ def prepare_home(home: Path | None = None) -> list[str]:
 def https() -> bool:
     """Whether statesync is served over HTTPS (behind a TLS terminator): STATESYNC_HTTPS=1."""
     return os.environ.get("STATESYNC_HTTPS", "") == "1"
+
+
+def allowed_hosts() -> list[str]:
+    """The host names the site answers to (STATESYNC_ALLOWED_HOSTS, comma-separated).
+
+    Any name is answered over plain HTTP on a developer's machine; behind a TLS terminator
+    they must be named, since a forged Host header would otherwise reach links in e-mail."""
+    raw = os.environ.get("STATESYNC_ALLOWED_HOSTS", "")
+    hosts = [h.strip() for h in raw.split(",") if h.strip()]
+    if https() and (not hosts or "*" in hosts):
+        raise ConfigError(
+            "STATESYNC_HTTPS=1 needs STATESYNC_ALLOWED_HOSTS: the host names this site answers "
+            "to, comma-separated (for example statesync.example.org), not '*'"
+        )
+    return hosts or ["*"]
+
+
+def trusted_proxies() -> frozenset[str]:
+    """Addresses of the proxies in front of statesync (STATESYNC_TRUSTED_PROXIES,
+    comma-separated): loopback when served over HTTPS, none otherwise."""
+    default = "127.0.0.1,::1" if https() else ""
+    raw = os.environ.get("STATESYNC_TRUSTED_PROXIES", default)
+    proxies = set()
+    for item in (p.strip() for p in raw.split(",") if p.strip()):
+        try:
+            proxies.add(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise ConfigError(f"STATESYNC_TRUSTED_PROXIES: {item!r} is not an IP address") from None
+    return frozenset(proxies)
 
 
 def get_role() -> str:

@@ -33,7 +33,11 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("STATESYNC_DEBUG", "") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("STATESYNC_ALLOWED_HOSTS", "*").split(",") if h]
+ALLOWED_HOSTS = config.allowed_hosts()
+
+# Proxies whose X-Forwarded-For names the client (README, Production): loopback by default
+# behind TLS, where the terminator runs beside statesync; none over plain HTTP.
+TRUSTED_PROXIES = config.trusted_proxies()
 
 # Production runs behind a TLS terminator (README, Production) that sets X-Forwarded-Proto.
 if config.https():
@@ -153,6 +157,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("STATESYNC_LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("STATESYNC_LOCKOUT_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's own address, also behind the TLS terminator (access.audit.client_address).
+AXES_CLIENT_IP_CALLABLE = "statesync.access.audit.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

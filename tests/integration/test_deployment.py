@@ -74,11 +74,17 @@ def test_the_https_switch_passes_djangos_deployment_checks(tmp_path):
     plain = statesync("check", "--deploy", "--fail-level", "WARNING", home=home)
     assert plain.returncode != 0  # without it, the checks say what is missing
     assert "SECURE_SSL_REDIRECT" in plain.stderr or "SECURE_SSL_REDIRECT" in plain.stdout
+    checks = ("check", "--deploy", "--fail-level", "WARNING")
     secure = statesync(
-        "check", "--deploy", "--fail-level", "WARNING", home=home, STATESYNC_HTTPS="1"
+        *checks, home=home, STATESYNC_HTTPS="1", STATESYNC_ALLOWED_HOSTS="sis.example"
     )
     assert secure.returncode == 0, secure.stdout + secure.stderr
     assert "no issues" in secure.stdout
+    # Behind TLS the host names must be named: '*' would answer a forged Host header.
+    for hosts in ("", "*"):
+        anyone = statesync(*checks, home=home, STATESYNC_HTTPS="1", STATESYNC_ALLOWED_HOSTS=hosts)
+        assert anyone.returncode != 0
+        assert anyone.stderr.startswith("statesync: STATESYNC_HTTPS=1 needs STATESYNC_ALLOWED")
 
 
 def test_a_page_error_is_logged_with_the_id_the_page_shows(client, admin_user, monkeypatch, caplog):

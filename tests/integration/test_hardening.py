@@ -72,6 +72,38 @@ def test_failed_logins_lock_the_user_and_address_out_and_are_audited(client, set
     assert not AuditEntry.objects.filter(action="login").exists()
 
 
+def test_a_stranger_behind_the_proxy_cannot_lock_a_user_out_for_everyone(client, settings):
+    """Behind the TLS terminator every peer is the terminator: the lockout keys on the client's
+    own address from X-Forwarded-For, so the user still signs in from elsewhere."""
+    settings.TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    get_user_model().objects.create_user("admin2", "a@example.org", "right-password")
+    stranger = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "admin2", "password": "wrong"}, **stranger)
+    locked = client.post(
+        reverse("login"), {"username": "admin2", "password": "right-password"}, **stranger
+    )
+    assert locked.status_code == 429
+    assert AuditEntry.objects.filter(action="login.failed").first().address == "203.0.113.9"
+    owner = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 127.0.0.1"}  # through two proxies
+    signed_in = client.post(
+        reverse("login"), {"username": "admin2", "password": "right-password"}, **owner
+    )
+    assert signed_in.status_code == 302
+    assert AuditEntry.objects.get(action="login").address == "198.51.100.7"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(client, settings):
+    settings.TRUSTED_PROXIES = frozenset()
+    get_user_model().objects.create_user("viewer2", "v@example.org", "pw-123456")
+    client.post(
+        reverse("login"),
+        {"username": "viewer2", "password": "pw-123456"},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",  # anyone can send the header
+    )
+    assert AuditEntry.objects.get(action="login").address == "127.0.0.1"
+
+
 def test_a_login_is_audited_with_its_door(client):
     get_user_model().objects.create_user("viewer", "v@example.org", "pw-123456")
     response = client.post(reverse("login"), {"username": "viewer", "password": "pw-123456"})

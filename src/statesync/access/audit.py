@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import getpass
+import ipaddress
 from typing import Any
+
+from django.conf import settings
 
 from statesync.access.models import AuditEntry
 
 
 def client_address(request) -> str | None:
-    """The client's address as the web server saw it (no proxy headers are trusted)."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's own address: the web server's peer, or, when that peer is a trusted proxy
+    (settings.TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not one.
+
+    Failed logins lock out a user and address together (django-axes calls this too): behind a
+    TLS terminator every client's peer is the terminator, so one stranger's guesses would lock
+    the user out for everybody."""
+    if request is None:
+        return None
+    peer = request.META.get("REMOTE_ADDR")
+    trusted = settings.TRUSTED_PROXIES
+    if peer not in trusted:
+        return peer
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer  # a malformed chain: trust nothing in it
+        if address not in trusted:
+            return address
+    return peer
 
 
 def operating_system_user() -> str:
