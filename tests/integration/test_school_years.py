@@ -196,6 +196,13 @@ def test_a_year_report_is_checked_and_names_what_is_wrong(dis, registered):
     )
     assert nul.status_code == 400 and "end_of_year.mode" in nul.json()["detail"]
     assert put("{not json").status_code == 400
+    formula = put(
+        '{"school_year": 2024, "last_verify": {"run": 1, "mode": "verify", "status": "succeeded",'
+        ' "requested_by": "", "requested_from": "web", "finished_at": null, "errors": 0,'
+        ' "objects": [{"object": "=HYPERLINK(\\"http://x\\")", "processed": 1, "errors": 0}]}}'
+    )  # any text as an object reached the state's CSV report as a live formula
+    assert formula.status_code == 400
+    assert "is not an object the state takes" in formula.json()["detail"]
     other = client.put(
         "/api/state/v1/districts/0002/years/2024",
         "{}",

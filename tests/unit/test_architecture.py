@@ -124,3 +124,12 @@ def test_code_cites_only_documents_and_sections_that_exist():
             if section:
                 headings = re.findall(r"^## (\d+)\.", cited.read_text(), re.MULTILINE)
                 assert section in headings, f"{path.name} cites {document} §{section}"
+
+
+def test_every_csv_is_written_through_the_writer_that_makes_formulas_plain():
+    direct = [
+        str(path.relative_to(SRC))
+        for path in python_files(".")
+        if path.name != "csvfile.py" and re.search(r"csv\.(writer|DictWriter)\(", path.read_text())
+    ]
+    assert direct == [], "write CSV with statesync.web.csvfile.Writer"

@@ -202,5 +202,11 @@ def year_report(request: HttpRequest, number: str, year: int) -> HttpResponse:
             "wrong year",
             f"the URL names school year {year} but the report is for {report.school_year}",
         )
+    runs = (report.end_of_year, report.start_of_year, report.last_verify)
+    for summary in (o for run in runs if run is not None for o in run.objects):
+        if summary.object not in catalog.NAMES:
+            raise ApiProblem(
+                400, "invalid year report", f"{summary.object!r} is not an object the state takes"
+            )
     DistrictYear.take(tenant, report)
     return json_response(report)

@@ -3,8 +3,6 @@ resyncs, requests for what is missing, closing years, and every district's lates
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +17,7 @@ from statesync.access.rights import has_right
 from statesync.modes import COMPARISON, Mode
 from statesync.state.models import District, DistrictYear, ResyncRequest, StateYear
 from statesync.state.yearstatus import COMPARED, request_missing, verification, year_status
+from statesync.web import csvfile
 from statesync.web.output import count
 
 
@@ -179,7 +178,7 @@ def _csv(year: int, rows) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="statesync-state-verification-{year}-{stamp}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csvfile.Writer(response)
     writer.writerow(["district", "school_year", "run", "verified_at", "object", *COMPARED])
     for row in rows:
         if row.verify is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -17,6 +15,7 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.district.causes import root_causes
 from statesync.district.errorlog import COLUMNS, BadFilter, filtered
+from statesync.web import csvfile
 from statesync.web import output as words
 from statesync.wire import RuleCode
 
@@ -98,7 +97,7 @@ def error_report(request):
         entries, chosen = filtered(request.GET)
     except BadFilter as bad:
         return HttpResponseBadRequest(f"No report: {bad}.", content_type="text/plain")
-    writer = csv.writer(_Echo())
+    writer = csvfile.Writer(_Echo())
 
     def rows():
         yield writer.writerow(COLUMNS)

@@ -3,8 +3,6 @@ the district's records compare with the state's (from the latest verify)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +19,7 @@ from statesync.district.models import Mode, SchoolYear
 from statesync.district.models.years import RolloverRefused
 from statesync.district.years import report_years_now
 from statesync.modes import COMPARISON
+from statesync.web import csvfile
 
 
 @requires_right("rollover", "R")
@@ -127,7 +126,7 @@ def _csv(year: int, run, rows: list[dict]) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="statesync-verification-{year}-{stamp}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csvfile.Writer(response)
     writer.writerow(["school_year", "run", "verified_at", "object", *(k for k, _ in COMPARISON)])
     verified = timezone.localtime(run.finished_at).isoformat() if run else ""
     for row in rows:

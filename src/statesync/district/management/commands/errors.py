@@ -1,4 +1,3 @@
-import csv
 import json
 
 from django.core.management.base import CommandError
@@ -6,6 +5,7 @@ from django.core.management.base import CommandError
 from statesync import catalog
 from statesync.commands import EverydayCommand
 from statesync.district.errorlog import COLUMNS, BadFilter, filtered
+from statesync.web import csvfile
 
 
 class Command(EverydayCommand):
@@ -42,9 +42,9 @@ class Command(EverydayCommand):
         if opts["json"] or opts["format"] == "json":
             self.stdout.write(json.dumps(list(rows)))
         elif opts["format"] == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = csvfile.Writer(self.stdout, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            writer.writerows([row[c] for c in COLUMNS] for row in rows)
         else:
             self.stdout.write(f"{'run':>6}  {'object':<18} {'record':>10}  {'rule':<12} message")
             for row in rows:
