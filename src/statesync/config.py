@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -79,6 +80,16 @@ def trusted_proxies() -> frozenset[str]:
         except ValueError:
             raise ConfigError(f"STATESYNC_TRUSTED_PROXIES: {item!r} is not an IP address") from None
     return frozenset(proxies)
+
+
+def cookie_prefix() -> str:
+    """What this edition's cookies are named by (STATESYNC_COOKIE_PREFIX, else its role and data
+    folder): browsers keep cookies by host, not port, so the demo's editions on one address
+    with one cookie name signed each other's users out."""
+    if prefix := os.environ.get("STATESYNC_COOKIE_PREFIX", "").strip():
+        return prefix
+    folder = hashlib.sha256(str(get_home()).encode()).hexdigest()[:8]
+    return f"statesync_{get_role()}_{folder}"
 
 
 def get_role() -> str:

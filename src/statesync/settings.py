@@ -166,6 +166,8 @@ AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+SESSION_COOKIE_NAME = f"{config.cookie_prefix()}_session"
+CSRF_COOKIE_NAME = f"{config.cookie_prefix()}_csrf"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

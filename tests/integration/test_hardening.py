@@ -171,4 +171,10 @@ def test_rights_and_data_changed_in_django_admin_are_audited(admin_client, seede
     assert response.status_code == 302, response.content[:500]
     changed = AuditEntry.objects.filter(action="admin.change").latest("id")
     assert changed.target == "School 1" and changed.detail["rights"] is False
+    # An enrollment's form asks for its person's ID, not a list of every person.
+    enrollment = dis_model("Enrollment").objects.first()
+    page = admin_client.get(reverse("admin:district_enrollment_change", args=[enrollment.pk]))
+    assert page.status_code == 200
+    assert b'class="vForeignKeyRawIdAdminField"' in page.content
+    assert page.content.count(b"<option") < 50
     assert "Name" in changed.detail["changed"] or "name" in changed.detail["changed"]

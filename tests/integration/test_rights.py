@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry, PersonalToken
-from statesync.access.rights import TOOLS
+from statesync.access.rights import TOOLS, has_right
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.state.models import District, MatchHold
 from statesync.tokens import hash_token
@@ -470,3 +470,16 @@ def test_changing_rights_is_audited_with_what_changed(world):
     fresh = get_user_model().objects.get(pk=viewer.pk)
     assert fresh.has_perm("access.errorlog_r")
     assert not fresh.has_perm("access.errorlog_d")
+
+
+def test_tool_rights_shows_the_r_that_w_a_and_d_include(world):
+    admin = make_user("root2", [], superuser=True)
+    client = Client()
+    client.force_login(admin)
+    viewer = world["viewer"]
+    client.post(reverse("tool-rights"), {"user": viewer.pk, "rights": ["errorlog_d"]})
+    page = client.get(reverse("tool-rights"), {"user": viewer.pk}).content.decode()
+    row = page.split("<td>Error Log</td>")[1].split("</tr>")[0]
+    assert "(held through D)" in row  # R, unticked, is held all the same
+    assert get_user_model().objects.get(pk=viewer.pk).has_perm("access.errorlog_r") is False
+    assert has_right(get_user_model().objects.get(pk=viewer.pk), "errorlog", "R")

@@ -57,21 +57,7 @@ def tool_rights(request):
         held = set(
             current.filter(content_type__app_label="access").values_list("codename", flat=True)
         )
-    rows = [
-        (
-            tool,
-            [
-                (
-                    letter,
-                    tool.codename(letter),
-                    letter in tool.rights,
-                    tool.codename(letter) in held,
-                )
-                for letter in LETTERS
-            ],
-        )
-        for tool in TOOLS
-    ]
+    rows = [(tool, _cells(tool, held)) for tool in TOOLS]
     inherited = set()
     if kind == "user":
         inherited = {p.codename for g in holder.groups.all() for p in g.permissions.all()}
@@ -88,6 +74,22 @@ def tool_rights(request):
             "users": get_user_model().objects.order_by("username"),
         },
     )
+
+
+def _cells(tool, held: set[str]) -> list[tuple]:
+    """Per letter: (letter, codename, grantable, held, the held letters that include it).
+    W, A and D include R, so R held through them is shown, not left looking unticked."""
+    holding = [letter for letter in tool.rights if tool.codename(letter) in held]
+    return [
+        (
+            letter,
+            tool.codename(letter),
+            letter in tool.rights,
+            letter in holding,
+            ", ".join(h for h in holding if h != "R") if letter == "R" else "",
+        )
+        for letter in LETTERS
+    ]
 
 
 @requires_security_role

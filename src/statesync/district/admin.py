@@ -28,9 +28,6 @@ class DisRecordAdmin(AuditedAdmin):
         text = [f.name for f in self.model.dis_object.fields if f.kind == "str"]
         return ["=id", *text[:3]]
 
-    def get_raw_id_fields(self, request):
-        return [f.name for f in self.model._meta.fields if f.is_relation]
-
     def get_readonly_fields(self, request, obj=None):
         """Fields the state owns are shown, not edited (Synchronization Field Settings)."""
         owned = StateOwnedField.of(self.model.dis_object.name)
@@ -38,7 +35,10 @@ class DisRecordAdmin(AuditedAdmin):
 
 
 for model in DIS_MODELS.values():
-    admin.site.register(model, DisRecordAdmin)
+    # A parent is typed by its ID: a select of every person on an enrollment's form is
+    # 120,000 options (Django has no get_raw_id_fields hook, so it is set per model).
+    parents = tuple(f.name for f in model._meta.fields if f.is_relation)
+    admin.site.register(model, DisRecordAdmin, raw_id_fields=parents)
 
 
 class RunObjectInline(admin.TabularInline):
