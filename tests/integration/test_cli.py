@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -97,12 +98,29 @@ def test_state_registry_and_dis_connection(
 
     call_command("dis", "configure", "--url", live_server.url, "--token", token)
     assert (tmp_path / "dis.json").stat().st_mode & 0o077 == 0  # a secret: owner only
+    assert "the token is checked once the District is entered" in capsys.readouterr().out
     from statesync.district.models import dis_model
 
     dis_model("District").objects.create(id=1, state_district_number="0007", name="Seventh")
     call_command("dis", "check")
     assert "district 0007 Seventh" in capsys.readouterr().out
-    call_command("dis", "configure", "--url", live_server.url, "--token", "sst_wrong")
+    # What the state would refuse is not saved: the connection that works stays.
+    saved = (tmp_path / "dis.json").read_text()
+    refused = [
+        (live_server.url, "sst_wrongwrongwrong", "401"),
+        ("state.example", token, "is not the state's web address"),
+        (live_server.url, "hunter2", "a state token starts with 'sst_'"),
+        ("http://127.0.0.1:9", token, "--no-check saves it anyway"),  # nobody listens there
+    ]
+    for url, secret, said in refused:
+        with pytest.raises(CommandError, match=re.escape(said)):
+            call_command("dis", "configure", "--url", url, "--token", secret)
+        assert (tmp_path / "dis.json").read_text() == saved
+    call_command("dis", "configure", "--url", live_server.url, "--token", token)
+    assert "the token acts for district 0007 Seventh" in capsys.readouterr().out
+    call_command(
+        "dis", "configure", "--url", live_server.url, "--token", "sst_wrongwrongwrong", "--no-check"
+    )
     with pytest.raises(CommandError, match="401"):
         call_command("dis", "check")
 

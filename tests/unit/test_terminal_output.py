@@ -70,3 +70,16 @@ def test_counts_agree_with_their_nouns():
     assert count(1, "entry", "entries") == "1 entry"
     assert count(2249, "entry", "entries") == "2,249 entries"
     assert count(0, "record") == "0 records"
+
+
+def test_a_time_read_with_raw_sql_on_sqlite_is_utc_not_local(settings):
+    """SQLite hands raw SQL Django's stored UTC as naive text: it is shown in the viewer's zone,
+    not taken for a local time."""
+    from django.utils import timezone
+
+    from statesync.state.overview import _when
+    from statesync.web.output import when
+
+    settings.TIME_ZONE = "America/Chicago"
+    timezone.deactivate()
+    assert when(_when("2024-01-15 18:00:00.000000")) == "01/15/2024 12:00:00 CST"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connections
 from django.utils.dateparse import parse_datetime
@@ -52,10 +52,12 @@ class DistrictOverview:
 
 
 def _when(value) -> datetime | None:
+    """A time read with raw SQL: SQLite gives Django's stored UTC as naive text, so a naive
+    value is UTC (reading it in the site's zone showed UTC labelled as local)."""
     if value is None:
         return None
     value = parse_datetime(value) if isinstance(value, str) else value
-    return make_aware(value) if is_naive(value) else value
+    return make_aware(value, UTC) if is_naive(value) else value
 
 
 def overview(districts: list[District]) -> list[DistrictOverview]:

@@ -116,8 +116,10 @@ class StateClient:
     def _url(self, path: str) -> str:
         return f"/districts/{self.district_number}{path}"
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        url = self._url(path)
+    def _request(
+        self, method: str, path: str, absolute: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        url = path if absolute else self._url(path)
         attempt = 0
         while True:
             attempt += 1
@@ -183,6 +185,11 @@ class StateClient:
             page = msgspec.json.decode(response.content, type=wire.RecordPage)
             found.update((item["id"], item) for item in page.items)
         return found
+
+    def answers(self) -> None:
+        """Raise StateError unless a statesync state answers at this address (its API's
+        document, which needs no token)."""
+        self._request("GET", "/openapi.json", absolute=True)
 
     def whoami(self) -> wire.WhoAmI:
         return msgspec.json.decode(self._request("GET", "/").content, type=wire.WhoAmI)
