@@ -106,6 +106,9 @@ def test_causes_come_first_and_fixing_one_takes_its_consequences_away(admin_clie
     page = admin_client.get(reverse("district:errors")).content.decode()
     assert page.index("Causes first") < page.index("Summary")
     assert f"→ {worst.consequences:,} record" in page
+    # Held back: each record once, however many causes hold it (not the sum over causes).
+    held = admin_client.get(reverse("district:errors")).context["held_back"]
+    assert held == len(parent_only) <= sum(c.consequences for c in analysis.causes)
 
     # Fix the worst cause with SQL, as an administrator would (the seed's worst is a school
     # whose state school number another school has), and resync everything: exactly the cause

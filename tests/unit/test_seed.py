@@ -130,7 +130,7 @@ def _records(district: seed.District, name: str) -> list[dict]:
 def test_two_years_the_same_schools_a_year_earlier_with_continuing_graduated_and_new_students():
     one = seed.generate("small", 2024, 1)
     two = seed.generate("small", 2024, 1, years=2)
-    assert sum(one.counts().values()) == 3_114 and sum(two.counts().values()) == 5_148
+    assert sum(one.counts().values()) == 3_114 and sum(two.counts().values()) == 5_149
     calendars = _records(two, "Calendar")
     assert {c["school_year"] for c in calendars} == {2023, 2024}
     earlier = [c for c in calendars if c["school_year"] == 2023]
@@ -167,6 +167,18 @@ def test_two_years_never_reuse_an_id():
 
 def test_the_readmes_two_year_seed_scale_count(seed_scale):
     earlier = previous_year(seed_scale.rows)
-    assert sum(len(seed_scale.rows[n]) + len(earlier[n]) for n in catalog.NAMES) == 444_475
+    assert sum(len(seed_scale.rows[n]) + len(earlier[n]) for n in catalog.NAMES) == 444_464
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert "444,475 with 2022-2023" in readme and "5,148 with 2022-2023" in readme
+    assert "444,464 with 2022-2023" in readme and "5,149 with 2022-2023" in readme
+
+
+@pytest.mark.parametrize("scale", ["small", "seed"])
+def test_the_readmes_defects_are_planted_at_every_scale(scale, seed_scale):
+    """README: "a missing state school number, a calendar ending before it starts, an unknown
+    course code, a grade of 13" — in the small district too, not only by luck of the draw."""
+    district = seed_scale if scale == "seed" else seed.generate("small")
+    assert any(s["state_school_number"] is None for s in _records(district, "School"))
+    assert any(c["end_date"] < c["start_date"] for c in _records(district, "Calendar"))
+    sections = _records(district, "CourseSection")
+    assert any(s["state_course_code"].startswith("99") for s in sections)
+    assert any(e["grade"] == "13" for e in _records(district, "Enrollment"))

@@ -36,6 +36,14 @@ def spread(total: int, slots: int, rng: random.Random, minimum: int = 0) -> list
     return counts
 
 
+def first_kind(index: int, drawn: int) -> int:
+    """A defect's kind: the first record of an object gets kind 0, the one the README names
+    (a missing state school number, a calendar ending before it starts, an unknown course
+    code, a grade of 13), so even the small district has it; the rest keep their draw, and the
+    draw is made for every record so the rest of the district is the same."""
+    return 0 if index == 0 else drawn
+
+
 def pick_defects(rng: random.Random, count: int, rate: float, enabled: bool) -> set[int]:
     """Which of `count` records (by index) get a defect."""
     if not enabled or count == 0:

@@ -13,7 +13,15 @@ from typing import Any
 
 from statesync import catalog
 from statesync.demo import names
-from statesync.demo.seed.dates import iso, next_weekday, pick_defects, spread, tile, weekdays
+from statesync.demo.seed.dates import (
+    first_kind,
+    iso,
+    next_weekday,
+    pick_defects,
+    spread,
+    tile,
+    weekdays,
+)
 from statesync.demo.seed.scale import DEFECT_RATES
 
 Record = dict[str, Any]
@@ -84,8 +92,8 @@ def schools(g: Generation) -> None:
 
 def school_defects(g: Generation) -> None:
     rows = g.records["School"]
-    for school in g.defective("School"):
-        fault = g.rng.randrange(3)
+    for i, school in enumerate(g.defective("School")):
+        fault = first_kind(i, g.rng.randrange(3))
         if fault == 0:
             school["state_school_number"] = None  # missing
         elif fault == 1:
@@ -132,8 +140,8 @@ def _calendar(school: Record, year: int, label: str, start, end, summer: bool) -
 
 def calendar_defects(g: Generation) -> None:
     first_day = dt.date.fromisoformat(catalog.school_years(g.year)[0])
-    for calendar in g.defective("Calendar"):
-        if g.rng.random() < 0.5:  # ends before it starts
+    for i, calendar in enumerate(g.defective("Calendar")):
+        if first_kind(i, int(g.rng.random() >= 0.5)) == 0:  # ends before it starts
             calendar["start_date"], calendar["end_date"] = (
                 calendar["end_date"],
                 calendar["start_date"],
@@ -322,8 +330,8 @@ def course_sections(g: Generation) -> None:
 
 
 def section_defects(g: Generation) -> None:
-    for section in g.defective("CourseSection"):
-        fault = g.rng.randrange(3)
+    for i, section in enumerate(g.defective("CourseSection")):
+        fault = first_kind(i, g.rng.randrange(3))
         code = section["state_course_code"]
         if fault == 0:
             section["state_course_code"] = "99" + code[2:]  # a subject area the state lacks

@@ -6,6 +6,7 @@ import datetime as dt
 
 from statesync import catalog
 from statesync.demo import names
+from statesync.demo.seed.dates import first_kind
 from statesync.demo.seed.objects import GRADE_AGE, Generation, Record
 
 
@@ -105,8 +106,8 @@ def person_defects(g: Generation) -> None:
 def enrollment_defects(g: Generation) -> None:
     made = g.records["Enrollment"]
     regular = g.regular_calendars()
-    for enrollment in g.defective("Enrollment"):
-        fault = g.rng.randrange(3)
+    for i, enrollment in enumerate(g.defective("Enrollment")):
+        fault = first_kind(i, g.rng.randrange(3))
         if fault == 0:
             enrollment["grade"] = "13"
         elif fault == 1:  # ends before it starts

@@ -13,7 +13,7 @@ from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
-from statesync.district.causes import root_causes
+from statesync.district.causes import analyse
 from statesync.district.errorlog import COLUMNS, BadFilter, filtered
 from statesync.web import csvfile
 from statesync.web import output as words
@@ -63,7 +63,9 @@ def error_log(request):
     page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     narrowed = any(chosen[k] for k in ("object", "school", "code", "q")) or chosen["record"]
     plain = not chosen["history"] and not narrowed and request.GET.keys() <= {"page"}
-    causes = root_causes() if plain and page.number == 1 else []  # above the first page only
+    # Above the first page only. A record two causes hold back is one record held back.
+    analysis = analyse() if plain and page.number == 1 else None
+    causes = analysis.causes if analysis else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -80,7 +82,7 @@ def error_log(request):
             "can_clear": has_right(request.user, "errorlog", "D"),
             "causes": causes[:CAUSES_SHOWN],
             "causes_total": len(causes),
-            "held_back": sum(c.consequences for c in causes),
+            "held_back": len(analysis.roots) if analysis else 0,
         },
     )
 
