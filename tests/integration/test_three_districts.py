@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from statesync import catalog
-from statesync.state.models import District, MatchHold
+from statesync.state.models import Conflict, District, MatchHold
 from tests.support.editions import DistrictEdition
 from tests.support.users import make_user
 
@@ -57,6 +57,12 @@ def test_three_districts_one_state(editions):
     shared = {key: ones[key] for key in ones.keys() & twos.keys() if ones[key] == twos[key]}
     assert shared and all(shared.values())
     assert all(state_id for state_id in ones.values()), "every person in 0001 has a state ID"
+    # The first mover of each pair was never withdrawn: the state finds the overlap.
+    pairs = {
+        frozenset((c.district.number, c.other_district.number))
+        for c in Conflict.objects.select_related("district", "other_district")
+    }
+    assert pairs == {frozenset(("0001", "0002")), frozenset(("0002", "0003"))}
 
     # A look-alike in 0002 is held; the state's data manager gives them a new state ID.
     hold = MatchHold.objects.filter(district__number="0002", status="pending").first()

@@ -4,6 +4,10 @@ District n and district n+1 draw the same students from a generator of their own
 each district builds its half alone: a *mover* leaves n mid-year (withdrawn) and enrols in
 n+1 the next school day — one student, so one state ID; a *look-alike* in n+1 shares a mover's
 birth date and gender with a name one letter off — a likely match, held for a person's eye.
+The first mover of each pair was never withdrawn by the district they left, so the state finds
+their two primary enrollments overlapping (E-OVERLAP, Cross-District Conflicts). Movers are
+enrolled in a calendar the seed planted no defect in, nor in its school, so what the state
+finds about them is about them.
 """
 
 from __future__ import annotations
@@ -58,18 +62,39 @@ def _winter_break(year: int) -> tuple[dt.date, dt.date]:
 
 
 def _leave(g: Generation, students: list[dict]) -> None:
-    for student in students:
-        calendar = g.regular_calendars()[0]
+    calendar = _clean_calendars(g)[0]
+    for i, student in enumerate(students):
         last_day, _ = _winter_break(g.year)
         person = _person(g, student)
         _enroll(g, person, calendar, student["grade"], g.good_dates[calendar["id"]][0])
+        if i == 0:
+            continue  # never withdrawn here: still enrolled when the next district enrols them
         enrollment = g.records[catalog.ENROLLMENT][-1]
         enrollment["end_date"], enrollment["end_status"] = last_day, "W1"
 
 
+def _clean_calendars(g: Generation) -> list[dict]:
+    """Regular calendars whose dates and school the seed left as drawn (no defect planted)."""
+    numbers = [s["state_school_number"] for s in g.records[catalog.SCHOOL]]
+    clean_schools = {
+        s["id"]
+        for s in g.records[catalog.SCHOOL]
+        if s["state_school_number"]
+        and s["state_school_number"].isdigit()
+        and numbers.count(s["state_school_number"]) == 1
+    }
+    clean = [
+        c
+        for c in g.regular_calendars()
+        if c["school_id"] in clean_schools
+        and (c["start_date"], c["end_date"]) == g.good_dates[c["id"]]
+    ]
+    return clean or g.regular_calendars()
+
+
 def _arrive(g: Generation, students: list[dict]) -> None:
     for student in students:
-        calendar = g.regular_calendars()[-1]
+        calendar = _clean_calendars(g)[-1]
         _, first_day = _winter_break(g.year)
         person = _person(g, student)
         _enroll(g, person, calendar, student["grade"], first_day)
