@@ -86,3 +86,15 @@ class HistoryAdmin(AuditedAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def audit_every_admin(site: admin.AdminSite = admin.site) -> None:
+    """Make every model registered by other apps (django-axes's lockouts, say) audited too:
+    deleting a lockout record in admin lifted a lockout without a trace."""
+    for model, model_admin in list(site._registry.items()):
+        if not isinstance(model_admin, AuditedAdmin):
+            audited = type(
+                f"Audited{type(model_admin).__name__}", (AuditedAdmin, type(model_admin)), {}
+            )
+            site.unregister(model)
+            site.register(model, audited)
