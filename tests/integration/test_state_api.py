@@ -435,3 +435,38 @@ def test_records_returns_the_states_copies_for_this_district_only(api, live_serv
         headers={"Authorization": f"Bearer {other}"},
     )
     assert foreign.status_code == 403
+
+
+def test_deleting_a_parent_spares_a_closed_years_records_and_buries_its_children(live_server):
+    """Deleting a school (not of a year) took its closed year's calendars with it, without
+    E-YEAR-CLOSED and without tombstones, so an older copy of a calendar could come back."""
+    from statesync.state.models import CalendarCopy, StateYear, Tombstone
+    from tests.support.districts import SendingDistrict
+
+    district = SendingDistrict(live_server.url, "0009")  # a school with a 2023-24 calendar
+    StateYear.close(2024, "state")
+
+    def delete_school(as_of: int) -> dict:
+        body = {"upserts": [], "deletes": [1], "deleted_as_of": as_of}
+        return district.http.post(f"/objects/{catalog.SCHOOL}/batch", json=body).json()
+
+    refused = delete_school(10)
+    assert refused["deleted"] == 0
+    (error,) = refused["rejected"][0]["errors"]
+    assert error["code"] == wire.RuleCode.YEAR_CLOSED
+    assert "School 1 has Calendar records of a closed year under it" in error["message"]
+    assert CalendarCopy.objects.filter(tenant__number="0009").exists()
+
+    StateYear.reopen(2024)
+    assert delete_school(10)["deleted"] == 1
+    assert not CalendarCopy.objects.filter(tenant__number="0009").exists()
+    assert Tombstone.objects.filter(object="Calendar", record_id=1, version=10).exists()
+
+
+def test_a_copy_sent_without_a_version_does_not_replace_one_that_has_one(api):
+    post(api, "District", [DISTRICT])
+    send(api, "School", {"upserts": [SCHOOL], "versions": [5]})
+    unversioned = post(api, "School", [{**SCHOOL, "name": "From nowhere"}]).json()
+    assert (unversioned["stale"], unversioned["updated"]) == (1, 0)
+    copy = SchoolCopy.objects.get(record_id=10)
+    assert (copy.name, copy.version) == ("Lincoln Elementary", 5)  # its version kept

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from statesync import bulk, catalog, planner, sqlin, versions, wire
 from statesync.routers import state_db
-from statesync.state import crossdistrict, locks, rules, stateowned
+from statesync.state import closedyears, crossdistrict, locks, rules, stateowned
 from statesync.state.models import District, FieldSetting, StateYear
 from statesync.state.stored import copy_values
 
@@ -46,7 +46,7 @@ def apply_batch(
         owned = FieldSetting.owned_fields(using, obj)
         base = _held_columns(obj)
         held = ctx.fetch(obj, latest, (*base, *(f.name for f in owned)))
-        buried = _tombstones(ctx, obj, [i for i, (_, v) in latest.items() if v is not None])
+        buried = _tombstones(ctx, obj, list(latest))
         stale = _stale(latest, held, buried)
         result.stale = len(stale)
         records = [r for r, _ in latest.values() if r.id not in stale]
@@ -57,7 +57,7 @@ def apply_batch(
         years = _record_years(ctx, obj, records) if obj.year_scoped else {}
         closed = StateYear.closed_years(using) if obj.year_scoped else set()
         if closed:
-            _refuse_closed_years(obj, records, years, held, closed, verdicts)
+            closedyears.refuse_changes(obj, records, years, held, closed, verdicts)
         for failure in failures:
             if failure.id is not None:
                 verdicts.add(failure.id, wire.RuleCode.FORMAT, failure.field, failure.message)
@@ -71,8 +71,9 @@ def apply_batch(
         # A record accepted newer than its deletion lives again: its tombstone goes.
         _forget_tombstones(ctx, obj, [i for i in stamped if i in buried])
         deletes = envelope.deletes
-        if deletes and closed:
-            deletes = _spare_closed_years(ctx, obj, deletes, closed, verdicts)
+        closed_anywhere = closed or (StateYear.closed_years(using) if deletes else set())
+        if deletes and closed_anywhere:
+            deletes = closedyears.spare_deletes(ctx, obj, deletes, closed_anywhere, verdicts)
         if deletes:
             result.deleted = _delete(ctx, obj, deletes, envelope.deleted_as_of)
         field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
@@ -87,55 +88,6 @@ def _held_columns(obj: catalog.DisObject) -> tuple[str, ...]:
     """What a batch needs of the copies it may replace: digest, version, and school year."""
     year = (catalog.YEAR_FIELD,) if obj.year_scoped else ()
     return ("digest", versions.FIELD, *year)
-
-
-def _closed_message(year: int) -> str:
-    return (
-        f"school year {catalog.year_label(year)} is closed at the state: it takes no changes "
-        "until the state reopens it"
-    )
-
-
-def _refuse_closed_years(
-    obj: catalog.DisObject,
-    records: list[wire.Record],
-    years: dict[int, int],
-    held: dict[int, tuple],
-    closed: set[int],
-    verdicts: rules.Verdicts,
-) -> None:
-    """A change (not a record sent again unchanged) to a record of a closed year, or moving
-    a record into or out of one, is rejected with E-YEAR-CLOSED."""
-    for record in records:
-        copy = held.get(record.id)
-        if copy is not None and bytes(copy[0]) == wire.digest(record):
-            continue
-        touched = {years.get(record.id), copy[2] if copy is not None else None} & closed
-        for year in sorted(y for y in touched if y is not None):
-            verdicts.add(
-                record.id, wire.RuleCode.YEAR_CLOSED, catalog.YEAR_FIELD, _closed_message(year)
-            )
-
-
-def _spare_closed_years(
-    ctx: rules.Context,
-    obj: catalog.DisObject,
-    ids: list[int],
-    closed: set[int],
-    verdicts: rules.Verdicts,
-) -> list[int]:
-    """The deletes that may go ahead; those of a closed year's records are rejected."""
-    years = ctx.fetch(obj, ids, (catalog.YEAR_FIELD,))
-    allowed = []
-    for record_id in ids:
-        year = years.get(record_id, (None,))[0]
-        if year in closed:
-            verdicts.add(
-                record_id, wire.RuleCode.YEAR_CLOSED, catalog.YEAR_FIELD, _closed_message(year)
-            )
-        else:
-            allowed.append(record_id)
-    return allowed
 
 
 def _record_years(
@@ -175,12 +127,16 @@ def _stale(
     held: dict[int, tuple],
     buried: dict[int, int],
 ) -> set[int]:
-    """IDs whose version is older than the copy held, or not newer than their deletion."""
+    """IDs whose version is older than the copy held, or not newer than their deletion; a
+    record sent without a version is stale beside a copy that has one (nothing says it is
+    newer, and taking it would erase the version that keeps older copies out)."""
     stale = set()
     for record_id, (_, version) in latest.items():
-        if version is None:
-            continue
         copy = held.get(record_id, (None, None))[1]
+        if version is None:
+            if copy is not None or record_id in buried:
+                stale.add(record_id)
+            continue
         gone = buried.get(record_id)
         if (copy is not None and version < copy) or (gone is not None and version <= gone):
             stale.add(record_id)
@@ -344,6 +300,9 @@ def _delete(
     for child in map(catalog.get, catalog.children(obj.name)):
         under = [row[0] for row in ctx.fetch_by(child, obj.key, ids, ())]
         if under:
+            # Gone with their parent, as of the same clock: an older copy cannot come back.
+            if as_of is not None:
+                _bury(ctx, child, under, as_of)
             _delete(ctx, child, under)
     _forget_rejections(ctx, obj, ids)
     return _delete_where(ctx, obj.state_table, "record_id", ids)
