@@ -14,6 +14,7 @@ import signal
 import sys
 
 from django.core.management import execute_from_command_line
+from django.db import OperationalError
 
 from statesync.config import ConfigError
 from statesync.gctune import collect_less_often
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:  # a setting statesync cannot use: say which, no traceback
         print(f"statesync: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:  # the database away or full: what an operator acts on
+        full = "database or disk is full" in str(exc) or "53100" in repr(exc.__cause__)
+        what = "has no room left (free space, then try again)" if full else "refused"
+        print(f"statesync: the database {what}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _main(argv: list[str] | None) -> int:

@@ -189,6 +189,9 @@ STATESYNC_BASE_URL = os.environ.get("STATESYNC_BASE_URL", "http://127.0.0.1:8000
 ERRORLOG_KEEP_DAYS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_DAYS", 90))
 ERRORLOG_KEEP_RUNS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_RUNS", 0)) or None
 
+# How long a run waits out the state or its database being away before it fails (outages.py).
+OUTAGE_SECONDS = float(os.environ.get("STATESYNC_OUTAGE_MINUTES", 60)) * 60
+
 # Request bodies over these sizes are refused with 413 before they are read (web/whole_requests):
 # an API call's (a batch), a signed-in page's (a pasted list of IDs), and anyone else's (a login).
 API_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))

@@ -12,8 +12,9 @@ import threading
 import time
 
 import pytest
-from django.db import close_old_connections, connections
+from django.db import connections
 
+from statesync import catalog
 from statesync.district import realtime
 from statesync.district.dis import state_client
 from statesync.district.models import OutboxEntry, Run, RunObject, RunStatus, dis_model
@@ -43,7 +44,7 @@ class Background(threading.Thread):
         try:
             self.result = execute(self.run_obj, client=self.client, batch_size=1000)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's, or the test database outlives the test
 
 
 def under_way(run, name: str, records: int):
@@ -164,3 +165,90 @@ def test_real_time_sync_through_a_state_restart(registered, seeded, monkeypatch)
 @pytest.fixture(autouse=True)
 def _python_path_for_children(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(sys.path))
+
+
+def test_a_run_waits_out_a_state_outage_longer_than_its_retries(
+    dis, registered, seeded, monkeypatch
+):
+    """The client gives up after its retries; the run does not: it waits and goes on from its
+    checkpoints when the state is back (it failed, and never resumed by itself)."""
+    seeded("small", defects=False, state_ids=True)
+    proxy = Proxy(dis.thread.host, dis.thread.port)
+    monkeypatch.setenv("STATESYNC_STATE_URL", proxy.url)
+    monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
+    run = Run.plan(PEOPLE)
+    job = Background(run, state_client(retries=0, timeout=2.0))  # no retries of its own
+    job.start()  # with the state away from the start
+    wait_for(
+        lambda: "Waiting for the state" in Run.objects.get(pk=run.pk).message,
+        60,
+        "the run to say it waits",
+    )
+    assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    record("faults injected: state away longer than the client's retries")
+    proxy.up()
+    try:
+        job.join(120)
+        assert job.result.status == RunStatus.SUCCEEDED, job.result.message
+        assert_state_equals_district()
+    finally:
+        proxy.down()
+
+
+def test_a_run_whose_state_stays_away_fails_saying_why(
+    dis, registered, seeded, monkeypatch, settings
+):
+    seeded("small", defects=False)
+    settings.OUTAGE_SECONDS = 2
+    monkeypatch.setenv("STATESYNC_STATE_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
+    run = execute(Run.plan(["District"]), client=state_client(retries=0, timeout=1.0))
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith("Gave up after 0 min: the state stayed unreachable")
+
+
+def test_a_cut_database_connection_is_reopened_and_the_run_goes_on(
+    dis, registered, seeded, monkeypatch
+):
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the connection is cut from the server's side: CI's PostgreSQL pass runs this")
+    from statesync.district.resync import RunJournal
+    from tests.support.locks import other_connection
+
+    seeded(MID_RUN, defects=False, state_ids=True)
+    backends: list[int] = []
+    record_batch = RunJournal.record
+
+    def noting_its_connection(journal, outcome):
+        record_batch(journal, outcome)
+        backends.append(connections["default"].connection.info.backend_pid)
+
+    monkeypatch.setattr(RunJournal, "record", noting_its_connection)
+    run = Run.plan(PEOPLE)
+    job = Background(run, state_client(retries=3))
+    job.start()
+    wait_for(under_way(run, "PersonIdentity", 5_000), 120, "the run to be under way")
+    with other_connection("default") as admin:  # the run's own connection, and no other
+        admin.execute("SELECT pg_terminate_backend(%s)", [backends[-1]])
+    record("faults injected: district database connection cut mid-run")
+    job.join(300)
+    assert job.result.status == RunStatus.SUCCEEDED, job.result.message
+    assert len(set(backends)) > 1  # it went on through a connection of its own, opened anew
+    assert_state_equals_district()
+
+
+def test_a_full_disk_ends_the_run_failed_with_why(dis, registered, seeded):
+    if connections["default"].vendor != "sqlite":
+        pytest.skip("SQLite's page limit stands in for a full disk: the SQLite pass runs this")
+    seeded("small", defects=False)
+    with connections["default"].cursor() as cursor:
+        cursor.execute("PRAGMA page_count")
+        (pages,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA max_page_count = {pages + 2}")  # this connection only
+    try:
+        run = execute(Run.plan(catalog.NAMES, "force"))
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("PRAGMA max_page_count = 1073741823")
+    assert run.status == RunStatus.FAILED
+    assert run.message.startswith("The district's database has no room left")

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from statesync import catalog
-from statesync.district import statechanges, years
+from statesync.district import outages, statechanges, years
 from statesync.district.dis import state_client
 from statesync.district.models import (
     COUNTERS,
@@ -73,9 +73,9 @@ def execute(
         # The state's values first, so no state-owned value goes up stale and verify compares
         # like with like; and after, for the state IDs this run was given.
         statechanges.take_state_changes_now(client)
-        for run_object in run.run_objects.order_by("position"):
-            if run_object.status != ObjectStatus.DONE:
-                _execute_object(run, run_object, client, batch_size, on_progress, lease)
+        outages.through(
+            run, lambda: _execute_objects(run, client, batch_size, on_progress, lease), lease
+        )
         run.finish()
         years.report_years_now(client)
         statechanges.take_state_changes_now(client)
@@ -83,18 +83,30 @@ def execute(
         log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:
         run.cancel("Cancelled while running; everything sent before that is at the state.")
+    except outages.CannotGoOn as exc:
+        outages.end_visibly(run, str(exc))
     except StateError as exc:
         run.fail(str(exc))
     except Exception as exc:  # the run must end visibly, whatever broke
         log.exception("run %s crashed", run.pk)
-        run.fail(
-            f"statesync hit an internal error ({exc.__class__.__name__}: {exc}). "
-            "Run again; if it repeats, report it with the worker's log."
-        )
+        outages.end_visibly(run, outages.why_it_stopped(exc))
     finally:
         if own_client and client is not None:
             client.close()
     return run
+
+
+def _execute_objects(
+    run: Run,
+    client: StateClient,
+    batch_size: int,
+    on_progress: Progress | None,
+    lease: Lease | None,
+) -> None:
+    """Every object not done yet, each from its checkpoint as the database holds it."""
+    for run_object in run.run_objects.order_by("position"):
+        if run_object.status != ObjectStatus.DONE:
+            _execute_object(run, run_object, client, batch_size, on_progress, lease)
 
 
 def _execute_object(
