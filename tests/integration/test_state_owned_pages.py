@@ -109,6 +109,19 @@ def test_a_field_made_state_owned_and_its_value_set_at_the_state(live_server):
     assert PersonIdentityCopy.objects.get(tenant__number="0002", record_id=1).last_name == "Ruíz"
     again = DownChange.objects.filter(field="last_name").order_by("pk").last()
     assert again.value == "Ruíz" and "the district's 'Ruiz'" in again.reason
+    # A state ID typed at the state is told apart: mistyped, not 10 digits, never issued.
+    given = PersonIdentityCopy.objects.get(tenant__number="0002", record_id=1).state_id
+    mistyped = given[:-1] + str((int(given[-1]) + 1) % 10)
+    for typed, said in (
+        (mistyped, "fails its check digit (mistyped?)"),
+        ("12345", "is not 10 digits"),
+        (state_id_for(10**6), "was never issued by the state"),
+    ):
+        answer = client.post(
+            reverse("state:district-value", args=["0002"]),
+            {"field": "PersonIdentity.state_id", "record_id": "1", "value": typed},
+        )
+        assert said in client.get(answer.url).content.decode(), typed
 
 
 def test_conflicts_page_lists_both_districts_and_the_dates(live_server):
