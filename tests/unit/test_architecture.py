@@ -133,3 +133,16 @@ def test_every_csv_is_written_through_the_writer_that_makes_formulas_plain():
         if path.name != "csvfile.py" and re.search(r"csv\.(writer|DictWriter)\(", path.read_text())
     ]
     assert direct == [], "write CSV with statesync.web.csvfile.Writer"
+
+
+def test_the_tests_reliability_names_exist():
+    """docs/RELIABILITY.md says which test holds each promise: each named test is there."""
+    root = SRC.parents[1]
+    text = (root / "docs" / "RELIABILITY.md").read_text()
+    missing, current = [], []
+    for path, name in re.findall(r"((?:tests/)?[\w/]*test_\w+\.py)?::(\w+)", text):
+        if path:  # a short name (test_tools.py) may be any of the files so named
+            current = [root / path] if "/" in path else list((root / "tests").rglob(path))
+        if not any(re.search(rf"def {name}\(", f.read_text()) for f in current):
+            missing.append(f"{path or '(the file before)'}::{name}")
+    assert missing == []
