@@ -17,6 +17,8 @@ if WORKER or "STATESYNC_HOME" not in os.environ:
 HOME = Path(os.environ["STATESYNC_HOME"])
 # Heartbeats every 2 s; a worker silent for 8 s is dead (30 s in production).
 os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
+# A run waits out a state or database away for 60 min in production; tests' outages are short.
+os.environ.setdefault("STATESYNC_OUTAGE_MINUTES", "0.05")
 for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_ROLE"):
     os.environ.pop(name, None)
 

@@ -189,6 +189,14 @@ STATESYNC_BASE_URL = os.environ.get("STATESYNC_BASE_URL", "http://127.0.0.1:8000
 ERRORLOG_KEEP_DAYS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_DAYS", 90))
 ERRORLOG_KEEP_RUNS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_RUNS", 0)) or None
 
+# Seconds of silence after which `statesync serve` closes a connection sending a request.
+READ_TIMEOUT = int(os.environ.get("STATESYNC_READ_TIMEOUT", 30))
+# A lease (a run's, a selective sync's, the outbox drain's) not beaten for this long belongs
+# to a dead worker (district.models.locks).
+STALE_AFTER = timedelta(seconds=float(os.environ.get("STATESYNC_STALE_AFTER", 30)))
+# Seconds between a waiting run's looks at its district's lock (tests look more often).
+WAIT_POLL = float(os.environ.get("STATESYNC_WAIT_POLL", 2))
+
 # How long a run waits out the state or its database being away before it fails (outages.py).
 OUTAGE_SECONDS = float(os.environ.get("STATESYNC_OUTAGE_MINUTES", 60)) * 60
 

@@ -9,8 +9,10 @@ from django.urls import reverse
 from statesync.district import realtime
 from statesync.district.models import OutboxEntry, Run, dis_model
 from statesync.district.resync import execute
-from statesync.state.models import SchoolCopy
+from statesync.state.models import copy_model
 from tests.support.proxy import Proxy
+
+SchoolCopy = copy_model("School")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

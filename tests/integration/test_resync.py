@@ -102,8 +102,9 @@ def test_state_down_fails_the_run_with_advice(registered, seeded, monkeypatch):
     from statesync.district.dis import state_client
 
     client = state_client(retries=1, sleep=lambda s: None)
-    run = execute(Run.plan(["District"]), client=client)
+    run = execute(Run.plan(["District"]), client=client)  # waited out for OUTAGE_SECONDS
     assert run.status == RunStatus.FAILED
+    assert "the state stayed unreachable" in run.message
     assert "did not answer after 2 tries" in run.message
     assert "Check that it is running" in run.message
 

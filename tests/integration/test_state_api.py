@@ -14,8 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from statesync import catalog, wire
 from statesync.routers import state_db
 from statesync.state import ingest
-from statesync.state.models import District, DownChange, Rejection, SchoolCopy
+from statesync.state.models import District, DownChange, Rejection, copy_model
 from statesync.state.rules import Context
+
+CalendarCopy = copy_model("Calendar")
+DistrictCopy = copy_model("District")
+SchoolCopy = copy_model("School")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -275,7 +279,6 @@ def test_token_of_one_district_cannot_touch_another(live_server, registered):
     assert "belongs to district 0001, not district 0002" in write.json()["detail"]
     read = httpx.get(f"{base}/0002/objects/District/digest", headers=headers)
     assert read.status_code == 403
-    from statesync.state.models import DistrictCopy
 
     assert list(DistrictCopy.objects.values_list("tenant__number", "name")) == [("0002", "Demo")]
 
@@ -440,7 +443,7 @@ def test_records_returns_the_states_copies_for_this_district_only(api, live_serv
 def test_deleting_a_parent_spares_a_closed_years_records_and_buries_its_children(live_server):
     """Deleting a school (not of a year) took its closed year's calendars with it, without
     E-YEAR-CLOSED and without tombstones, so an older copy of a calendar could come back."""
-    from statesync.state.models import CalendarCopy, StateYear, Tombstone
+    from statesync.state.models import StateYear, Tombstone
     from tests.support.districts import SendingDistrict
 
     district = SendingDistrict(live_server.url, "0009")  # a school with a 2023-24 calendar

@@ -35,14 +35,16 @@ from statesync.state.models import (
     DownChange,
     FieldSetting,
     MatchHold,
-    PersonIdentityCopy,
     StatePerson,
+    copy_model,
 )
 from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
 from statesync.sync.client import StateClient
 from statesync.web.server import free_port
 from statesync.wire import RuleCode
 from tests.support.districts import SendingDistrict
+
+PersonIdentityCopy = copy_model("PersonIdentity")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)

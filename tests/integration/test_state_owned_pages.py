@@ -10,10 +10,12 @@ from django.urls import reverse
 
 from statesync import catalog
 from statesync.access.models import AuditEntry
-from statesync.state.models import DownChange, FieldSetting, MatchHold, PersonIdentityCopy
+from statesync.state.models import DownChange, FieldSetting, MatchHold, copy_model
 from statesync.state.models.people import state_id_for
 from tests.support.districts import SendingDistrict
 from tests.support.users import make_user
+
+PersonIdentityCopy = copy_model("PersonIdentity")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 TWIN = {"gender": "M", "birth_date": "2009-05-06", "first_name": "Jon"}

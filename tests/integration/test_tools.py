@@ -17,7 +17,9 @@ from statesync.district.models import ErrorLogEntry, Run, RunObject, SelectiveSy
 from statesync.district.resync import execute
 from statesync.district.status import object_states
 from statesync.district.workers import take_state_requests
-from statesync.state.models import PersonIdentityCopy, ResyncRequest
+from statesync.state.models import ResyncRequest, copy_model
+
+PersonIdentityCopy = copy_model("PersonIdentity")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

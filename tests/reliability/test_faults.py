@@ -168,11 +168,12 @@ def _python_path_for_children(monkeypatch):
 
 
 def test_a_run_waits_out_a_state_outage_longer_than_its_retries(
-    dis, registered, seeded, monkeypatch
+    dis, registered, seeded, monkeypatch, settings
 ):
     """The client gives up after its retries; the run does not: it waits and goes on from its
     checkpoints when the state is back (it failed, and never resumed by itself)."""
     seeded("small", defects=False, state_ids=True)
+    settings.OUTAGE_SECONDS = 120
     proxy = Proxy(dis.thread.host, dis.thread.port)
     monkeypatch.setenv("STATESYNC_STATE_URL", proxy.url)
     monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])

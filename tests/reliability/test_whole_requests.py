@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from statesync.access.models import AuditEntry
-from statesync.state.models import SchoolCopy
+from statesync.state.models import copy_model
 from statesync.web.server import free_port
 from tests.support.servers import Served
+
+SchoolCopy = copy_model("School")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

@@ -7,9 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection
-
-from statesync.district.models.locks import STALE_AFTER
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 2.0
@@ -33,7 +32,7 @@ class Heartbeat:
     ):
         self.beat, self.every = beat, every
         self.give_up_after = (
-            STALE_AFTER.total_seconds() / 2 if give_up_after is None else give_up_after
+            settings.STALE_AFTER.total_seconds() / 2 if give_up_after is None else give_up_after
         )
         self.lost = False
         self._stop = threading.Event()

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from statesync.district import errorlog, realtime, selective, statechanges, workers, years
 from statesync.district.dis import state_client
 from statesync.district.models import SelectiveSync
-from statesync.district.models.locks import STALE_AFTER
 from statesync.district.models.selective import MAX_ATTEMPTS
 from statesync.sync.client import NotConfigured, StateError
 
 log = logging.getLogger(__name__)
-# Seconds between a waiting run's looks at its district's lock (tests look more often).
-WAIT_POLL = float(os.environ.get("STATESYNC_WAIT_POLL", 2))
 
 
 @db_task()
@@ -27,7 +24,7 @@ def run_resync(run_id: int) -> str:
 
 
 def _requeue(run_id: int) -> None:
-    run_resync.schedule((run_id,), delay=WAIT_POLL)
+    run_resync.schedule((run_id,), delay=settings.WAIT_POLL)
 
 
 def enqueue_run(run_id: int) -> bool:
@@ -145,7 +142,7 @@ def _on_worker_start() -> None:
         _did_start = True
     reclaim_orphans()
     # A worker killed just before this one started is not stale yet: look again when it is.
-    reclaim_orphans.schedule(delay=STALE_AFTER.total_seconds() + 1)
+    reclaim_orphans.schedule(delay=settings.STALE_AFTER.total_seconds() + 1)
     drain_outbox()
     keep_in_touch()  # a worker just started need not wait for the minute to come round
 

@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +18,6 @@ from statesync.access.audit import record_by_the_state
 from statesync.district.dis import get_district_number
 from statesync.district.heartbeat import HEARTBEAT_EVERY, Heartbeat
 from statesync.district.models import Run, RunLock, RunStatus
-from statesync.district.models.locks import STALE_AFTER
 from statesync.district.notify import notify_run_ended
 from statesync.district.resync import Progress, execute
 from statesync.sync.client import StateClient, StateRefused
@@ -180,16 +180,16 @@ def record_state_request(run: Run, request_id: int, requested_by: str) -> None:
 
 def orphaned_runs() -> list[Run]:
     """Runs marked running whose worker stopped beating (killed, powered off)."""
-    stale = timezone.now() - STALE_AFTER
+    stale = timezone.now() - settings.STALE_AFTER
     return list(
         Run.objects.filter(status=RunStatus.RUNNING).exclude(heartbeat_at__gte=stale).order_by("pk")
     )
 
 
 def stalled_runs() -> list[Run]:
-    """Queued runs no worker task has looked at for STALE_AFTER: their task was lost (never
+    """Queued runs no worker task has looked at for settings.STALE_AFTER: their task was lost (never
     queued, queueing failed, the process waiting for them died)."""
-    stale = timezone.now() - STALE_AFTER
+    stale = timezone.now() - settings.STALE_AFTER
     never_seen = Q(heartbeat_at__isnull=True, created_at__lt=stale)
     return list(
         Run.objects.filter(status=RunStatus.QUEUED)

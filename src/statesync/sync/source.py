@@ -7,9 +7,9 @@ enrollment in that year. Pages are keyset-paginated, so memory stays flat whatev
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -100,25 +100,29 @@ def count(name: str, school_year: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def raw_cursor() -> Any:
-    """A cursor on the district database that returns values as stored.
+@contextlib.contextmanager
+def raw_cursor() -> Iterator[Any]:
+    """A cursor on the district database that returns values as stored, closed after the block.
 
     On SQLite that is a connection of our own without Django's type converters: dates stay the
     ISO text they are stored as (a malformed one written with SQL then reaches the state and is
-    rejected, rather than crashing the read), and no value is converted twice.
+    rejected, rather than crashing the read), and no value is converted twice. It is opened
+    for the block and closed after it (a per-thread cache of them was never closed).
     """
     connection = connections[district_db()]
     if connection.vendor != "sqlite":
         connection.ensure_connection()
-        return connection.connection.cursor()
-    path = str(connection.settings_dict["NAME"])
-    readers = _readers.__dict__.setdefault("by_path", {})
-    if path not in readers:
-        readers[path] = sqlite3.connect(path, timeout=30)
-    return readers[path].cursor()
-
-
-_readers = threading.local()  # one reading connection per thread and database file
+        cursor = connection.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        return
+    own = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=30)
+    try:
+        yield own.cursor()
+    finally:
+        own.close()
 
 
 def pages(
@@ -133,17 +137,14 @@ def pages(
     sqlite = connections[district_db()].vendor == "sqlite"
     if sqlite:
         sql = sql.replace("%s", "?")
-    while True:
-        cursor = raw_cursor()
-        try:
+    with raw_cursor() as cursor:  # one for the whole read, closed when it ends or is dropped
+        while True:
             cursor.execute(sql, params)
             chunk = cursor.fetchall()
-        finally:
-            cursor.close()
-        yield chunk
-        if len(chunk) < page:
-            return
-        params = scope_sql(obj.name, school_year, chunk[-1][0])[1]
+            yield chunk
+            if len(chunk) < page:
+                return
+            params = scope_sql(obj.name, school_year, chunk[-1][0])[1]
 
 
 def rows(name: str, school_year: int, after: int = 0) -> Iterator[tuple[Any, ...]]:
@@ -225,14 +226,11 @@ def by_ids(name: str, ids: list[int]) -> dict[int, Outgoing | Unreadable]:
     found: dict[int, Outgoing | Unreadable] = {}
     columns = ", ".join((*obj.columns, versions.FIELD))
     mark = "?" if connections[district_db()].vendor == "sqlite" else "%s"
-    cursor = raw_cursor()
-    try:
+    with raw_cursor() as cursor:
         for marks, part in sqlin.pieces(ids, mark):
             cursor.execute(f"SELECT {columns} FROM {obj.district_table} WHERE id IN {marks}", part)
             for row in cursor.fetchall():
                 found[row[0]] = reader.read(row)
-    finally:
-        cursor.close()
     return found
 
 

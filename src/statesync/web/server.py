@@ -3,7 +3,8 @@
 Why hypercorn: its event loop reads each request (headers, then the body, through
 `web/whole_requests.py`, which passes Django only whole requests) before one of Django's threads
 sees it, so a client that sends slowly or stalls costs a socket and a little memory, never a
-thread the next request needs; and every read times out after READ_TIMEOUT seconds of silence.
+thread the next request needs; and every read times out after settings.READ_TIMEOUT seconds of
+silence.
 gunicorn's threads (what statesync used before) each wait on their client, so a few dozen
 stalled connections stopped the service.
 """
@@ -11,17 +12,15 @@ stalled connections stopped the service.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import socket
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.conf import settings
 from hypercorn.config import Config
 
-# Seconds of silence after which a connection that is sending a request is closed.
-READ_TIMEOUT = int(os.environ.get("STATESYNC_READ_TIMEOUT", 30))
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(l)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
 
@@ -32,7 +31,7 @@ def get_config(host: str, port: int, workers: int) -> Config:
     config.application_path = "statesync.asgi:application"
     config.bind = [f"{host}:{port}"]
     config.workers = workers
-    config.read_timeout = READ_TIMEOUT
+    config.read_timeout = settings.READ_TIMEOUT
     config.keep_alive_timeout = KEEP_ALIVE
     config.accesslog = "-"
     # hypercorn's default line, then the seconds the request took (what a slow state shows).

@@ -15,8 +15,6 @@ from statesync.district.models.stateowned import AppliedChange, StateOwnedField
 from statesync.district.models.years import SchoolYear
 from statesync.modes import MODE_HELP, Mode
 
-globals().update(DIS_MODELS)
-
 __all__ = [
     "COUNTERS",
     "DIFFERENCE_OF",

@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-import datetime as dt
-import os
 import uuid
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-
-# A lock whose holder has not beaten for this long belongs to a dead worker.
-STALE_AFTER = dt.timedelta(seconds=float(os.environ.get("STATESYNC_STALE_AFTER", 30)))
 
 
 class RunLock(models.Model):
     """Who runs the district's batch resync now: one run per district at a time.
 
     Claimed with a conditional UPDATE, so it holds across any number of workers and processes
-    on SQLite and PostgreSQL alike; a holder that stops beating loses it after STALE_AFTER.
+    on SQLite and PostgreSQL alike; a holder that stops beating loses it after settings.STALE_AFTER.
     """
 
     key = models.CharField(max_length=40, primary_key=True)
@@ -39,7 +35,9 @@ class RunLock(models.Model):
         with transaction.atomic():
             cls.objects.get_or_create(key=key)
             free = (
-                Q(owner="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+                Q(owner="")
+                | Q(heartbeat_at__isnull=True)
+                | Q(heartbeat_at__lt=now - settings.STALE_AFTER)
             )
             taken = cls.objects.filter(free, key=key).update(run=run, owner=owner, heartbeat_at=now)
         return owner if taken else None

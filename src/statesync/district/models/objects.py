@@ -111,7 +111,6 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
 DIS_MODELS: dict[str, type[DisRecord]] = {
     name: _build(catalog.OBJECTS[name]) for name in catalog.order()
 }
-globals().update(DIS_MODELS)
 
 
 def dis_model(name: str) -> type[DisRecord]:

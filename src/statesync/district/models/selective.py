@@ -6,7 +6,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from statesync import catalog
-from statesync.district.models.locks import STALE_AFTER
 
 # A sync whose carrier died this many times is failed, not tried again.
 MAX_ATTEMPTS = 3
@@ -50,7 +49,7 @@ class SelectiveSync(models.Model):
     def stalled(cls) -> models.QuerySet[SelectiveSync]:
         """Pending syncs nobody has carried on for STALE_AFTER: their worker died, or their
         task was lost."""
-        stale = timezone.now() - STALE_AFTER
+        stale = timezone.now() - settings.STALE_AFTER
         never_seen = Q(heartbeat_at__isnull=True, created_at__lt=stale)
         return cls.objects.filter(status=cls.Status.PENDING).filter(
             never_seen | Q(heartbeat_at__lt=stale)
@@ -59,7 +58,7 @@ class SelectiveSync(models.Model):
     def claim(self) -> bool:
         """Take this pending sync to carry out; False if it ended or someone alive holds it."""
         now = timezone.now()
-        free = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+        free = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - settings.STALE_AFTER)
         taken = (
             SelectiveSync.objects.filter(pk=self.pk, status=self.Status.PENDING)
             .filter(free)

@@ -1,11 +1,15 @@
-from statesync.state.models.copies import COPY_MODELS, Rejection, StateCopy, Tombstone
+from statesync.state.models.copies import (
+    COPY_MODELS,
+    Rejection,
+    StateCopy,
+    Tombstone,
+    copy_model,
+)
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
 from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.requests import ResyncRequest
 from statesync.state.models.years import DistrictYear, StateYear
-
-globals().update({m.__name__: m for m in COPY_MODELS.values()})
 
 __all__ = [
     "COPY_MODELS",
@@ -23,4 +27,5 @@ __all__ = [
     "StatePerson",
     "StateYear",
     "Tombstone",
+    "copy_model",
 ]

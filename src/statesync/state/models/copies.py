@@ -96,7 +96,11 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
 COPY_MODELS: dict[str, type[StateCopy]] = {
     name: _build(catalog.OBJECTS[name]) for name in catalog.order()
 }
-globals().update({m.__name__: m for m in COPY_MODELS.values()})
+
+
+def copy_model(name: str) -> type[StateCopy]:
+    """The state's copy model of object `name` (SchoolCopy for School)."""
+    return COPY_MODELS[catalog.get(name).name]
 
 
 class Tombstone(models.Model):

@@ -1,4 +1,4 @@
-"""Each object's own rules (docs/DESIGN.md §7), registered with `@rule("Object")`.
+"""Each object's own rules (docs/DESIGN.md §7), registered in RULES with `@rule("Object")`.
 
 What the catalogue declares (field shapes, code sets, parents, natural keys) is checked in
 `fields`; what is here needs more than one field or record: dates inside their calendar,
@@ -18,8 +18,11 @@ from statesync.state.matching import Person, could_be
 from statesync.state.models.people import check_digit_holds
 from statesync.state.rules.context import Lookups, Verdicts
 from statesync.state.rules.fields import as_date, show
-from statesync.state.rules.registry import rule
+from statesync.state.rules.registry import Registry
 from statesync.wire import RuleCode
+
+RULES = Registry()
+rule = RULES.rule
 
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 

@@ -1,4 +1,6 @@
-"""Object rules by object: `@rule("School")` registers a function for that object's batches."""
+"""Object rules by object: a Registry, filled by `@RULES.rule("School")` where the rules are
+written (state/rules/objects.py) and read by judge() from there: no rule is found by import
+side effect."""
 
 from __future__ import annotations
 
@@ -11,18 +13,23 @@ from statesync.state.rules.context import Lookups, Verdicts
 
 # Records are structs the wire makes from the catalogue at run time: their fields are Any.
 ObjectRule = Callable[[Lookups, list[Any], Verdicts], None]
-_OBJECT_RULES: dict[str, list[ObjectRule]] = defaultdict(list)
 
 
-def rule(name: str) -> Callable[[ObjectRule], ObjectRule]:
-    """Register an object rule for `name`'s batches."""
+class Registry:
+    """Object rules by object name, in the order they were registered."""
 
-    def register(func: ObjectRule) -> ObjectRule:
-        _OBJECT_RULES[catalog.get(name).name].append(func)
-        return func
+    def __init__(self) -> None:
+        self._rules: dict[str, list[ObjectRule]] = defaultdict(list)
 
-    return register
+    def rule(self, name: str) -> Callable[[ObjectRule], ObjectRule]:
+        """Register an object rule for `name`'s batches."""
 
+        def register(func: ObjectRule) -> ObjectRule:
+            self._rules[catalog.get(name).name].append(func)
+            return func
 
-def object_rules(obj: catalog.DisObject) -> list[ObjectRule]:
-    return _OBJECT_RULES[obj.name]
+        return register
+
+    def for_object(self, obj: catalog.DisObject) -> list[ObjectRule]:
+        """`obj`'s rules (none for an object without rules of its own)."""
+        return list(self._rules.get(obj.name, ()))

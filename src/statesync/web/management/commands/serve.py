@@ -1,13 +1,14 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from hypercorn.run import run
 
-from statesync.web.server import READ_TIMEOUT, get_config
+from statesync.web.server import get_config
 
 
 class Command(BaseCommand):
     help = (
         "Serve the web application and APIs. hypercorn reads each request whole before Django "
-        f"sees it, and a read silent for {READ_TIMEOUT} s closes its connection."
+        f"sees it, and a read silent for {settings.READ_TIMEOUT} s closes its connection."
     )
 
     def add_arguments(self, parser):
