@@ -53,7 +53,7 @@ bench-curve: install
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/statesync bench --curve docs/bench-curve.png
 
-# Many districts at once (docs/BENCHMARKS.md): on PostgreSQL when STATE_DATABASE_URL names one.
+# Many districts at once (docs/PERFORMANCE.md): on PostgreSQL when STATE_DATABASE_URL names one.
 bench-scale: install
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/statesync bench --districts 1,4,10 --scale $(or $(BENCH_SCALE),50000) --plot docs/bench-scale.png

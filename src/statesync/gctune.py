@@ -1,5 +1,5 @@
-"""Python's cyclic garbage collector, tuned for statesync's bulk work (docs/BENCHMARKS.md,
-"Collecting less often")."""
+"""Python's cyclic garbage collector, tuned for statesync's bulk work
+(docs/bench-log/2026-11-notebook.md, "Collecting less often")."""
 
 from __future__ import annotations
 

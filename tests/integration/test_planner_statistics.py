@@ -1,5 +1,5 @@
 """A bulk load leaves PostgreSQL's planner blind until statistics are gathered; without them a
-resync's scoped reads joined every enrollment again for each page (docs/BENCHMARKS.md)."""
+resync's scoped reads joined every enrollment again for each page (docs/PERFORMANCE.md)."""
 
 from __future__ import annotations
 

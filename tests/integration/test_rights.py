@@ -88,7 +88,8 @@ def surfaces(run_id: int, sync_id: int, hold_id: int) -> list[Surface]:
             r("district:errors-clear"),
             ("errorlog", "D"),
             "action",
-            {"confirm": "yes", "expected": "0"},
+            # Clear Log clears only the count its confirmation showed: every current entry here.
+            {"confirm": "yes", "expected": str(ErrorLogEntry.objects.filter(current=True).count())},
             "errorlog.clear",
         ),
         Surface("selective page", "GET", r("district:selective"), ("selective", "R"), "page"),

@@ -241,13 +241,15 @@ def test_a_cut_database_connection_is_reopened_and_the_run_goes_on(
 def test_a_full_disk_ends_the_run_failed_with_why(dis, registered, seeded):
     if connections["default"].vendor != "sqlite":
         pytest.skip("SQLite's page limit stands in for a full disk: the SQLite pass runs this")
-    seeded("small", defects=False)
+    seeded("small")  # its planted defects: the run writes error-log entries, so it must grow
+    run = Run.plan(catalog.NAMES, "force")
     with connections["default"].cursor() as cursor:
+        cursor.execute("VACUUM")  # no free pages left by earlier tests to write into
         cursor.execute("PRAGMA page_count")
         (pages,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA max_page_count = {pages + 2}")  # this connection only
+        cursor.execute(f"PRAGMA max_page_count = {pages}")  # not a page more, on this connection
     try:
-        run = execute(Run.plan(catalog.NAMES, "force"))
+        run = execute(run)
     finally:
         with connections["default"].cursor() as cursor:
             cursor.execute("PRAGMA max_page_count = 1073741823")

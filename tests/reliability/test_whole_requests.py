@@ -17,22 +17,12 @@ import pytest
 from statesync.access.models import AuditEntry
 from statesync.state.models import copy_model
 from statesync.web.server import free_port
+from tests.integration.test_state_api import DISTRICT, SCHOOL
 from tests.support.servers import Served
 
 SchoolCopy = copy_model("School")
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-DISTRICT = {"id": 1, "state_district_number": "0001", "name": "Demo"}
-SCHOOL = {
-    "id": 10,
-    "district_id": 1,
-    "state_school_number": "0420",
-    "name": "Lincoln Elementary",
-    "grade_low": "KG",
-    "grade_high": "05",
-    "school_type": "ELEM",
-}
 
 
 @pytest.fixture

@@ -91,8 +91,8 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
 def state_alone(school_year: int) -> Figure:
     """A forced first resync's batches, judged and stored by the state in this process: the
     run without HTTP and without waiting for the district, so what the state's own chain of
-    batches takes (docs/BENCHMARKS.md, "The state's chain measured alone"). The state is left
-    empty again, for the resyncs measured over HTTP."""
+    batches takes (docs/PERFORMANCE.md, "Method"). The state is left empty again, for the
+    resyncs measured over HTTP."""
     tenant = District.register("0001", "Bench District")
     seconds, records = 0.0, 0
     for obj in map(catalog.get, catalog.order()):

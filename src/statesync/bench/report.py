@@ -8,7 +8,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-PEOPLE_TARGETS = {  # docs/BENCHMARKS.md, "Issue #14's targets"
+PEOPLE_TARGETS = {  # docs/bench-log/2026-11-notebook.md, "Issue #14's targets"
     "force": "≥ 100,000 records/s or ≥ 0.7 x raw, the lower; never below 50,000 on PostgreSQL",
     "differential_unchanged": "≥ 200,000 records/s",
     "selective_p95": "≤ 50 ms",

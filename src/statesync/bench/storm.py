@@ -1,5 +1,5 @@
 """`statesync bench --districts N`: N district editions resync into one state at once
-(docs/BENCHMARKS.md, "Many districts at once").
+(docs/bench-log/2026-11-notebook.md, "Many districts at once").
 
 Each district is an edition of its own (its data folder and SQLite database, sharing nothing
 but the state); the state is served as production runs it, one web worker per core, on

@@ -118,7 +118,11 @@ def raw_cursor() -> Iterator[Any]:
         finally:
             cursor.close()
         return
-    own = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=30)
+    # Closed where the read ends, which for a generator dropped half-way is wherever the
+    # garbage collector finds it: any thread may close it.
+    own = sqlite3.connect(
+        str(connection.settings_dict["NAME"]), timeout=30, check_same_thread=False
+    )
     try:
         yield own.cursor()
     finally:

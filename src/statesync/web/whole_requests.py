@@ -41,11 +41,13 @@ DRAIN_FACTOR = 4  # an oversized body is read and dropped up to this times its l
 
 
 class Refusal(Exception):
-    """A request answered before Django sees it: status, a short error, and why."""
+    """A request answered before Django sees it: status, a short error, why, and how much of
+    its body had been read."""
 
-    def __init__(self, status: int, error: str, detail: str):
+    def __init__(self, status: int, error: str, detail: str, received: int = 0):
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail
+        self.received = received
 
 
 class ClientGone(Exception):
@@ -92,8 +94,12 @@ class WholeRequests:
             try:
                 await _read_body(scope, headers, receive, body)
             except Refusal as refusal:
-                await _refuse(scope, refusal, send)
-                await _drain(receive, get_body_limit(scope["path"], True) * DRAIN_FACTOR)
+                # The rest is read and dropped before the answer: hypercorn closes a connection
+                # whose request is unfinished once the answer is out, and a client still sending
+                # then sees a reset, not the answer. Past DRAIN_FACTOR times the limit, no more.
+                limit = get_body_limit(scope["path"], has_credentials(headers))
+                if await _drain(receive, limit * DRAIN_FACTOR - refusal.received):
+                    await _refuse(scope, refusal, send)
                 return
             except ClientGone as gone:
                 await loop.run_in_executor(None, audit_incomplete, scope, gone)
@@ -165,12 +171,15 @@ async def _read_body(scope: Message, headers: dict[str, str], receive: Receive, 
         chunk = message.get("body", b"")
         received += len(chunk)
         if received > limit:
-            raise _too_large(scope["path"], received, limit, credentials)
+            refusal = _too_large(scope["path"], received, limit, credentials)
+            refusal.received = received
+            raise refusal
         body.write(chunk)
         if not message.get("more_body"):
             break
     if declared is not None and received != declared:
-        raise Refusal(400, "incomplete body", f"{received} of {declared} declared bytes arrived")
+        detail = f"{received} of {declared} declared bytes arrived"
+        raise Refusal(400, "incomplete body", detail, received)
 
 
 def _declared_length(headers: dict[str, str]) -> int | None:
@@ -212,14 +221,18 @@ async def _refuse(scope: Message, refusal: Refusal, send: Send) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _drain(receive: Receive, most: int) -> None:
-    """Read and drop what the client still sends, so it reads the answer instead of a reset."""
+async def _drain(receive: Receive, most: int) -> bool:
+    """Read and drop what the client still sends, up to `most` bytes (memory stays flat);
+    whether the client is still there to be answered."""
     dropped = 0
     while dropped <= most:
         message = await receive()
-        if message["type"] == "http.disconnect" or not message.get("more_body"):
-            return
+        if message["type"] == "http.disconnect":
+            return False
+        if not message.get("more_body"):
+            return True
         dropped += len(message.get("body", b""))
+    return True
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -11,22 +11,9 @@ from django.utils import timezone
 
 from statesync import catalog
 from statesync.access.rights import is_security_role
+from statesync.district.models.statuses import ACTIVE_STATUSES, RunStatus
 from statesync.district.models.years import SchoolYear
 from statesync.modes import Mode
-
-
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
-# A run that went through every record it planned (some may have been rejected).
-FULL_RUN_STATUSES = (RunStatus.SUCCEEDED, RunStatus.COMPLETED_WITH_ERRORS)
 
 
 class Run(models.Model):

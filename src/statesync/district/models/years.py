@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
 from statesync import catalog
+from statesync.district.models.statuses import ACTIVE_STATUSES, FULL_RUN_STATUSES
 from statesync.modes import Mode
 from statesync.years import EndYear, year_of
 
@@ -92,12 +94,12 @@ class SchoolYear(EndYear):
 
     def full_runs(self) -> models.QuerySet[Run]:
         """This year's ended full resyncs (every object, a sending mode), newest first."""
-        runs = _runs()
+        runs = _run_model()
         return (
-            runs.Run.objects.filter(
+            runs.objects.filter(
                 school_year=self.end_year,
                 mode__in=[Mode.DIFFERENTIAL, Mode.FORCE],
-                status__in=runs.FULL_RUN_STATUSES,
+                status__in=FULL_RUN_STATUSES,
             )
             .annotate(planned=models.Count("run_objects"))
             .filter(planned=len(catalog.NAMES))
@@ -108,9 +110,9 @@ class SchoolYear(EndYear):
         return self.full_runs().first()
 
     def last_verify(self) -> Run | None:
-        runs = _runs()
-        verifies = runs.Run.objects.filter(
-            school_year=self.end_year, mode=Mode.VERIFY, status__in=runs.FULL_RUN_STATUSES
+        runs = _run_model()
+        verifies = runs.objects.filter(
+            school_year=self.end_year, mode=Mode.VERIFY, status__in=FULL_RUN_STATUSES
         )
         return verifies.order_by("-finished_at", "-pk").first()
 
@@ -135,12 +137,12 @@ class SchoolYear(EndYear):
         Raises RolloverRefused when that resync is missing, or ended with errors and not
         `anyway` (its `objects` then names each object with errors and how many).
         """
-        runs = _runs()
+        runs = _run_model()
         with transaction.atomic():
             cls.current_locked()  # runs planned now wait, and those planned before are seen
             old = cls.scoped()
             label = old.label
-            if runs.Run.objects.filter(status__in=runs.ACTIVE_STATUSES).exists():
+            if runs.objects.filter(status__in=ACTIVE_STATUSES).exists():
                 raise RolloverRefused(
                     "A resync is queued or running; roll over once it has ended, so it counts "
                     f"for the year it was sent for ({label})."
@@ -193,8 +195,6 @@ def _run_summary(run: Run | None) -> dict[str, Any] | None:
     }
 
 
-def _runs():
-    """district.models.runs, which imports this module: read when first needed."""
-    from statesync.district.models import runs  # noqa: PLC0415
-
-    return runs
+def _run_model() -> type[Run]:
+    """The Run model, from Django's registry: runs.py imports this module, not the reverse."""
+    return apps.get_model("district", "Run")
