@@ -25,11 +25,19 @@ SchoolCopy = copy_model("School")
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
-@pytest.fixture
-def served(registered):
-    server = Served(free_port(), STATESYNC_READ_TIMEOUT="1").start()
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """One `statesync serve` for the module (each start costs seconds): it reads the test
+    databases live, so each test's own rows are what it sees."""
+    with django_db_blocker.unblock():
+        server = Served(free_port(), STATESYNC_READ_TIMEOUT="1").start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def served(server, registered):
+    return server
 
 
 def batch(number: str, name: str, upserts: list[dict]) -> bytes:
