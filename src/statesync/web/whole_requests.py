@@ -36,7 +36,7 @@ Message = dict[str, Any]
 Receive = Callable[[], Coroutine[Any, Any, Message]]
 Send = Callable[[Message], Coroutine[Any, Any, None]]
 
-SPOOL_BYTES = 256 * 1024  # a body beyond this waits for Django in a temporary file
+SPOOL_BYTES = 2**20  # a body beyond this waits in a temporary file (a batch of 2,000 is less)
 DRAIN_FACTOR = 4  # an oversized body is read and dropped up to this times its limit
 
 

@@ -309,8 +309,10 @@ def state_ids_belong(ctx: Lookups, records: list[Any], verdicts: Verdicts) -> No
                 f"State ID {r.state_id!r} fails its check digit (mistyped?); send the state ID "
                 "the state gave, or none and the state gives one",
             )
-    holders = ctx.state_people(r.state_id for r in typed)
     linked = ctx.fetch(catalog.get(catalog.PERSON), (r.id for r in typed), ["state_id"])
+    # A record whose copy holds the state ID it sends was given it by the state: nothing to ask.
+    typed = [r for r in typed if linked.get(r.id, ("",))[0] != r.state_id]
+    holders = ctx.state_people(r.state_id for r in typed)
     for r in typed:
         holder = holders.get(r.state_id)
         if holder is None:
