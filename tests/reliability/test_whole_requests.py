@@ -19,6 +19,7 @@ from statesync.state.models import copy_model
 from statesync.web.server import free_port
 from tests.integration.test_state_api import DISTRICT, SCHOOL
 from tests.support.servers import Served
+from tests.support.workers import wait_for
 
 SchoolCopy = copy_model("School")
 
@@ -76,9 +77,15 @@ def test_a_batch_cut_short_is_not_applied_and_is_audited(served, registered, the
         served.port, request_head(path.format("School"), token, declared), renamed, then
     )
 
-    assert answer == b""  # nothing answered: nothing done
+    # Nothing answered, or hypercorn's own 400 for a half-closed body: never carried out.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:40]
     assert SchoolCopy.objects.get(record_id=10).name == "Lincoln Elementary"
-    refused = AuditEntry.objects.get(action="request.refused")
+    # Audited once the server saw the client go (the socket may close before the row is in).
+    refused = wait_for(
+        lambda: AuditEntry.objects.filter(action="request.refused").first(),
+        10,
+        "the refusal to be audited",
+    )
     assert refused.target == "POST " + path.format("School")
     assert refused.detail["received"] == len(renamed)
     assert refused.detail["declared"] == declared
@@ -93,7 +100,11 @@ def test_a_page_form_cut_short_is_not_carried_out(served):
         f"Content-Length: {len(login) + 100}\r\n\r\n"
     ).encode()
     assert send_raw(served.port, head, login, "stall") == b""
-    entry = AuditEntry.objects.get(action="request.refused")
+    entry = wait_for(
+        lambda: AuditEntry.objects.filter(action="request.refused").first(),
+        10,
+        "the refusal to be audited",
+    )
     assert (entry.target, entry.via) == ("POST /login/", "web")
     assert not AuditEntry.objects.filter(action="login.failed").exists()
 
