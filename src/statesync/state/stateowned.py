@@ -103,7 +103,7 @@ def give_state_ids(
     # holds for it; the rules rejected one plainly someone else's (E-IDENTITY), so the rest
     # is alike and held for Person Matching, without the state ID meanwhile.
     sent = [r for r in unlinked if r.state_id]
-    holders = matching.claimed(using, [r.state_id for r in sent])
+    holders = ctx.state_people(r.state_id for r in sent)  # what the rules already asked
     for record in sent:
         holder = holders.get(record.state_id)
         candidate = holder and matching.could_be(matching.Person.of_record(record), holder)

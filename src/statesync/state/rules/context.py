@@ -77,6 +77,8 @@ class Context:
     batch_object: str | None = None
     # Object → record ID → {column: value}, or None where the copy holds no such record.
     _read: dict[str, dict[int, dict[str, Any] | None]] = field(default_factory=dict, repr=False)
+    # State ID → the person the state issued it to, or None where it issued none.
+    _people: dict[str, Person | None] = field(default_factory=dict, repr=False)
 
     def fetch(
         self, obj: catalog.DisObject, ids: Iterable[int | None], columns: Sequence[str]
@@ -133,4 +135,10 @@ class Context:
         return dict(found.values_list("record_id", "errors"))
 
     def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
-        return claimed(self.using, state_ids)
+        # Kept for the batch: its rules ask, then its state IDs are given from the same answer.
+        wanted = set(state_ids)
+        unread = wanted - self._people.keys()
+        if unread:
+            found = claimed(self.using, unread)
+            self._people.update({s: found.get(s) for s in unread})
+        return {s: person for s in wanted if (person := self._people[s]) is not None}
