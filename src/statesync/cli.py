@@ -16,6 +16,7 @@ import sys
 from django.core.management import execute_from_command_line
 from django.db import OperationalError
 
+from statesync.commands import is_disk_full
 from statesync.config import ConfigError
 from statesync.gctune import collect_less_often
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"statesync: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:  # the database away or full: what an operator acts on
-        full = "database or disk is full" in str(exc) or "53100" in repr(exc.__cause__)
+        full = is_disk_full(exc)
         what = "has no room left (free space, then try again)" if full else "refused"
         print(f"statesync: the database {what}: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""What statesync's everyday commands share."""
+"""What statesync's everyday commands share, and what they and a run say of a full disk."""
 
 from __future__ import annotations
 
@@ -14,3 +14,10 @@ class EverydayCommand(BaseCommand):
     """
 
     requires_system_checks: list[str] = []
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error says there is no room left (SQLite's words, PostgreSQL's
+    SQLSTATE 53100): what an operator frees space for, not a fault to report."""
+    cause = exc.__cause__ or exc
+    return "database or disk is full" in str(exc) or getattr(cause, "sqlstate", "") == "53100"

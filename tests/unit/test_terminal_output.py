@@ -83,3 +83,19 @@ def test_a_time_read_with_raw_sql_on_sqlite_is_utc_not_local(settings):
     settings.TIME_ZONE = "America/Chicago"
     timezone.deactivate()
     assert when(_when("2024-01-15 18:00:00.000000")) == "01/15/2024 12:00:00 CST"
+
+
+def test_the_command_line_says_a_full_disk_plainly(monkeypatch, capsys):
+    """No traceback for what an operator acts on: the database full, or refusing."""
+    from django.db import OperationalError
+
+    from statesync import cli
+
+    def full(argv):
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(cli, "execute_from_command_line", full)
+    assert cli.main(["status"]) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("statesync: the database has no room left (free space, then try again)")
+    assert "Traceback" not in said

@@ -17,6 +17,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
+from statesync.commands import is_disk_full
 from statesync.district.models import Run
 from statesync.sync.client import StateUnavailable
 
@@ -30,13 +31,6 @@ class CannotGoOn(Exception):
 
 class Lease(Protocol):
     lost: bool
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether a database error says there is no room left (SQLite's words, PostgreSQL's
-    SQLSTATE 53100)."""
-    cause = exc.__cause__ or exc
-    return "database or disk is full" in str(exc) or getattr(cause, "sqlstate", "") == "53100"
 
 
 def disk_full(exc: BaseException) -> str:
