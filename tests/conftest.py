@@ -11,8 +11,8 @@ import os
 import pytest
 from django.db import connections
 
-from statesync.demo import seed
 from statesync.state.models import District
+from statesync.tools.demo import seed
 from tests.reliability import figures
 from tests.support.fixes import issue_state_ids
 

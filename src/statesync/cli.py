@@ -16,9 +16,9 @@ import sys
 from django.core.management import execute_from_command_line
 from django.db import OperationalError
 
-from statesync.commands import is_disk_full
-from statesync.config import ConfigError
-from statesync.gctune import collect_less_often
+from statesync.core.commands import is_disk_full
+from statesync.core.config import ConfigError
+from statesync.core.gctune import collect_less_often
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Django settings, built from the environment (see config.py and docs/DESIGN.md §10)."""
+"""Django settings, built from the environment (see core/config.py and docs/DESIGN.md §10)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from statesync import config
+from statesync.core import config
 
 HOME = config.get_home()
 os.umask(config.PRIVATE_UMASK)  # databases, queue, mail and secrets: the owner's only
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "axes",
     "statesync.web",
     "statesync.access",
+    "statesync.tools",
 ]
 if ROLE in ("district", "both"):
     INSTALLED_APPS.append("statesync.district")
@@ -69,7 +70,7 @@ if ROLE in ("state", "both"):
     INSTALLED_APPS.append("statesync.state")
 
 MIDDLEWARE = [
-    "statesync.web.requestid.RequestIdMiddleware",
+    "statesync.core.http.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "statesync.web.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -145,7 +146,7 @@ elif ROLE == "state":
     DATABASES = {"default": _database("STATE_DATABASE_URL", "state")}
 else:
     DATABASES = {"default": _database("DATABASE_URL", "district")}
-DATABASE_ROUTERS = ["statesync.routers.StateRouter"]
+DATABASE_ROUTERS = ["statesync.core.db.routers.StateRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Failed logins are counted per user and address (django-axes); after AXES_FAILURE_LIMIT of them
@@ -232,7 +233,7 @@ HUEY = _huey()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "statesync.web.requestid.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "statesync.core.http.requestid.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"}
     },

@@ -16,5 +16,5 @@ if settings.ROLE in ("district", "both"):
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))
 
-handler404 = "statesync.web.api.not_found"
-handler500 = "statesync.web.api.server_error"
+handler404 = "statesync.core.http.api.not_found"
+handler500 = "statesync.core.http.api.server_error"

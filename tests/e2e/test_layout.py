@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.district.models import Run
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases="__all__")]

@@ -20,13 +20,13 @@ from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
-from statesync import catalog
 from statesync.access.models import PersonalToken
-from statesync.district.causes import analyse
+from statesync.core import catalog
+from statesync.core.sync import source
+from statesync.core.wire import RuleCode
 from statesync.district.models import ErrorLogEntry, Run, RunObject, RunStatus
-from statesync.district.resync import execute
-from statesync.sync import source
-from statesync.wire import RuleCode
+from statesync.district.services.causes import analyse
+from statesync.district.services.resync import execute
 from tests.e2e.conftest import log_in
 from tests.support.fixes import give_a_free_school_number
 

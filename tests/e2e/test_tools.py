@@ -12,7 +12,7 @@ from huey.contrib.djhuey import HUEY
 from playwright.sync_api import expect
 
 from statesync.district.models import Run, SelectiveSync
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 from tests.e2e.conftest import log_in
 from tests.support.workers import Worker, worker_env
 

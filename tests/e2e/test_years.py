@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.district.models import Mode, Run
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 from statesync.state.models import ResyncRequest
 from tests.e2e.conftest import log_in
 

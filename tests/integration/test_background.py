@@ -16,8 +16,8 @@ from statesync.district.models import (
     RunStatus,
     dis_model,
 )
-from statesync.district.tasks import enqueue_run
-from statesync.district.workers import run_here
+from statesync.district.worker.tasks import enqueue_run
+from statesync.district.worker.workers import run_here
 from tests.support.locks import write_lock
 from tests.support.workers import ended, wait_for
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from django.contrib.auth import get_user_model
 
-from statesync import catalog
 from statesync.access.models import PersonalToken
+from statesync.core import catalog
 from statesync.district.models import SelectiveSync
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

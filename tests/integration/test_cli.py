@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from huey.contrib.djhuey import HUEY
 
-from statesync import config
+from statesync.core import config
 from statesync.district.models import Run, RunStatus
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 from statesync.state.models import ApiToken, District
 from statesync.web.management.commands import worker
 
@@ -179,7 +179,7 @@ def test_tables_have_headers_and_aligned_columns(dis, seeded, capsys):
     line = capsys.readouterr().out.splitlines()[1]
     known = sum(ro.rejected_known for ro in verify.run_objects.all())
     assert known and line.rstrip().endswith(f"{known:>9,}")
-    from statesync.district.progress import ProgressPrinter
+    from statesync.district.services.progress import ProgressPrinter
 
     table = ProgressPrinter.table(verify)
     assert "matching" in table and "updated" not in table and "inserted" not in table
@@ -193,3 +193,15 @@ def test_the_worker_polls_an_idle_queue_at_least_every_half_second(monkeypatch):
     call_command("worker", threads=2)
     assert consumed["max_delay"] == worker.MAX_POLL_SECONDS == 0.5
     assert consumed["workers"] == 2 and consumed["periodic"]
+
+
+def test_a_state_edition_lists_its_commands_and_seed_says_it_is_a_districts(tmp_path):
+    env = {**os.environ, "STATESYNC_ROLE": "state", "STATESYNC_HOME": str(tmp_path)}
+    statesync = [sys.executable, "-m", "statesync"]
+    listed = subprocess.run(statesync, env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr  # it once crashed importing district models
+    assert "  state  " in listed.stdout and "  serve  " in listed.stdout
+    seeded = subprocess.run([*statesync, "seed"], env=env, capture_output=True, text=True)
+    assert seeded.returncode != 0
+    assert "seed fills a district edition's database" in seeded.stderr
+    assert "Traceback" not in seeded.stderr

@@ -18,10 +18,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from statesync import catalog
 from statesync.access.models import PersonalToken
+from statesync.core import catalog
 from statesync.district.models import ErrorLogEntry, Run, RunObject
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

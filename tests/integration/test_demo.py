@@ -34,10 +34,10 @@ def test_a_busy_port_is_reported_before_anything_starts(capsys):
 def test_the_demo_district_has_one_name_in_both_editions(seeded, monkeypatch, tmp_path):
     from statesync.district.models import dis_model
     from statesync.state.models import District
-    from statesync.web.management.commands.demo import Command
+    from statesync.tools.management.commands.demo import Command
 
     seeded("small")
-    monkeypatch.setattr("statesync.config.connection_file", lambda: tmp_path / "dis.json")
+    monkeypatch.setattr("statesync.core.config.connection_file", lambda: tmp_path / "dis.json")
     Command()._connect_to_state("http://127.0.0.1:8000")
     own = dis_model("District").objects.get().name
     assert District.objects.get(number="0001").name == own
@@ -60,7 +60,7 @@ class Finished:
 
 
 def test_the_demos_worker_links_to_the_address_served(monkeypatch):
-    from statesync.web.management.commands import demo
+    from statesync.tools.management.commands import demo
 
     monkeypatch.setattr(demo.subprocess, "Popen", Finished)
     monkeypatch.setattr(demo.signal, "signal", lambda *args: None)  # keep pytest's handlers

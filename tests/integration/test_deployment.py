@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from statesync import config
-from statesync.state import ingest
+from statesync.core import config
+from statesync.state.ingest import apply as ingest
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

@@ -1,4 +1,4 @@
-"""Reading the district's records in scope, a page at a time (statesync.sync.source)."""
+"""Reading the district's records in scope, a page at a time (statesync.core.sync.source)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 import pytest
 from django.db import connections
 
-from statesync import catalog
-from statesync.routers import district_db
-from statesync.sync import source
+from statesync.core import catalog
+from statesync.core.db.routers import district_db
+from statesync.core.sync import source
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

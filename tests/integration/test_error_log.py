@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from statesync import catalog
-from statesync.district import errorlog
-from statesync.district.causes import analyse
+from statesync.core import catalog
 from statesync.district.models import ErrorLogEntry, Run, RunObject
-from statesync.district.resync import execute
+from statesync.district.services import errorlog
+from statesync.district.services.causes import analyse
+from statesync.district.services.resync import execute
 from tests.support.fixes import give_a_free_school_number
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

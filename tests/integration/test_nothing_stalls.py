@@ -13,13 +13,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from statesync.district import tasks
-from statesync.district.heartbeat import Heartbeat
+from statesync.core.handoff import ResyncRequestItem
+from statesync.core.sync.client import StateUnavailable
 from statesync.district.models import Run, RunLock, RunStatus, SelectiveSync
 from statesync.district.models.selective import MAX_ATTEMPTS
-from statesync.district.workers import get_lock_key, stalled_runs, take_state_requests
-from statesync.handoff import ResyncRequestItem
-from statesync.sync.client import StateUnavailable
+from statesync.district.worker import tasks
+from statesync.district.worker.heartbeat import Heartbeat
+from statesync.district.worker.workers import get_lock_key, stalled_runs, take_state_requests
 from tests.support.locks import write_lock
 from tests.support.workers import ended, wait_for, worker_env
 
@@ -195,7 +195,7 @@ def test_a_selective_sync_carried_out_by_someone_alive_is_not_taken():
 def test_a_selective_sync_taken_over_leaves_the_result_to_its_new_carrier(dis, seeded):
     """A carrier that stalled past STALE_AFTER (alive, not dead) and was taken over must not
     save its result over the new carrier's: each claim is the lease's token."""
-    from statesync.district import selective
+    from statesync.district.services import selective
 
     seeded("small", defects=False)
     first = SelectiveSync.objects.create(object="PersonIdentity", ids_asked=[1, 2])
@@ -214,8 +214,8 @@ def test_a_selective_sync_taken_over_leaves_the_result_to_its_new_carrier(dis, s
 def test_a_drain_whose_worker_died_mid_drain_does_not_stop_real_time_sync(dis, seeded):
     """The drain's lease lapses with its worker: Huey's lock, which never expired, left the
     outbox unsent for good once a worker was killed holding it."""
-    from statesync.district import realtime
     from statesync.district.models import OutboxEntry
+    from statesync.district.services import realtime
 
     seeded("small", defects=False)
     OutboxEntry.objects.create(object="School", record_id=1)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from django.db import connections, transaction
 
-from statesync import catalog, planner, sqlin
+from statesync.core import catalog
+from statesync.core.db import planner, sqlin
+from statesync.core.db.routers import state_db
 from statesync.district.models import Run, RunStatus
-from statesync.district.resync import execute
-from statesync.routers import state_db
-from statesync.state import ingest, rules
+from statesync.district.services.resync import execute
+from statesync.state import rules
+from statesync.state.ingest import apply as ingest
 from statesync.state.models import District
 
 

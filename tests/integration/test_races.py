@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.db.routers import state_db
+from statesync.core.wire import RuleCode
 from statesync.district.models import Run, SchoolYear
-from statesync.routers import state_db
-from statesync.state import locks, statevalues
+from statesync.state.ingest import locks
 from statesync.state.models import District, MatchHold, StatePerson
-from statesync.state.statevalues import ValueRefused
-from statesync.wire import RuleCode
+from statesync.state.people import statevalues
+from statesync.state.people.statevalues import ValueRefused
 from tests.support.districts import SendingDistrict
 from tests.support.locks import advisory_lock, other_connection, waiting_for
 from tests.support.workers import wait_for

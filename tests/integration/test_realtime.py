@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from statesync.district import realtime
 from statesync.district.models import OutboxEntry, Run, dis_model
-from statesync.district.resync import execute
+from statesync.district.services import realtime
+from statesync.district.services.resync import execute
 from statesync.state.models import copy_model
 from tests.support.proxy import Proxy
 

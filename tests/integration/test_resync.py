@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.district.models import Difference, ErrorLogEntry, Run, RunStatus
-from statesync.district.resync import execute
+from statesync.district.services.resync import execute
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -99,7 +99,7 @@ def test_state_down_fails_the_run_with_advice(registered, seeded, monkeypatch):
     seeded("small")
     monkeypatch.setenv("STATESYNC_STATE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("STATESYNC_STATE_TOKEN", registered[1])
-    from statesync.district.dis import state_client
+    from statesync.district.services.dis import state_client
 
     client = state_client(retries=1, sleep=lambda s: None)
     run = execute(Run.plan(["District"]), client=client)  # waited out for OUTAGE_SECONDS

@@ -18,9 +18,9 @@ from django.urls import reverse
 
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.access.rights import TOOLS, has_right
+from statesync.core.tokens import hash_token
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.state.models import District, MatchHold
-from statesync.tokens import hash_token
 from tests.support.users import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

@@ -14,15 +14,15 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from statesync import catalog
 from statesync.access.models import AuditEntry
-from statesync.district import selective
-from statesync.district.dis import state_client
+from statesync.core import catalog
 from statesync.district.models import ErrorLogEntry, Mode, Run, RunStatus, SchoolYear
 from statesync.district.models.years import RolloverRefused
-from statesync.district.resync import execute
-from statesync.district.workers import take_state_requests
-from statesync.district.years import report_years_now
+from statesync.district.services import selective
+from statesync.district.services.dis import state_client
+from statesync.district.services.resync import execute
+from statesync.district.services.years import report_years_now
+from statesync.district.worker.workers import take_state_requests
 from statesync.state.models import DistrictYear, ResyncRequest, StateYear
 from statesync.web.server import free_port
 from tests.support.users import make_user

@@ -11,9 +11,9 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from statesync import catalog, wire
-from statesync.routers import state_db
-from statesync.state import ingest
+from statesync.core import catalog, wire
+from statesync.core.db.routers import state_db
+from statesync.state.ingest import apply as ingest
 from statesync.state.models import District, DownChange, Rejection, copy_model
 from statesync.state.rules import Context
 

@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
-from statesync import catalog, handoff
 from statesync.access.models import AuditEntry
-from statesync.district.dis import state_client
+from statesync.core import catalog, handoff
+from statesync.core.sync.client import StateClient
+from statesync.core.wire import RuleCode
 from statesync.district.models import (
     AppliedChange,
     Mode,
@@ -27,8 +28,9 @@ from statesync.district.models import (
     StateOwnedField,
     dis_model,
 )
-from statesync.district.resync import execute
-from statesync.district.statechanges import take_state_changes
+from statesync.district.services.dis import state_client
+from statesync.district.services.resync import execute
+from statesync.district.services.statechanges import take_state_changes
 from statesync.state.models import (
     Conflict,
     District,
@@ -39,9 +41,7 @@ from statesync.state.models import (
     copy_model,
 )
 from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
-from statesync.sync.client import StateClient
 from statesync.web.server import free_port
-from statesync.wire import RuleCode
 from tests.support.districts import SendingDistrict
 
 PersonIdentityCopy = copy_model("PersonIdentity")

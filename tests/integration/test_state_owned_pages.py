@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from statesync import catalog
 from statesync.access.models import AuditEntry
+from statesync.core import catalog
 from statesync.state.models import DownChange, FieldSetting, MatchHold, copy_model
 from statesync.state.models.people import state_id_for
 from tests.support.districts import SendingDistrict

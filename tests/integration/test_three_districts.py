@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.state.models import Conflict, District, MatchHold
 from tests.support.editions import DistrictEdition
 from tests.support.users import make_user

@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
-from statesync.district.dis import state_client
 from statesync.district.models import ErrorLogEntry, Run, RunObject, SelectiveSync
-from statesync.district.resync import execute
-from statesync.district.status import object_states
-from statesync.district.workers import take_state_requests
+from statesync.district.services.dis import state_client
+from statesync.district.services.resync import execute
+from statesync.district.services.status import object_states
+from statesync.district.worker.workers import take_state_requests
 from statesync.state.models import ResyncRequest, copy_model
 
 PersonIdentityCopy = copy_model("PersonIdentity")
@@ -156,7 +156,7 @@ def test_long_selective_lists_go_to_the_worker(admin_client, synced):
 
 
 def test_batch_page_says_when_dis_is_not_enabled(admin_client, registered, monkeypatch, tmp_path):
-    monkeypatch.setattr("statesync.config.connection_file", lambda: tmp_path / "none.json")
+    monkeypatch.setattr("statesync.core.config.connection_file", lambda: tmp_path / "none.json")
     page = admin_client.get(reverse("district:batch"))
     assert b"DIS is not enabled" in page.content
     posted = admin_client.post(reverse("district:batch"), {"objects": ["School"], "mode": "verify"})
@@ -187,7 +187,7 @@ def test_state_asks_and_the_district_runs_it_once(admin_client, synced):
     assert (started.username, started.via) == ("the state (request)", "state")
     assert started.detail["state_request"] == request.pk
     from statesync.district.models import Notification
-    from statesync.district.notify import notify_run_ended
+    from statesync.district.services.notify import notify_run_ended
 
     execute(run)
     run.refresh_from_db()

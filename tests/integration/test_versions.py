@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from statesync.core.sync import source
 from statesync.district.models import dis_model
-from statesync.sync import source
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 

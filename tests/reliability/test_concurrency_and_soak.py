@@ -15,9 +15,9 @@ from django.db import close_old_connections, connection
 from huey.contrib.djhuey import HUEY
 
 from statesync.access.models import PersonalToken
-from statesync.district import realtime, selective
 from statesync.district.models import OutboxEntry, Run, RunStatus, SelectiveSync, dis_model
-from statesync.district.resync import execute
+from statesync.district.services import realtime, selective
+from statesync.district.services.resync import execute
 from tests.reliability.figures import record
 from tests.reliability.test_faults import assert_state_equals_district
 from tests.support.workers import Worker, worker_env

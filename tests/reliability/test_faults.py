@@ -14,11 +14,11 @@ import time
 import pytest
 from django.db import connections
 
-from statesync import catalog
-from statesync.district import realtime
-from statesync.district.dis import state_client
+from statesync.core import catalog
 from statesync.district.models import OutboxEntry, Run, RunObject, RunStatus, dis_model
-from statesync.district.resync import execute
+from statesync.district.services import realtime
+from statesync.district.services.dis import state_client
+from statesync.district.services.resync import execute
 from statesync.web.server import free_port
 from tests.reliability.figures import record
 from tests.support.equality import PEOPLE, assert_state_equals_district
@@ -213,7 +213,7 @@ def test_a_cut_database_connection_is_reopened_and_the_run_goes_on(
 ):
     if connections["default"].vendor != "postgresql":
         pytest.skip("the connection is cut from the server's side: CI's PostgreSQL pass runs this")
-    from statesync.district.resync import RunJournal
+    from statesync.district.services.resync import RunJournal
     from tests.support.locks import other_connection
 
     seeded(MID_RUN, defects=False, state_ids=True)

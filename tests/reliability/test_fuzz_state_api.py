@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from statesync.state.openapi import document
+from statesync.state.api.openapi import document
 from tests.reliability.figures import record
 from tests.reliability.fuzzing import FUZZ
 

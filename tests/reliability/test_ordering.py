@@ -13,13 +13,13 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, connections
 
-from statesync import config
-from statesync.district import realtime, selective
-from statesync.district.dis import state_client
+from statesync.core import config
+from statesync.core.db.routers import state_db
+from statesync.core.sync.client import StateClient
 from statesync.district.models import OutboxEntry, Run, RunStatus, dis_model
-from statesync.district.resync import execute
-from statesync.routers import state_db
-from statesync.sync.client import StateClient
+from statesync.district.services import realtime, selective
+from statesync.district.services.dis import state_client
+from statesync.district.services.resync import execute
 from tests.reliability.figures import record
 from tests.support.equality import PEOPLE, assert_state_equals_district
 from tests.support.proxy import Proxy

@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from statesync.bench.stalled import STALLED, stalled_connections
+from statesync.tools.bench.stalled import STALLED, stalled_connections
 from statesync.web.server import free_port
 from tests.reliability.figures import record
 from tests.support.servers import Served

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.state.models import District
 
 

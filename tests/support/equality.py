@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import connections
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.db.routers import state_db
 from statesync.district.models import Difference, Run, RunStatus
-from statesync.district.resync import execute
-from statesync.routers import state_db
+from statesync.district.services.resync import execute
 from tests.reliability.figures import record
 
 PEOPLE = ["District", "School", "PersonIdentity", "Calendar", "Enrollment"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from statesync import catalog
-from statesync.demo import seed
-from statesync.state.matching import Person, normalise
+from statesync.core import catalog
 from statesync.state.models import StatePerson
 from statesync.state.models.people import reserve_numbers, state_id_for
+from statesync.state.people.matching import Person, normalise
+from statesync.tools.demo import seed
 
 
 def give_a_free_school_number(school_id: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statesync.bench.report import Figure, Report
+from statesync.tools.bench.report import Figure, Report
 
 
 def test_a_resync_that_applied_state_changes_shows_its_whole_command_below_it():

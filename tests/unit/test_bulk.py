@@ -1,4 +1,4 @@
-"""Fast writes of many rows (statesync.bulk)."""
+"""Fast writes of many rows (statesync.core.db.bulk)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from statesync import bulk
+from statesync.core.db import bulk
 
 
 def test_a_column_is_updated_for_many_rows_in_one_statement(db):

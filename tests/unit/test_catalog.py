@@ -1,6 +1,6 @@
 import pytest
 
-from statesync import catalog
+from statesync.core import catalog
 
 
 def test_ancestors_of_day_follow_both_parents():

@@ -11,12 +11,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from statesync import catalog, wire
-from statesync.demo import seed
+from statesync.core import catalog, wire
+from statesync.core.sync.source import Outgoing, RowReader
+from statesync.state.ingest.store import copy_values, db_value
 from statesync.state.rules import Verdicts
 from statesync.state.rules.fields import fits, say_why
-from statesync.state.stored import copy_values, db_value
-from statesync.sync.source import Outgoing, RowReader
+from statesync.tools.demo import seed
 
 
 @functools.cache

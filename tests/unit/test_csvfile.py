@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from statesync.web import csvfile
+from statesync.core import csvfile
 
 
 @pytest.mark.parametrize(

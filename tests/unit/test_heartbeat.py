@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from statesync.district.heartbeat import Heartbeat
+from statesync.district.worker.heartbeat import Heartbeat
 
 
 def test_a_beat_that_fails_once_is_tried_again():

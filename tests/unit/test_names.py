@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from statesync.demo.names import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES
-from statesync.state.matching import normalise
+from statesync.state.people.matching import normalise
+from statesync.tools.demo.names import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES
 
 
 @pytest.mark.parametrize(

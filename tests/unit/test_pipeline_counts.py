@@ -1,4 +1,4 @@
-"""What one object's resync counts, batch by batch (statesync.sync.pipeline), against a fake
+"""What one object's resync counts, batch by batch (statesync.core.sync.pipeline), against a fake
 state: a record found the same is counted without the per-record bookkeeping of the rest."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from statesync import catalog, wire
-from statesync.sync import pipeline, source
-from statesync.sync.source import Outgoing
+from statesync.core import catalog, wire
+from statesync.core.sync import pipeline, source
+from statesync.core.sync.source import Outgoing
 
 
 def _record(record_id: int, text: str) -> Outgoing:

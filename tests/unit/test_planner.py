@@ -1,11 +1,11 @@
-"""PostgreSQL's planner statistics for tables that fill in bulk (statesync.planner)."""
+"""PostgreSQL's planner statistics for tables that fill in bulk (statesync.core.db.planner)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
 
-from statesync import planner
+from statesync.core.db import planner
 
 
 def _estimate(table: str) -> float:

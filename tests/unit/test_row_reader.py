@@ -1,4 +1,4 @@
-"""Reading a district row into the record it sends (statesync.sync.source.RowReader): nested
+"""Reading a district row into the record it sends (statesync.core.sync.source.RowReader): nested
 values stored as JSON text are typed as they are decoded, and read exactly as decoding then
 converting them read them, so no record's digest moves (a differential would resend it)."""
 
@@ -9,8 +9,8 @@ import datetime as dt
 import msgspec
 import pytest
 
-from statesync import wire
-from statesync.sync.source import Outgoing, RowReader, Unreadable
+from statesync.core import wire
+from statesync.core.sync.source import Outgoing, RowReader, Unreadable
 
 TERMS = [
     '[{"end_date": "2024-12-20", "name": "Fall", "seq": 1, "start_date": "2024-08-21"}]',

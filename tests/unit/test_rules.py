@@ -14,10 +14,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from statesync import catalog, wire
+from statesync.core import catalog, wire
+from statesync.core.wire import RuleCode
 from statesync.state import rules
-from statesync.state.matching import Person
-from statesync.wire import RuleCode
+from statesync.state.people.matching import Person
 
 D = dt.date
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from statesync import catalog
-from statesync.demo import seed
-from statesync.demo.seed.objects import GRADE_AGE
-from statesync.demo.seed.previous import previous_year
+from statesync.core import catalog
+from statesync.tools.demo import seed
+from statesync.tools.demo.seed.objects import GRADE_AGE
+from statesync.tools.demo.seed.previous import previous_year
 
 
 @pytest.fixture(scope="module")

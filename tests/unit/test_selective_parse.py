@@ -1,6 +1,6 @@
 import pytest
 
-from statesync.district.selective import MAX_IDS, SelectionError, parse_ids
+from statesync.district.services.selective import MAX_IDS, SelectionError, parse_ids
 
 
 def test_any_mix_of_separators_and_duplicates_collapse():

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from statesync import sqlin
+from statesync.core.db import sqlin
 
 POSTGRES = SimpleNamespace(vendor="postgresql")
 SQLITE = SimpleNamespace(vendor="sqlite")

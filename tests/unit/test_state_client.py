@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from statesync.config import DisConnection
-from statesync.sync.client import StateClient, tls_context
+from statesync.core.config import DisConnection
+from statesync.core.sync.client import StateClient, tls_context
 
 
 def test_every_client_shares_the_processs_tls_context():

@@ -9,9 +9,9 @@ import zoneinfo
 from django.core.management.base import BaseCommand, OutputWrapper
 from django.utils import timezone
 
+from statesync.core.output import count, say, when
 from statesync.district.models import ObjectStatus, RunObject
-from statesync.district.progress import ProgressPrinter
-from statesync.web.output import count, say, when
+from statesync.district.services.progress import ProgressPrinter
 
 
 class Terminal(io.StringIO):
@@ -77,8 +77,8 @@ def test_a_time_read_with_raw_sql_on_sqlite_is_utc_not_local(settings):
     not taken for a local time."""
     from django.utils import timezone
 
-    from statesync.state.overview import _when
-    from statesync.web.output import when
+    from statesync.core.output import when
+    from statesync.state.reports.overview import _when
 
     settings.TIME_ZONE = "America/Chicago"
     timezone.deactivate()

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from statesync.access.rights import PERMISSIONS
-from statesync.tokens import hash_token, new_token
+from statesync.core.tokens import hash_token, new_token
 
 PERSONAL_TOKEN_PREFIX = "ssp_"
 

@@ -16,12 +16,12 @@ from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from statesync import catalog
 from statesync.access.models import PersonalToken
 from statesync.access.rights import has_right, right_label
-from statesync.district import actions, selective
+from statesync.core import catalog
+from statesync.core.modes import Mode
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
-from statesync.modes import Mode
+from statesync.district.services import actions, selective
 
 MAX_ID = 2**63 - 1
 RecordId = Path(..., ge=1, le=MAX_ID)

@@ -4,9 +4,9 @@ from typing import cast
 
 from django import forms
 
-from statesync import catalog
-from statesync.district import selective
+from statesync.core import catalog
 from statesync.district.models import MODE_HELP, Mode
+from statesync.district.services import selective
 
 
 class BatchForm(forms.Form):

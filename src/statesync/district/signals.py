@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from statesync.district.models import DIS_MODELS, OutboxEntry
-from statesync.district.tasks import drain_outbox
+from statesync.district.worker.tasks import drain_outbox
 
 log = logging.getLogger(__name__)
 

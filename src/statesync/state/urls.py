@@ -1,6 +1,9 @@
 from django.urls import path
 
-from statesync.state import api, owned_views, views, year_views
+from statesync.state.api import batches as api
+from statesync.state.views import owned as owned_views
+from statesync.state.views import resync as views
+from statesync.state.views import years as year_views
 
 app_name = "state"
 urlpatterns = [

@@ -4,7 +4,7 @@ from urllib.parse import unquote
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
 
-from statesync import wire
+from statesync.core import wire
 
 
 class BrowserTimeZoneMiddleware:

@@ -27,8 +27,8 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from statesync import wire
 from statesync.access.audit import record_refused_request
+from statesync.core import wire
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 from django.db import migrations, models
 
-from statesync import catalog, versions
+from statesync.core import catalog
+from statesync.core import versions
 
 TABLES = [catalog.OBJECTS[name].district_table for name in catalog.order()]
 

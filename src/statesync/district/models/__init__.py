@@ -1,3 +1,4 @@
+from statesync.core.modes import MODE_HELP, Mode
 from statesync.district.models.errors import (
     DIFFERENCE_OF,
     Difference,
@@ -13,7 +14,6 @@ from statesync.district.models.runs import COUNTERS, ObjectStatus, Run, RunObjec
 from statesync.district.models.selective import SelectiveSync
 from statesync.district.models.stateowned import AppliedChange, StateOwnedField
 from statesync.district.models.years import SchoolYear
-from statesync.modes import MODE_HELP, Mode
 
 __all__ = [
     "COUNTERS",

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils import timezone
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.sync.diff import Kind
+from statesync.core.sync.pipeline import DISTRICT, STATE, Problem
 from statesync.district.models.runs import Run
-from statesync.sync.diff import Kind
-from statesync.sync.pipeline import DISTRICT, STATE, Problem
 
 
 class ErrorSource(models.TextChoices):

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import camel_case_to_spaces
 
-from statesync import catalog, versions
-from statesync.columns import model_field
+from statesync.core import catalog, versions
+from statesync.core.db.columns import model_field
 from statesync.district.models.stateowned import StateOwnedField
 
 
@@ -79,7 +79,7 @@ def _build(obj: catalog.DisObject) -> type[DisRecord]:
         "__qualname__": obj.name,
         "dis_object": obj,
         "id": models.BigAutoField(primary_key=True),
-        # Stamped by database triggers on every insert and update (statesync.versions).
+        # Stamped by database triggers on every insert and update (statesync.core.versions).
         versions.FIELD: models.BigIntegerField(null=True, editable=False),
     }
     for parent in obj.parents:

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from statesync import catalog
 from statesync.access.rights import is_security_role
+from statesync.core import catalog
+from statesync.core.modes import Mode
 from statesync.district.models.statuses import ACTIVE_STATUSES, RunStatus
 from statesync.district.models.years import SchoolYear
-from statesync.modes import Mode
 
 
 class Run(models.Model):

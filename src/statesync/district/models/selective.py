@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from statesync import catalog
+from statesync.core import catalog
 
 # A sync whose carrier died this many times is failed, not tried again.
 MAX_ATTEMPTS = 3

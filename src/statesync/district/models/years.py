@@ -13,10 +13,10 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.modes import Mode
+from statesync.core.years import EndYear, year_of
 from statesync.district.models.statuses import ACTIVE_STATUSES, FULL_RUN_STATUSES
-from statesync.modes import Mode
-from statesync.years import EndYear, year_of
 
 if TYPE_CHECKING:
     from statesync.district.models.runs import Run

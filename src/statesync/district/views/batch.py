@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import forbidden, requires_right
-from statesync.district.actions import start_resync
-from statesync.district.dis import dis_problem
+from statesync.core import catalog
+from statesync.core.http.navigation import safe_next
 from statesync.district.forms import BatchForm
 from statesync.district.models import (
     MODE_HELP,
@@ -21,8 +20,9 @@ from statesync.district.models import (
     RunStatus,
     SchoolYear,
 )
-from statesync.district.status import LEGEND, object_states
-from statesync.web.navigation import safe_next
+from statesync.district.services.actions import start_resync
+from statesync.district.services.dis import dis_problem
+from statesync.district.services.status import LEGEND, object_states
 
 
 def _rows_context(year: int) -> dict:

@@ -9,15 +9,14 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
-from statesync.district.causes import analyse
-from statesync.district.errorlog import COLUMNS, BadFilter, filtered
-from statesync.web import csvfile
-from statesync.web import output as words
-from statesync.wire import RuleCode
+from statesync.core import catalog, csvfile
+from statesync.core import output as words
+from statesync.core.wire import RuleCode
+from statesync.district.services.causes import analyse
+from statesync.district.services.errorlog import COLUMNS, BadFilter, filtered
 
 PAGE_SIZE = 50
 CAUSES_SHOWN = 50

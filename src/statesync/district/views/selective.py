@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import forbidden, requires_right
 from statesync.access.rights import has_right, right_label
-from statesync.district.actions import start_selective_sync
+from statesync.core import catalog
 from statesync.district.forms import SelectiveForm
 from statesync.district.models import SelectiveSync
-from statesync.district.selective import OBJECTS
+from statesync.district.services.actions import start_selective_sync
+from statesync.district.services.selective import OBJECTS
 
 LABELS = {name: f"Enter District {catalog.get(name).selective_label}" for name in OBJECTS}
 

@@ -9,17 +9,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from statesync import catalog
 from statesync.access import audit
 from statesync.access.decorators import forbidden, requires_right
 from statesync.access.rights import has_right, right_label
-from statesync.district.actions import start_resync
-from statesync.district.dis import dis_problem
+from statesync.core import catalog, csvfile
+from statesync.core.modes import COMPARISON
 from statesync.district.models import Mode, SchoolYear
 from statesync.district.models.years import RolloverRefused
-from statesync.district.years import report_years_now
-from statesync.modes import COMPARISON
-from statesync.web import csvfile
+from statesync.district.services.actions import start_resync
+from statesync.district.services.dis import dis_problem
+from statesync.district.services.years import report_years_now
 
 
 @requires_right("rollover", "R")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from statesync import catalog, versions
-from statesync.columns import model_field
+from statesync.core import catalog, versions
+from statesync.core.db.columns import model_field
 from statesync.state.models.registry import District
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from statesync import catalog, handoff
+from statesync.core import catalog, handoff
 from statesync.state.models.registry import District
 
 # Owned by the state unless a setting says otherwise: the state ID follows a student from

@@ -10,8 +10,8 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 from stdnum import luhn
 
-from statesync import bulk
-from statesync.state import locks
+from statesync.core.db import bulk
+from statesync.state.ingest import locks
 from statesync.state.models.registry import District
 
 # State IDs are nine digits from the sequence, then a check digit: 10 digits in all.
@@ -90,10 +90,10 @@ class StatePerson(models.Model):
     AUTOINCREMENT), so neither do state IDs, and issuing many is one bulk insert.
     """
 
-    # Normalised names (statesync.state.matching.normalise) and the rest of the match key.
+    # Normalised names (statesync.state.people.matching.normalise) and the rest of the match key.
     last_key = models.CharField(max_length=60)
     first_key = models.CharField(max_length=60)
-    # Birth date and a name's initial: where matching looks (statesync.state.matching.block).
+    # Birth date and a name's initial: where matching looks (statesync.state.people.matching.block).
     block_last = models.CharField(max_length=11)
     block_first = models.CharField(max_length=11)
     last_name = models.CharField(max_length=60)

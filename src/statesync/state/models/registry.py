@@ -7,8 +7,8 @@ import re
 from django.db import models
 from django.utils import timezone
 
-from statesync.tokens import STATE_TOKEN_PREFIX as TOKEN_PREFIX
-from statesync.tokens import hash_token, new_token
+from statesync.core.tokens import STATE_TOKEN_PREFIX as TOKEN_PREFIX
+from statesync.core.tokens import hash_token, new_token
 
 
 class District(models.Model):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from statesync import catalog, handoff
+from statesync.core import catalog, handoff
 from statesync.state.models.registry import District
 
 

@@ -9,10 +9,10 @@ import msgspec
 from django.db import models, transaction
 from django.utils import timezone
 
-from statesync import catalog, wire
-from statesync.routers import state_db
+from statesync.core import catalog, wire
+from statesync.core.db.routers import state_db
+from statesync.core.years import EndYear, year_of
 from statesync.state.models.registry import District
-from statesync.years import EndYear, year_of
 
 
 class StateYear(EndYear):

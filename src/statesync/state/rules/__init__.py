@@ -9,11 +9,11 @@ records against a fake one.
 
 from __future__ import annotations
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.wire import Record
 from statesync.state.rules.context import Context, Lookups, Verdicts
 from statesync.state.rules.fields import check_duplicates, check_fields, check_parents
 from statesync.state.rules.objects import RULES
-from statesync.wire import Record
 
 
 def judge(ctx: Lookups, obj: catalog.DisObject, records: list[Record]) -> Verdicts:

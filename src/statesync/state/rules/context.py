@@ -9,10 +9,11 @@ from typing import Any, Protocol
 
 from django.db import connections
 
-from statesync import catalog, sqlin
-from statesync.state.matching import Person, claimed
+from statesync.core import catalog
+from statesync.core.db import sqlin
+from statesync.core.wire import RecordError, RuleCode
 from statesync.state.models import Rejection
-from statesync.wire import RecordError, RuleCode
+from statesync.state.people.matching import Person, claimed
 
 
 @dataclass

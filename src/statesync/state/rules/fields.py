@@ -9,9 +9,9 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-from statesync import catalog
+from statesync.core import catalog
+from statesync.core.wire import Record, RuleCode
 from statesync.state.rules.context import Lookups, Verdicts
-from statesync.wire import Record, RuleCode
 
 # ASCII: a state number is 0-9, not any script's digits.
 _PATTERNS = {

@@ -13,13 +13,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from statesync import catalog
-from statesync.state.matching import Person, could_be
+from statesync.core import catalog
+from statesync.core.wire import RuleCode
 from statesync.state.models.people import check_digit_holds
+from statesync.state.people.matching import Person, could_be
 from statesync.state.rules.context import Lookups, Verdicts
 from statesync.state.rules.fields import as_date, show
 from statesync.state.rules.registry import Registry
-from statesync.wire import RuleCode
 
 RULES = Registry()
 rule = RULES.rule

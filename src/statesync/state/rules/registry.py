@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from statesync import catalog
+from statesync.core import catalog
 from statesync.state.rules.context import Lookups, Verdicts
 
 # Records are structs the wire makes from the catalogue at run time: their fields are Any.

@@ -2,8 +2,7 @@ import re
 
 from django import template
 
-from statesync import catalog
-from statesync.web import output
+from statesync.core import catalog, output
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
 from statesync.access import audit
-from statesync.commands import EverydayCommand
+from statesync.core.commands import EverydayCommand
 from statesync.district.models import Run, RunStatus
 
 

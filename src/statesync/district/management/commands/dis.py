@@ -3,14 +3,14 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import CommandError
 
-from statesync import config
 from statesync.access import audit
-from statesync.commands import EverydayCommand
-from statesync.district import statechanges
-from statesync.district.dis import get_district_number, state_client
-from statesync.sync.client import StateClient, StateError, StateRefused
-from statesync.tokens import STATE_TOKEN_PREFIX
-from statesync.web.output import count
+from statesync.core import config
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import count
+from statesync.core.sync.client import StateClient, StateError, StateRefused
+from statesync.core.tokens import STATE_TOKEN_PREFIX
+from statesync.district.services import statechanges
+from statesync.district.services.dis import get_district_number, state_client
 
 
 class Command(EverydayCommand):

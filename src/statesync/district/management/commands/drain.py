@@ -1,8 +1,8 @@
 from django.core.management.base import CommandError
 
-from statesync.commands import EverydayCommand
-from statesync.district.realtime import drain, drain_forever
-from statesync.web.output import count
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import count
+from statesync.district.services.realtime import drain, drain_forever
 
 
 class Command(EverydayCommand):

@@ -2,10 +2,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from statesync import catalog
-from statesync.commands import EverydayCommand
-from statesync.district.errorlog import COLUMNS, BadFilter, filtered
-from statesync.web import csvfile
+from statesync.core import catalog, csvfile
+from statesync.core.commands import EverydayCommand
+from statesync.district.services.errorlog import COLUMNS, BadFilter, filtered
 
 
 class Command(EverydayCommand):

@@ -4,15 +4,15 @@ import time
 
 from django.core.management.base import CommandError
 
-from statesync import catalog
 from statesync.access import audit
-from statesync.commands import EverydayCommand
+from statesync.core import catalog
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import say
+from statesync.core.sync.client import NotConfigured, get_connection
 from statesync.district.models import Mode, ObjectStatus, Run, RunStatus
-from statesync.district.progress import ProgressPrinter
-from statesync.district.tasks import enqueue_run
-from statesync.district.workers import run_here
-from statesync.sync.client import NotConfigured, get_connection
-from statesync.web.output import say
+from statesync.district.services.progress import ProgressPrinter
+from statesync.district.worker.tasks import enqueue_run
+from statesync.district.worker.workers import run_here
 
 NO_WORKER_HINT = 15  # seconds queued before suggesting that no worker is running
 

@@ -1,8 +1,8 @@
 import json
 
-from statesync.commands import EverydayCommand
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import when
 from statesync.district.models import Run, RunStatus
-from statesync.web.output import when
 
 
 class Command(EverydayCommand):

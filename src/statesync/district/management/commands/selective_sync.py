@@ -6,10 +6,10 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from statesync.access import audit
-from statesync.commands import EverydayCommand
-from statesync.district import selective
+from statesync.core.commands import EverydayCommand
+from statesync.core.sync.client import NotConfigured, get_connection
 from statesync.district.models import SelectiveSync
-from statesync.sync.client import NotConfigured, get_connection
+from statesync.district.services import selective
 
 
 class Command(EverydayCommand):

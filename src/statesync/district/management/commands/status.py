@@ -1,8 +1,8 @@
 import json
 
-from statesync.commands import EverydayCommand
-from statesync.district.status import object_states
-from statesync.web.output import when
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import when
+from statesync.district.services.status import object_states
 
 
 class Command(EverydayCommand):

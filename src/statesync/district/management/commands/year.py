@@ -1,11 +1,11 @@
 from django.core.management.base import CommandError
 
 from statesync.access import audit
-from statesync.commands import EverydayCommand
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import count, when
 from statesync.district.models import SchoolYear
 from statesync.district.models.years import RolloverRefused
-from statesync.district.years import report_years_now
-from statesync.web.output import count, when
+from statesync.district.services.years import report_years_now
 
 
 class Command(EverydayCommand):

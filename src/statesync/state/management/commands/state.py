@@ -2,13 +2,13 @@ import argparse
 
 from django.core.management.base import CommandError
 
-from statesync import catalog
 from statesync.access import audit
 from statesync.access.audit import operating_system_user
-from statesync.commands import EverydayCommand
+from statesync.core import catalog
+from statesync.core.commands import EverydayCommand
+from statesync.core.output import count, say, when
 from statesync.state.models import ApiToken, District, StateYear
-from statesync.state.yearstatus import year_status
-from statesync.web.output import count, say, when
+from statesync.state.reports.yearstatus import year_status
 
 
 class Command(EverydayCommand):

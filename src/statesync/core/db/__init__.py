@@ -1,0 +1,2 @@
+"""Database helpers both editions use: bounded conditions, bulk writes, planner statistics,
+columns and routing."""

@@ -1,0 +1,1 @@
+"""HTTP helpers every door shares: JSON errors, request IDs, safe redirects."""

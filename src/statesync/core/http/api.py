@@ -1,0 +1,121 @@
+"""Helpers shared by statesync's JSON APIs: errors as JSON, method checks, bounded bodies."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.template import loader
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+
+from statesync.core import wire
+from statesync.core.http.requestid import get_request_id
+
+
+class ApiProblem(Exception):
+    """An answer other than success: status, a short error, and what to do about it."""
+
+    def __init__(self, status: int, error: str, detail: str = ""):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def json_response(payload, status: int = 200) -> HttpResponse:
+    return HttpResponse(wire.encode(payload), status=status, content_type="application/json")
+
+
+def api_view(*methods: str):
+    """Wrap a view: method check, ApiProblem → JSON error, no CSRF (bearer tokens, no cookies)."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            try:
+                if request.method not in methods:
+                    raise ApiProblem(
+                        405, "method not allowed", f"use {' or '.join(methods)} on this URL"
+                    )
+                return view(request, *args, **kwargs)
+            except ApiProblem as problem:
+                response = json_response(
+                    wire.ApiError(problem.error, problem.detail), problem.status
+                )
+                if problem.status == 401:
+                    response["WWW-Authenticate"] = 'Bearer realm="statesync"'
+                if problem.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
+
+        return wrapper
+
+    return decorate
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """The request body, refused before reading when it is over the limit."""
+    limit = settings.API_MAX_BODY_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiProblem(400, "bad Content-Length", "Content-Length must be a number") from None
+    if length > limit:
+        raise ApiProblem(413, "payload too large", f"{length} bytes; the limit is {limit} bytes")
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise ApiProblem(413, "payload too large", f"the limit is {limit} bytes") from None
+
+
+def malformed(body: bytes, exc: Exception) -> ApiProblem:
+    """A 400 for a body that cannot be read as JSON: first whether it is UTF-8 at all (JSON must
+    be), then what the decoder said."""
+    try:
+        body.decode()
+    except UnicodeDecodeError as bad:
+        detail = f"the body is not valid UTF-8 ({bad.reason} at byte {bad.start})"
+        return ApiProblem(400, "malformed JSON", detail)
+    return ApiProblem(400, "malformed JSON", str(exc))
+
+
+def int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int):
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiProblem(400, f"bad {name}", f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ApiProblem(400, f"bad {name}", f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """404: JSON under /api/, the site's page elsewhere."""
+    if _is_api(request):
+        return json_response(
+            wire.ApiError("not found", f"no API route matches {request.path}"), status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON under /api/, a plain page elsewhere; both give the request ID that finds the
+    traceback in the server's log (the details stay there)."""
+    request_id = getattr(request, "request_id", "") or get_request_id()
+    if _is_api(request):
+        detail = f"the server failed; its log has the error under request {request_id}"
+        error = wire.ApiError("internal error", detail, request_id=request_id)
+        return json_response(error, status=500)
+    page = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(page)

@@ -1,0 +1,67 @@
+"""The district's DIS connection: which district this is, and a client for its state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from statesync.core import catalog
+from statesync.core.sync.client import (
+    NotConfigured,
+    StateClient,
+    StateError,
+    StateRefused,
+    get_connection,
+)
+from statesync.district.models import dis_model
+
+log = logging.getLogger(__name__)
+
+
+def get_district_number() -> str:
+    """This district's state number, from its own District record."""
+    number = (
+        dis_model(catalog.ROOT)
+        .objects.values_list(catalog.DISTRICT_NUMBER_FIELD, flat=True)
+        .first()
+    )
+    if not number:
+        raise StateRefused(
+            "The district has no District record with a state district number, so the state "
+            "cannot tell which district this is. Seed or enter the District first."
+        )
+    return number
+
+
+def state_client(**options: Any) -> StateClient:
+    """A client for this district's part of the state API (options as StateClient takes)."""
+    connection = options.pop("connection", None) or get_connection()
+    return StateClient(get_district_number(), connection, **options)
+
+
+def dis_problem() -> str:
+    """'' when DIS is configured, else why the tools cannot run."""
+    try:
+        get_connection()
+    except NotConfigured as exc:
+        return str(exc)
+    return ""
+
+
+def with_the_state(
+    work: Callable[[StateClient], int], what: str, client: StateClient | None
+) -> int:
+    """`work` through `client` or the DIS connection; 0 when DIS is not configured or the
+    state is down (logged: the worker's housekeeping tries again), so it never fails its
+    caller."""
+    try:
+        if client is not None:
+            return work(client)
+        with state_client(retries=0) as own:
+            return work(own)
+    except NotConfigured:
+        return 0
+    except StateError as exc:
+        log.warning("could not %s (will retry): %s", what, exc)
+        return 0

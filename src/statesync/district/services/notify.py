@@ -1,0 +1,76 @@
+"""Telling the person who started a run how it ended: in the app, and by e-mail if configured."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from statesync.access.rights import has_right
+from statesync.core import catalog
+from statesync.district.models import Mode, Notification, Run
+
+log = logging.getLogger(__name__)
+
+
+def get_base_url() -> str:
+    """Where people reach this site, for links in e-mail."""
+    return getattr(settings, "STATESYNC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def run_summary(run: Run) -> str:
+    lines = [
+        f"{run.get_mode_display()} resync for {catalog.year_label(run.school_year)}: "
+        f"{run.get_status_display().lower()}."
+    ]
+    if run.message:
+        lines.append(run.message)
+    for ro in run.objects_in_order:
+        if run.mode == Mode.VERIFY:  # a verify compares only: nothing inserted or updated
+            found = ro.comparison()
+            counts = ", ".join(
+                f"{name} {found[name]}" for name in ("matching", "missing", "different", "extra")
+            )
+            counts += f"; rejected by the state {found['rejected']}"
+        else:
+            counts = f"inserted {ro.inserted}, updated {ro.updated}, deleted {ro.deleted}"
+        lines.append(f"{ro.object}: Processed: {ro.processed} Errors: {ro.errors} ({counts})")
+    return "\n".join(lines)
+
+
+def batch_runners() -> list:
+    """Everyone who runs resyncs (Batch R): who is told what concerns them all."""
+    users = get_user_model().objects.filter(is_active=True)
+    return [user for user in users if has_right(user, "batch", "R")]
+
+
+def notify_run_ended(run: Run) -> list[Notification]:
+    """Notify the run's requester once, or, for a run the state asked for, everyone who runs
+    resyncs; returns the notifications made."""
+    if run.requested_by is not None:
+        users = [run.requested_by]
+    elif run.requested_from == "state":
+        users = batch_runners()
+    else:
+        users = []
+    told = set(Notification.objects.filter(run=run).values_list("user_id", flat=True))
+    return [_notify(run, user) for user in users if user.pk not in told]
+
+
+def _notify(run: Run, user) -> Notification:
+    title = f"Resync run {run.pk}: {run.get_status_display()}"
+    body = run_summary(run)
+    url = reverse("district:run", args=[run.pk])
+    note = Notification.objects.create(user=user, run=run, title=title, body=body, url=url)
+    if user.email:
+        base = get_base_url()
+        errors = f"{reverse('district:errors')}?run={run.pk}"
+        links = f"\n\nRun: {base}{url}\nErrors: {base}{errors}"
+        try:
+            send_mail(title, body + links, None, [user.email])
+        except OSError as exc:  # mail is a courtesy: the in-app notification stands
+            log.warning("could not e-mail %s about run %s: %s", user.email, run.pk, exc)
+    return note

@@ -1,0 +1,1 @@
+"""The state's ingest API: one district's token, one district's data."""

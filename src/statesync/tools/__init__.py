@@ -1,0 +1,1 @@
+"""The demo and the bench, and the commands that reach them."""

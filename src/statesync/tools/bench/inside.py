@@ -1,0 +1,358 @@
+"""Inside the bench's own data folder: seed, serve, and time each measure (docs/DESIGN.md §11)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connections, transaction
+from django.utils import timezone
+
+from statesync.access.models import PersonalToken
+from statesync.core import catalog, config, versions, wire
+from statesync.core.db import bulk
+from statesync.core.db.routers import state_db
+from statesync.core.sync import pipeline, source
+from statesync.core.sync.client import batch_body
+from statesync.district.models import SchoolYear, dis_model
+from statesync.state.ingest import apply as ingest
+from statesync.state.models import District, StatePerson
+from statesync.tools.bench.child import vm_hwm_kb
+from statesync.tools.bench.report import Figure, Report, machine, percentiles
+from statesync.tools.bench.stalled import STALLED, stalled_connections
+from statesync.tools.demo import seed
+from statesync.web.server import free_port, server_argv
+
+
+def sql_change(obj: catalog.DisObject) -> tuple[str, str]:
+    """A change that keeps a record valid, as (column, SQL value): its first free-text field
+    gets a '*', or else its first coded field another code of the state's set."""
+    for f in obj.fields:
+        if f.kind == "str" and not f.pattern and not f.codes:
+            return f.name, f"{f.name} || '*'"
+    coded = next(f for f in obj.fields if f.kind == "str" and f.codes)
+    return coded.name, f"'{coded.codes[-1]}'"
+
+
+def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
+    """Seed, serve, and measure each figure beside the raw database rate."""
+    call_command("migrate", verbosity=0)  # every database
+    log(f"seeding ({scale}) …")
+    district = seed.generate(scale, 2024, 1, defects=False)
+    seed.write(district)
+    del district
+    SchoolYear.activate(2024)
+    total = sum(_count(name) for name in catalog.NAMES)
+    report = Report(str(scale), total, connections[state_db()].vendor, machine())
+    log("the state alone, in process …")
+    alone = state_alone(2024)
+    with StateServer() as server:
+        env = server.connect()
+        log("raw upsert limits …")
+        report.figures += raw_limits(total)
+        for name, mode, note in (
+            ("force full resync (HTTP)", "force", "every record sent and validated"),
+            ("differential, nothing changed", "differential", ""),
+        ):
+            log(f"{name} …")
+            report.figures.append(timed_resync(name, mode, env, note))
+            if mode == "force":
+                report.figures.append(alone)
+        changed = change_one_percent()
+        log("differential, 1% changed by SQL …")
+        report.figures.append(
+            timed_resync(
+                "differential, 1% changed by SQL",
+                "differential",
+                env,
+                f"{changed:,} records changed",
+            )
+        )
+        log("verify …")
+        report.figures.append(timed_resync("verify", "verify", env, "compare only"))
+        log("selective sync latency …")
+        secret = api_token()
+        report.selective_ms = selective_latency(server.url, secret, calls)
+        log(f"selective sync latency beside {STALLED} stalled clients …")
+        with stalled_connections(server.port) as held:
+            report.stalled_ms = {**selective_latency(server.url, secret, calls), "stalled": held}
+        report.web_peak_mb = server.peak_mb()
+    return report
+
+
+def state_alone(school_year: int) -> Figure:
+    """A forced first resync's batches, judged and stored by the state in this process: the
+    run without HTTP and without waiting for the district, so what the state's own chain of
+    batches takes (docs/PERFORMANCE.md, "Method"). The state is left empty again, for the
+    resyncs measured over HTTP."""
+    tenant = District.register("0001", "Bench District")
+    seconds, records = 0.0, 0
+    for obj in map(catalog.get, catalog.order()):
+        batch: list[source.Outgoing] = []
+        for record in source.records(obj.name, school_year):
+            if isinstance(record, source.Outgoing):  # the bench's district has no defects
+                batch.append(record)
+            if len(batch) == pipeline.BATCH_SIZE:
+                seconds += _apply(tenant, obj, batch, school_year)
+                records, batch = records + len(batch), []
+        if batch:
+            seconds += _apply(tenant, obj, batch, school_year)
+            records += len(batch)
+    call_command("flush", database=state_db(), interactive=False, verbosity=0)
+    if District.objects.using(state_db()).exists() or StatePerson.objects.exists():
+        raise RuntimeError("the bench could not empty the state after measuring it alone")
+    note = "the same batches applied in process: no HTTP, no district"
+    return Figure("force, the state alone", records, seconds, note=note)
+
+
+def _apply(
+    tenant: District, obj: catalog.DisObject, batch: list[source.Outgoing], school_year: int
+) -> float:
+    """Seconds the state takes to decode and apply one batch, as its API does."""
+    body = batch_body(batch, run=1, school_year=school_year)
+    started = time.perf_counter()
+    envelope, records, failures = wire.decode_batch(obj.name, body)
+    ingest.apply_batch(tenant, obj, envelope, records, failures)
+    return time.perf_counter() - started
+
+
+def _count(name: str) -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {catalog.OBJECTS[name].district_table}")
+        return cursor.fetchone()[0]
+
+
+RAW_FORMS = {
+    "as is": "the copy tables as they are (surrogate id, secondary indexes)",
+    "key only": "the same columns keyed (tenant, record) alone",
+    "key only, binary": "the same, binary COPY (PostgreSQL)",
+}
+
+
+def raw_limits(total: int) -> list[Figure]:
+    """The state database's own rate for the same records with no statesync in the way, in
+    each form: the copy tables as they are, and the best achievable (key only; on PostgreSQL
+    also binary COPY). What each costs is the gap between them."""
+    using = state_db()
+    connection = connections[using]
+    forms = [f for f in RAW_FORMS if connection.vendor == "postgresql" or "binary" not in f]
+    seconds = dict.fromkeys(forms, 0.0)
+    tenant = District.objects.get(number="0001")
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    digest = b"\0" * 16
+    for name in catalog.order():
+        obj = catalog.OBJECTS[name]
+        extra_year = obj.year_column
+        columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
+        columns += [catalog.YEAR_FIELD] if extra_year else []
+        columns += ["digest", "accepted_at", "run", versions.FIELD]
+        rows = []
+        for *row, version in source.rows(name, 2024):  # the version comes last
+            values = [tenant.pk, *row]
+            rows.append(
+                [*values, 2024, digest, stamp, None, version]
+                if extra_year
+                else [*values, digest, stamp, None, version]
+            )
+        for form in forms:
+            table = obj.state_table if form == "as is" else _key_only_copy(connection, obj)
+            started = time.perf_counter()
+            with transaction.atomic(using=using):
+                _raw_write(connection, table, columns, rows, binary="binary" in form)
+            seconds[form] += time.perf_counter() - started
+            if table != obj.state_table:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE {table}")
+    # The copy tables start empty again, as at go-live. On PostgreSQL a DELETE would leave every
+    # row dead in place, and the resync's key lookups stepped over them (force: 16.3 s, not
+    # 12) until a vacuum, which autovacuum does not promise to run before it starts.
+    emptied = "TRUNCATE" if connection.vendor == "postgresql" else "DELETE FROM"
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for name in reversed(catalog.order()):
+            cursor.execute(f"{emptied} {catalog.OBJECTS[name].state_table}")
+    method = "COPY" if connection.vendor == "postgresql" else "executemany upsert"
+    return [
+        Figure(f"raw upsert, {form}", total, seconds[form], note=f"{method}: {RAW_FORMS[form]}")
+        for form in forms
+    ]
+
+
+def _key_only_copy(connection, obj: catalog.DisObject) -> str:
+    """An empty table shaped like `obj`'s copy table with only its key, (tenant, record): no
+    surrogate ID, no foreign key to the district registry, no secondary index."""
+    table = f"bench_raw_{obj.state_table}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TABLE {table} (LIKE {obj.state_table} INCLUDING DEFAULTS)")
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN id")  # the key is the record's
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (tenant_id, record_id)")
+        else:
+            described = connection.introspection.get_table_description(cursor, obj.state_table)
+            kept = ", ".join(f'"{c.name}" {c.type_code}' for c in described if c.name != "id")
+            cursor.execute(
+                f"CREATE TABLE {table} ({kept}, PRIMARY KEY (tenant_id, record_id)) WITHOUT ROWID"
+            )
+    return table
+
+
+def _raw_write(connection, table: str, columns: list[str], rows: list, binary: bool) -> None:
+    if connection.vendor == "postgresql":
+        if not binary:
+            bulk.insert_rows(connection, table, columns, rows)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0",
+                [table],
+            )
+            types = dict(cursor.fetchall())
+            raw = cursor.cursor
+            with raw.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types([types[c] for c in columns])
+                for row in rows:
+                    copy.write_row(row)
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}",
+            rows,
+        )
+
+
+def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
+    """One resync of everything in its own process: its run's duration and peak memory, and
+    the whole command's with the state's changes it applied down after the run."""
+    code = f"from statesync.tools.bench.child import child_resync; child_resync({mode!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "statesync.settings"},
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: resync failed: {done.stderr.decode()[-2000:]}")
+    report = json.loads(done.stdout)
+    result = report["result"]
+    if result["status"] != "succeeded":
+        raise RuntimeError(f"{name}: run ended {result['status']}: {result['message']}")
+    seconds = sum(o["seconds"] for o in result["objects"])
+    records = sum(o["processed"] for o in result["objects"])
+    return Figure(
+        name,
+        records,
+        seconds,
+        peak_mb=report["peak_kb"] / 1024,
+        note=note,
+        command_seconds=report["command_seconds"],
+        applied_down=report["applied_down"],
+    )
+
+
+def change_one_percent() -> int:
+    changed = 0
+    with transaction.atomic(), connections["default"].cursor() as cursor:
+        for obj in catalog.OBJECTS.values():
+            column, value = sql_change(obj)
+            cursor.execute(
+                f"UPDATE {obj.district_table} SET {column} = {value} "
+                f"WHERE id % 100 = 0 AND ({column} IS NULL OR {column} <> {value})"
+            )
+            changed += cursor.rowcount
+    return changed
+
+
+def api_token() -> str:
+    """A personal API token of a bench superuser."""
+    user = get_user_model().objects.create_superuser("bench", "bench@example.org", None)
+    return PersonalToken.issue(user, "bench")[1]
+
+
+def selective_latency(url: str, secret: str, calls: int) -> dict[str, float]:
+    """Selective sync of one person, `calls` times, through the district API over HTTP."""
+    person = catalog.selective_objects()[0]
+    ids = list(dis_model(person.name).objects.values_list("pk", flat=True)[:5000])
+    rng = random.Random(7)
+    times = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=30) as c:
+        for _ in range(calls):
+            started = time.perf_counter()
+            response = c.post(
+                "/api/district/v1/selective-sync",
+                json={"object": person.name, "ids": [rng.choice(ids)]},
+            )
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200 or response.json()["synced"] == []:
+                raise RuntimeError(
+                    f"selective sync failed: {response.status_code} {response.text[:500]}"
+                )
+    found = percentiles(times)
+    return {"calls": found.pop("count"), **found}
+
+
+class StateServer:
+    """statesync serve (hypercorn) serving both editions from the bench's data folder."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> StateServer:
+        self.process = subprocess.Popen(
+            server_argv("127.0.0.1", self.port, workers=1),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/login/", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the bench's web server did not start")
+
+    def connect(self) -> dict:
+        """Register the district at the state; the environment resyncs run with."""
+        token = District.register("0001", "Bench District").issue_token()
+        config.save_dis_connection(self.url, token)  # for the server's own district side
+        return {**os.environ, "STATESYNC_STATE_URL": self.url, "STATESYNC_STATE_TOKEN": token}
+
+    def peak_mb(self) -> float:
+        """Peak resident memory of the server's worker processes (VmHWM)."""
+        peak = 0
+        for pid in _children(self.process.pid):
+            with contextlib.suppress(OSError):
+                peak = max(peak, vm_hwm_kb(pid))
+        return peak / 1024
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found

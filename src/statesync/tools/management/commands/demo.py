@@ -1,0 +1,199 @@
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from statesync.core import catalog, config
+from statesync.tools.demo.editions import Editions, wait_listening
+from statesync.tools.demo.seed import SCALES
+from statesync.tools.demo.users import DEMO_USERS, demo_users
+from statesync.web.server import server_argv
+
+
+class Command(BaseCommand):
+    help = "Run the whole system on this machine: migrate, seed, users, web server and worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=list(SCALES), default="small")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--reseed", action="store_true", help="Replace the district's data.")
+        parser.add_argument(
+            "--districts",
+            type=int,
+            default=0,
+            help="Run the state and this many district editions, each with its own database, "
+            "worker and web address (ports after --port); students move between neighbours.",
+        )
+
+    def handle(self, *args, scale, host, port, reseed, districts, **opts):
+        if districts:
+            if not 1 <= districts <= 9:
+                raise CommandError(f"--districts {districts}: run 1 to 9 district editions")
+            for each in range(districts + 1):
+                _check_free(host, port + each)
+            MultiDemo(self, host, port, scale, reseed).run(districts)
+            return
+        if settings.ROLE != "both":
+            raise CommandError(
+                "the demo runs both editions: unset STATESYNC_ROLE or set it to both"
+            )
+        _check_free(host, port)  # before anything starts or a password is printed
+        self.stdout.write(f"Data folder: {config.get_home()}")
+        call_command("migrate", interactive=False, verbosity=0)  # every database
+        # Both editions' apps are installed only in role "both", checked above.
+        from statesync.district.models import dis_model  # noqa: PLC0415
+
+        if reseed or not dis_model(catalog.ROOT).objects.exists():
+            self.stdout.write(f"Seeding a {scale} district, 2022-2023 and 2023-2024…")
+            call_command("seed", scale=scale, years=2)
+        url = f"http://{host}:{port}"
+        self._connect_to_state(url)
+        passwords = demo_users()
+        logins = "\n".join(
+            f"  {name:<7} password: {password:<14} {DEMO_USERS[name]}"
+            for name, password in passwords.items()
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nstatesync is starting on {url}/  Log in as:\n{logins}\n"
+                "Press Ctrl-C to stop the web server and the worker.\n"
+            )
+        )
+        self._serve(host, port)
+
+    def _connect_to_state(self, url: str) -> None:
+        """Register district 0001 at the (local) state and save its token for the district."""
+        from statesync.district.models import dis_model  # noqa: PLC0415  (role "both")
+        from statesync.state.models import ApiToken, District  # noqa: PLC0415  (role "both")
+
+        number = "0001"
+        district = District.objects.filter(number=number).first()
+        if district is None:  # under the name the district itself has: one name everywhere
+            own = dis_model(catalog.ROOT).objects.values_list("name", flat=True).first()
+            district = District.register(number, own or "Demo District")
+        saved = config.get_dis_connection()
+        token_ok = (
+            saved
+            and (found := ApiToken.authenticate(saved.token))
+            and found.district_id == district.pk
+        )
+        token = saved.token if saved and token_ok else district.issue_token("demo")
+        config.save_dis_connection(url, token)
+
+    def _serve(self, host: str, port: int) -> None:
+        # E-mail links point where the demo is actually served.
+        env = {**os.environ, "STATESYNC_BASE_URL": f"http://{host}:{port}"}
+        web = subprocess.Popen(server_argv(host, port, workers=2))
+        # A starting worker asks the state (this server) at once: not before it listens.
+        wait_listening(host, port, web)
+        worker = subprocess.Popen([sys.executable, "-m", "statesync", "worker"], env=env)
+        watch((web, worker))
+
+
+class MultiDemo:
+    """The state and N district editions (statesync.tools.demo.editions), each with its own web
+    server and worker."""
+
+    def __init__(self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool):
+        self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
+        self.scale, self.reseed = scale, reseed
+        self.home = config.get_home()
+        self.editions = Editions(self.home, host, port)
+
+    def run(self, count: int) -> None:
+        state = self.editions.state_env()
+        self.out.write(f"Data folder: {self.home}")
+        self.editions.cli(state, "migrate", "-v0")
+        users = json.loads(self.editions.cli(state, "demo_users"))
+        editions = [("State", state, self.port, users)]
+        # Each district is prepared in its own processes: on several cores the demo starts sooner.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
+        self._announce(editions)
+        servers = [
+            subprocess.Popen(server_argv(self.host, port, workers=1), env=env)
+            for _, env, port, _ in editions
+        ]
+        # A starting worker asks the state at once: every edition listens first.
+        try:
+            for server, (_, _, port, _) in zip(servers, editions, strict=True):
+                wait_listening(self.host, port, server)
+        except CommandError:
+            for server in servers:
+                server.terminate()
+            raise
+        argv = [sys.executable, "-m", "statesync", "worker"]
+        workers = [subprocess.Popen(argv, env=env) for _, env, _, _ in editions[1:]]
+        watch([*servers, *workers])
+
+    def _prepare(self, state: dict[str, str], k: int) -> tuple:
+        """District edition `k`, ready: (name, env, port, users)."""
+        district = self.editions.prepare_district(
+            state, k, self.scale, years=2, reseed=self.reseed, log=self.out.write
+        )
+        users = json.loads(self.editions.cli(district, "demo_users"))
+        return (f"District {k:04d}", district, self.port + k, users)
+
+    def _announce(self, editions: list[tuple]) -> None:
+        lines = []
+        for name, _, port, users in editions:
+            lines.append(f"\n{name}: http://{self.host}:{port}/")
+            lines += [f"  {u:<7} password: {p:<14} {DEMO_USERS[u]}" for u, p in users.items()]
+        self.out.write(
+            self.style.SUCCESS(
+                "\nstatesync is starting: the state and "
+                f"{len(editions) - 1} district edition(s). Log in as:"
+            )
+            + "\n".join(lines)
+            + "\n\nStudents move between neighbouring districts mid-year; resync each district "
+            "(its batch page) and see the state's Person Matching.\nPress Ctrl-C to stop them all."
+        )
+
+
+def watch(children) -> None:
+    """Run until Ctrl-C, SIGTERM or a child stopping; then stop them all."""
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    if failed:
+        raise CommandError("a web server or a worker stopped unexpectedly; see above")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port something already listens on, saying how to choose another."""
+    with socket.socket() as probe:
+        # A port left in TIME_WAIT by a demo just stopped is free; one listened on is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"port {port} on {host} is in use ({exc.strerror}): is another statesync "
+                f"demo running? Stop it, or choose another port: make demo PORT={port + 1}"
+            ) from None
