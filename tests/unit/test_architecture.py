@@ -1,7 +1,8 @@
 """The layering the codebase promises (README, "How it fits together"), checked on its source.
 
-- The engine core (`statesync.core`: the sync engine, the wire, the catalogue) imports no edition: it receives
-  what it needs as arguments, so it can never grow a cycle with the district's models.
+- The engine core (`statesync.core`: the sync engine, the wire, the catalogue) imports no
+  edition: it receives what it needs as arguments, so it can never grow a cycle with the
+  district's models.
 - The district never imports the state's modules; what both must agree on lives in `wire`.
 - No object name is written anywhere but the catalogue and the places that exist per object
   (the state's object rules, the demo generator).
