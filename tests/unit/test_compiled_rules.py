@@ -13,7 +13,7 @@ import pytest
 
 from statesync.core import catalog, wire
 from statesync.core.sync.source import Outgoing, RowReader
-from statesync.state.ingest.store import copy_values, db_value
+from statesync.state.ingest.copies import copy_values, db_value
 from statesync.state.rules import Verdicts
 from statesync.state.rules.fields import fits, say_why
 from statesync.tools.demo import seed

@@ -27,8 +27,10 @@ class FakeLookups:
 
     tenant_number = "0001"
 
-    def __init__(self, tables: dict[str, dict[int, dict[str, Any]]]):
+    def __init__(self, tables: dict[str, dict[int, dict[str, Any]]], elsewhere=None):
         self.tables = tables
+        # State ID → primary enrollments in other districts; None: the state has no other.
+        self.elsewhere = elsewhere
 
     def _rows(self, obj: catalog.DisObject) -> dict[int, dict[str, Any]]:
         return self.tables.get(obj.name, {})
@@ -54,6 +56,11 @@ class FakeLookups:
 
     def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
         return {s: ISSUED[s] for s in state_ids if s in ISSUED}
+
+    def enrollments_elsewhere(self, state_ids: list[str]) -> dict[str, list] | None:
+        if self.elsewhere is None:
+            return None
+        return {s: self.elsewhere[s] for s in state_ids if s in self.elsewhere}
 
 
 # The state IDs the fake state has issued (state_id_for(1)), to the valid person below.

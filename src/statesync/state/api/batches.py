@@ -28,6 +28,7 @@ from statesync.core.http.api import (
 )
 from statesync.state.api.openapi import document
 from statesync.state.ingest import apply as ingest
+from statesync.state.ingest import copies
 from statesync.state.models import (
     ApiToken,
     District,
@@ -111,7 +112,8 @@ def digests(request: HttpRequest, number: str, name: str) -> HttpResponse:
     school_year = int_param(request, "school_year", None, 2000, 2100)
     after = int_param(request, "after", 0, -(2**63), 2**63 - 1)
     limit = int_param(request, "limit", 10_000, 1, MAX_DIGEST_PAGE)
-    return json_response(ingest.digest_page(tenant, obj, school_year, after, limit))
+    page = copies.digest_page(state_db(), obj, tenant.id, school_year, after, limit)
+    return json_response(page)
 
 
 @api_view("GET")
@@ -130,7 +132,7 @@ def records(request: HttpRequest, number: str, name: str) -> HttpResponse:
         if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
             raise ApiProblem(400, "bad ids", f"{text[:40]!r} is not a record ID")
         ids.append(int(text))
-    return json_response(ingest.held_records(tenant, obj, ids))
+    return json_response(copies.held_records(state_db(), obj, tenant.id, ids))
 
 
 @api_view("GET")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from statesync.core import catalog, wire
 from statesync.core.db import bulk
-from statesync.state.ingest.store import wire_value
+from statesync.state.ingest.copies import wire_value
 from statesync.state.models import (
     MatchHold,
     StatePerson,

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from statesync.core import catalog, wire
 from statesync.core.db.routers import state_db
-from statesync.state.ingest import locks
-from statesync.state.ingest.store import db_value, wire_value
+from statesync.state.ingest import copies, locks
+from statesync.state.ingest.copies import db_value, wire_value
 from statesync.state.models import (
     District,
     DownChange,
@@ -74,12 +74,8 @@ def set_value(
         check_fields(obj, record, verdicts)
         if verdicts.errors:
             raise ValueRefused("; ".join(e.message for e in verdicts.errors[record_id]))
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {obj.state_table} SET {name} = %s, digest = %s "
-                "WHERE tenant_id = %s AND record_id = %s",
-                [db_value(spec, typed), wire.digest(record), district.id, record_id],
-            )
+        stored = db_value(spec, typed)
+        copies.set_value(using, obj, district.id, record_id, name, stored, wire.digest(record))
         DownChange.objects.using(using).create(
             district=district,
             object=obj.name,

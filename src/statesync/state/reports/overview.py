@@ -11,6 +11,7 @@ from django.utils.timezone import is_naive, make_aware
 
 from statesync.core import catalog
 from statesync.core.db.routers import state_db
+from statesync.state.ingest import copies
 from statesync.state.models import District
 
 # What the state's lights mean (the district's batch page has its own:
@@ -71,13 +72,7 @@ def overview(districts: list[District]) -> list[DistrictOverview]:
     marks = ", ".join(["%s"] * len(ids))
     with connections[state_db()].cursor() as cursor:
         for name in catalog.NAMES:
-            table = catalog.OBJECTS[name].state_table
-            cursor.execute(
-                f"SELECT tenant_id, COUNT(*), MAX(accepted_at) FROM {table} "
-                f"WHERE tenant_id IN ({marks}) GROUP BY tenant_id",
-                ids,
-            )
-            for tenant, count, last in cursor.fetchall():
+            for tenant, count, last in copies.counts(state_db(), catalog.OBJECTS[name], ids):
                 figures = result[tenant].objects[name]
                 figures.accepted, figures.last_accepted = count, _when(last)
         cursor.execute(

@@ -2,22 +2,31 @@
 
 Rules run on a whole batch at once: every lookup is one query per batch, never one per record.
 `judge()` is the entry point. Field rules and E-DUPLICATE come from the catalogue (`fields`),
-E-PARENT from its parents, and each object's own rules are in `objects.RULES` (each written
-with `@rule("Object")`). Rules read the state's copy only through a `Lookups`, so unit tests judge
-records against a fake one.
+E-PARENT from its parents, each object's own rules are in `objects` (`@rule("Object")`), and
+the rules that judge a batch as a whole (cross-district overlaps, closed school years) are
+batch rules (`@batch_rule`). Rules read the state only through a `Lookups`, so unit tests
+judge records against a fake one.
 """
 
 from __future__ import annotations
 
 from statesync.core import catalog
-from statesync.core.wire import Record
-from statesync.state.rules.context import Context, Lookups, Verdicts
+from statesync.core.wire import Record, RuleCode
+from statesync.state.rules import closedyears, crossdistrict, objects
+from statesync.state.rules.context import Batch, Context, Lookups, Verdicts
 from statesync.state.rules.fields import check_duplicates, check_fields, check_parents
-from statesync.state.rules.objects import RULES
+from statesync.state.rules.registry import Registry
+
+# Every rule module: a new one is named here, and its marked rules are judged.
+RULES = Registry.collect(objects, crossdistrict, closedyears)
 
 
-def judge(ctx: Lookups, obj: catalog.DisObject, records: list[Record]) -> Verdicts:
-    """Run every rule of `obj` on `records` and return the errors by record ID."""
+def judge(
+    ctx: Lookups, obj: catalog.DisObject, records: list[Record], batch: Batch | None = None
+) -> Verdicts:
+    """Run every rule of `obj` on `records` (the whole of `batch`, when given, with what the
+    state holds of them) and return the errors by record ID."""
+    batch = batch or Batch(obj, records)
     verdicts = Verdicts()
     for record in records:
         check_fields(obj, record, verdicts)
@@ -25,7 +34,12 @@ def judge(ctx: Lookups, obj: catalog.DisObject, records: list[Record]) -> Verdic
     for object_rule in RULES.for_object(obj):
         object_rule(ctx, records, verdicts)
     check_duplicates(ctx, obj, records, verdicts)
+    for batch_rule in RULES.for_batch(obj):
+        batch_rule(ctx, batch, verdicts)
+    for failure in batch.failures:
+        if failure.id is not None:
+            verdicts.add(failure.id, RuleCode.FORMAT, failure.field, failure.message)
     return verdicts
 
 
-__all__ = ["Context", "Lookups", "Verdicts", "judge"]
+__all__ = ["Batch", "Context", "Lookups", "Verdicts", "judge"]

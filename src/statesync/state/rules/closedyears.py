@@ -5,7 +5,8 @@ parent that is not itself of a year (docs/YEARS.md)."""
 from __future__ import annotations
 
 from statesync.core import catalog, wire
-from statesync.state import rules
+from statesync.state.rules.context import Batch, Lookups, Verdicts
+from statesync.state.rules.registry import batch_rule
 
 
 def closed_message(year: int) -> str:
@@ -15,18 +16,15 @@ def closed_message(year: int) -> str:
     )
 
 
-def refuse_changes(
-    obj: catalog.DisObject,
-    records: list[wire.Record],
-    years: dict[int, int],
-    held: dict[int, tuple],
-    closed: set[int],
-    verdicts: rules.Verdicts,
-) -> None:
+@batch_rule()
+def no_change_in_a_closed_year(ctx: Lookups, batch: Batch, verdicts: Verdicts) -> None:
     """A change (not a record sent again unchanged) to a record of a closed year, or moving
     a record into or out of one, is rejected with E-YEAR-CLOSED."""
-    for record in records:
-        copy = held.get(record.id)
+    if not (batch.closed and batch.obj.year_scoped):
+        return
+    closed, years = batch.closed, batch.years
+    for record in batch.records:
+        copy = batch.held.get(record.id)
         if copy is not None and bytes(copy[0]) == wire.digest(record):
             continue
         touched = {years.get(record.id), copy[2] if copy is not None else None} & closed
@@ -36,19 +34,16 @@ def refuse_changes(
             )
 
 
-def spare_deletes(
-    ctx: rules.Context,
-    obj: catalog.DisObject,
-    ids: list[int],
-    closed: set[int],
-    verdicts: rules.Verdicts,
-) -> list[int]:
-    """The deletes that may go ahead: not of a closed year's record, nor of a record with one
-    under it (deleting a school would take its closed years' calendars with it); the others
-    are rejected with E-YEAR-CLOSED."""
+@batch_rule()
+def no_delete_in_a_closed_year(ctx: Lookups, batch: Batch, verdicts: Verdicts) -> None:
+    """A delete goes ahead only of a record not of a closed year and with none of one under
+    it (deleting a school would take its closed years' calendars with it); the others are
+    refused with E-YEAR-CLOSED."""
+    obj, ids, closed = batch.obj, batch.deletes, batch.closed
+    if not (ids and closed):
+        return
     years = ctx.fetch(obj, ids, (catalog.YEAR_FIELD,)) if obj.year_scoped else {}
     under = _closed_years_under(ctx, obj, ids, closed)
-    allowed = []
     for record_id in ids:
         year = years.get(record_id, (None,))[0]
         if year in closed:
@@ -65,12 +60,12 @@ def spare_deletes(
                 message + closed_message(year),
             )
         else:
-            allowed.append(record_id)
-    return allowed
+            continue
+        batch.refused_deletes.add(record_id)
 
 
 def _closed_years_under(
-    ctx: rules.Context, obj: catalog.DisObject, ids: list[int], closed: set[int]
+    ctx: Lookups, obj: catalog.DisObject, ids: list[int], closed: set[int]
 ) -> dict[int, tuple[str, int]]:
     """Those of `ids` with a record of a closed year below them: ID → (its object, the year)."""
     found: dict[int, tuple[str, int]] = {}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db import connections
-
 from statesync.core import catalog
-from statesync.core.db import sqlin
-from statesync.core.wire import RecordError, RuleCode
-from statesync.state.models import Rejection
+from statesync.core.wire import DecodeFailure, RecordError, RuleCode
+from statesync.state.ingest import copies, locks
+from statesync.state.ingest.copies import as_date
+from statesync.state.models import District, Rejection
 from statesync.state.people.matching import Person, claimed
 
 
@@ -27,6 +27,39 @@ class Verdicts:
 
     def rejected(self, record_id: int) -> bool:
         return record_id in self.errors
+
+
+# A primary enrollment in another district: (its district's ID, its number, the enrollment's
+# ID, its start, its end or None).
+Elsewhere = tuple[int, str, int, dt.date | None, dt.date | None]
+
+
+@dataclass
+class Batch:
+    """One batch as its batch rules see it: the records, and what the state holds of them."""
+
+    obj: catalog.DisObject
+    records: list[Any]
+    # Record ID → the copy held: (digest, version[, school year][, state-owned values…]).
+    held: dict[int, tuple] = field(default_factory=dict)
+    # Record ID → the school year it is of (objects kept by school year).
+    years: dict[int, Any] = field(default_factory=dict)
+    # The school years the state has closed (read when the batch has records of a year, or
+    # deletes, which can take a year's records with them).
+    closed: set[int] = field(default_factory=set)
+    deletes: list[int] = field(default_factory=list)
+    # Record ID → the district's clock when it deleted it, for records it deleted (tombstones).
+    buried: dict[int, int] = field(default_factory=dict)
+    # Records the wire could not read: each is rejected with E-FORMAT.
+    failures: Sequence[DecodeFailure] = ()
+    # Deletes a rule refused (each with its verdict): the others go ahead.
+    refused_deletes: set[int] = field(default_factory=set)
+    # What a rule found that the state keeps beside its verdicts (a cross-district conflict):
+    # written with the batch, in its transaction, once every rule has judged.
+    to_record: list[Callable[[Context], None]] = field(default_factory=list)
+
+    def allowed_deletes(self) -> list[int]:
+        return [i for i in self.deletes if i not in self.refused_deletes]
 
 
 class Lookups(Protocol):
@@ -53,6 +86,11 @@ class Lookups(Protocol):
     def state_people(self, state_ids: Iterable[str]) -> dict[str, Person]:
         """The people the state issued those of `state_ids` it issued (to any district's
         person): state ID → their identity as matching compares it."""
+        ...
+
+    def enrollments_elsewhere(self, state_ids: list[str]) -> dict[str, list[Elsewhere]] | None:
+        """State ID → its primary enrollments in other districts; None when the state has
+        no other district (no one to overlap, no conflict to end)."""
         ...
 
 
@@ -119,15 +157,7 @@ class Context:
     def _select(
         self, obj: catalog.DisObject, key: str, values: list, columns: Sequence[str]
     ) -> list[tuple]:
-        cols = ", ".join(("record_id", *columns))
-        sql = f"SELECT {cols} FROM {obj.state_table} WHERE tenant_id = %s AND "
-        rows: list[tuple] = []
-        connection = connections[self.using]
-        with connection.cursor() as cursor:
-            for condition, params in sqlin.matching(connection, key, values):
-                cursor.execute(sql + condition, [self.tenant_id, *params])
-                rows.extend(cursor.fetchall())
-        return rows
+        return copies.select(self.using, obj, self.tenant_id, key, values, columns)
 
     def rejections(self, obj: catalog.DisObject, ids: Iterable[int]) -> dict[int, list[dict]]:
         found = Rejection.objects.using(self.using).filter(
@@ -143,3 +173,23 @@ class Context:
             found = claimed(self.using, unread)
             self._people.update({s: found.get(s) for s in unread})
         return {s: person for s in wanted if (person := self._people[s]) is not None}
+
+    def enrollments_elsewhere(self, state_ids: list[str]) -> dict[str, list[Elsewhere]] | None:
+        numbers = dict(District.objects.using(self.using).values_list("pk", "number"))
+        if numbers.keys() <= {self.tenant_id}:
+            return None
+        found: dict[str, list[Elsewhere]] = defaultdict(list)
+        if not state_ids:
+            return found
+        # Another district sending the same students now waits for this batch to commit.
+        locks.hold_enrollments_across_districts(self.using)
+        rows = copies.primary_enrollments_of(self.using, state_ids, PRIMARY, self.tenant_id)
+        for state_id, tenant, record_id, start, end in rows:
+            found[state_id].append(
+                (tenant, numbers[tenant], record_id, as_date(start), as_date(end))
+            )
+        return found
+
+
+# The service type of a student's primary enrollment (the one that counts them at a school).
+PRIMARY = "P"

@@ -11,6 +11,7 @@ from typing import Any
 
 from statesync.core import catalog
 from statesync.core.wire import Record, RuleCode
+from statesync.state.ingest.copies import as_date
 from statesync.state.rules.context import Lookups, Verdicts
 
 # ASCII: a state number is 0-9, not any script's digits.
@@ -25,12 +26,6 @@ _PATTERNS = {
 def show(value: Any) -> str:
     """A value as a message quotes it."""
     return repr(value.isoformat() if isinstance(value, dt.date) else value)
-
-
-def as_date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def check_fields(obj: catalog.DisObject, record: Record, verdicts: Verdicts) -> None:

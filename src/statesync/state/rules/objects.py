@@ -1,4 +1,4 @@
-"""Each object's own rules (docs/DESIGN.md §7), registered in RULES with `@rule("Object")`.
+"""Each object's own rules (docs/DESIGN.md §7), each marked `@rule("Object")`.
 
 What the catalogue declares (field shapes, code sets, parents, natural keys) is checked in
 `fields`; what is here needs more than one field or record: dates inside their calendar,
@@ -15,14 +15,12 @@ from typing import Any
 
 from statesync.core import catalog
 from statesync.core.wire import RuleCode
+from statesync.state.ingest.copies import as_date
 from statesync.state.models.people import check_digit_holds
 from statesync.state.people.matching import Person, could_be
 from statesync.state.rules.context import Lookups, Verdicts
-from statesync.state.rules.fields import as_date, show
-from statesync.state.rules.registry import Registry
-
-RULES = Registry()
-rule = RULES.rule
+from statesync.state.rules.fields import show
+from statesync.state.rules.registry import rule
 
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 

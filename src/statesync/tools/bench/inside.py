@@ -18,13 +18,14 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from statesync.access.models import PersonalToken
-from statesync.core import catalog, config, versions, wire
+from statesync.core import catalog, config, wire
 from statesync.core.db import bulk
 from statesync.core.db.routers import state_db
 from statesync.core.sync import pipeline, source
 from statesync.core.sync.client import batch_body
 from statesync.district.models import SchoolYear, dis_model
 from statesync.state.ingest import apply as ingest
+from statesync.state.ingest import copies
 from statesync.state.models import District, StatePerson
 from statesync.tools.bench.child import vm_hwm_kb
 from statesync.tools.bench.report import Figure, Report, machine, percentiles
@@ -152,9 +153,7 @@ def raw_limits(total: int) -> list[Figure]:
     for name in catalog.order():
         obj = catalog.OBJECTS[name]
         extra_year = obj.year_column
-        columns = ["tenant_id", "record_id", *obj.parent_keys, *(f.name for f in obj.fields)]
-        columns += [catalog.YEAR_FIELD] if extra_year else []
-        columns += ["digest", "accepted_at", "run", versions.FIELD]
+        columns = copies.columns(obj)
         rows = []
         for *row, version in source.rows(name, 2024):  # the version comes last
             values = [tenant.pk, *row]
