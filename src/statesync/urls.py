@@ -4,6 +4,8 @@ from django.urls import include, path
 
 if settings.ROLE in ("district", "both"):
     from statesync.district.api import api as district_api
+if settings.ROLE in ("state", "both"):
+    from statesync.state.api.endpoints import api as state_api
 
 urlpatterns = [
     path("", include("statesync.web.urls")),
@@ -15,6 +17,7 @@ if settings.ROLE in ("district", "both"):
     urlpatterns.append(path("api/district/v1/", district_api.urls))
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))
+    urlpatterns.append(path("api/state/v1/", state_api.urls))
 
 handler404 = "statesync.core.http.api.not_found"
 handler500 = "statesync.core.http.api.server_error"

@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from statesync import cli
 from statesync.access import door
 from statesync.access.models import AuditEntry, PersonalToken
+from statesync.core import catalog
 from statesync.district.models import ErrorLogEntry, Notification, Run, SelectiveSync
 from statesync.state.models import (
     ApiToken,
@@ -67,7 +68,11 @@ AUDITED_VIEWS = {
 NOT_AUDITED = {
     "notification": "marks the user's own notification read",
     "notifications-read": "marks the user's own notifications read",
-    "api-batch": "the data flow itself; the run or save behind it is audited in the district",
+    **{
+        f"api-batch-{name}": "the data flow itself; the run or save behind it is audited in the "
+        "district"
+        for name in catalog.NAMES
+    },
     "api-resync-claim": "a district's worker taking the state's request (the request is audited)",
     "api-year-report": "a district reporting its own runs and rollover (audited in the district)",
     "api-down-changes-applied": "a district's worker saying what it applied (each change it "
@@ -185,9 +190,9 @@ def read_only_urls() -> list[str]:
     """Every view not known to change data, by URL (with arguments that resolve)."""
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
-    args |= {"api-digest": ["0001", "School"], "api-resync-requests": ["0001"]}
-    args |= {"api-records": ["0001", "School"], "api-year-report": ["0001", 2024]}
+    args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
     args |= {"api-down-changes": ["0001"]}
+    args |= {f"api-{kind}-{n}": ["0001"] for kind in ("digest", "records") for n in catalog.NAMES}
     names = url_names()
     return [
         reverse(names[name], args=args.get(name, []))

@@ -63,7 +63,7 @@ def test_ten_simultaneous_batch_requests_run_one_at_a_time(dis, registered, seed
             time.sleep(0.05)
         assert most_running == 1
         runs = list(Run.objects.order_by("started_at"))
-        assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * 10
+        assert [r.status for r in runs] == [RunStatus.SUCCEEDED] * 10, [r.message for r in runs]
         for earlier, later in itertools.pairwise(runs):
             assert later.started_at >= earlier.finished_at
     finally:

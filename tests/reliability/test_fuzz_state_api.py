@@ -6,19 +6,20 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from statesync.state.api.openapi import document
+from statesync.state.api.endpoints import api
 from tests.reliability.figures import record
 from tests.reliability.fuzzing import FUZZ
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
-schema = schemathesis.openapi.from_dict(document())
+PREFIX = "/api/state/v1"
+schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix=PREFIX))
 # The per-object operations are three views over eleven record shapes. Schemathesis's coverage
 # phase (boundary and negative values, systematically: four requests in five) runs on every
 # other operation and on the objects with the most varied shapes; the rest are fuzzed only.
 COVERED = ("PersonIdentity", "Enrollment", "TermSchedule", "PeriodSchedule")
 LIGHTER = "/objects/(?!({}))".format("|".join(COVERED))
-lighter = schemathesis.openapi.from_dict(document())
+lighter = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix=PREFIX))
 lighter.config.phases.update(phases=["examples", "fuzzing"])
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Path, Query, Schema, Status
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Schema, Status
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from statesync.access.models import PersonalToken
 from statesync.access.rights import has_right, right_label
 from statesync.core import catalog
+from statesync.core.http.jsonapi import ApiErrorOut, JsonApi
 from statesync.core.modes import Mode
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.district.services import actions, selective
@@ -37,12 +37,13 @@ class PersonalTokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+api = JsonApi(
     title="statesync district API",
     version="1",
     description="Automation with personal tokens (Profile page). Each call needs the tool "
     "right named in its description, and acts with exactly its user's rights.",
     auth=PersonalTokenAuth(),
+    token_name="personal token",
     urls_namespace="district-api",
     docs_url=None,
 )
@@ -52,64 +53,6 @@ def require(request: HttpRequest, slug: str, letter: str) -> None:
     """403 unless the token's user holds `letter` on tool `slug`."""
     if not has_right(request.user, slug, letter):
         raise HttpError(403, f"you need {right_label(slug, letter)}")
-
-
-# Errors: the same {"error", "detail"} body as the state API, whatever raised them.
-
-
-def _problem(request: HttpRequest, status: int, error: str, detail: str) -> HttpResponse:
-    response = api.create_response(request, {"error": error, "detail": detail}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="statesync"'
-    return response
-
-
-_HTTP_ERRORS = {400: "invalid request", 403: "forbidden", 404: "not found", 413: "too large"}
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    if request.headers.get("Authorization", "").partition(" ")[2].strip():
-        return _problem(request, 401, "invalid token", "the token is unknown or revoked")
-    return _problem(request, 401, "missing token", "send 'Authorization: Bearer <personal token>'")
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    error = _HTTP_ERRORS.get(exc.status_code, "error")
-    if exc.message.startswith("Cannot parse request body"):
-        try:
-            request.body.decode()
-        except UnicodeDecodeError as bad:
-            error, detail = "malformed JSON", f"the body is not valid UTF-8 ({bad.reason})"
-        else:
-            error, detail = "malformed JSON", "the body is not valid JSON"
-    else:
-        detail = exc.message
-    return _problem(request, exc.status_code, error, detail)
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors
-    )
-    return _problem(request, 400, "invalid request", detail)
-
-
-@api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return _problem(
-        request, 413, "payload too large", str(exc) or "the body is over the size limit"
-    )
-
-
-# Schemas.
-
-
-class ApiErrorOut(Schema):
-    error: str
-    detail: str = ""
 
 
 class ResyncIn(Schema, extra="forbid"):

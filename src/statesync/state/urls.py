@@ -1,54 +1,11 @@
 from django.urls import path
 
-from statesync.state.api import batches as api
 from statesync.state.views import owned as owned_views
 from statesync.state.views import resync as views
 from statesync.state.views import years as year_views
 
 app_name = "state"
 urlpatterns = [
-    path("api/state/v1/openapi.json", api.openapi, name="api-openapi"),
-    path("api/state/v1/districts/<str:number>/", api.whoami, name="api-whoami"),
-    path(
-        "api/state/v1/districts/<str:number>/objects/<str:name>/batch",
-        api.batch,
-        name="api-batch",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/objects/<str:name>/digest",
-        api.digests,
-        name="api-digest",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/objects/<str:name>/records",
-        api.records,
-        name="api-records",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/resync-requests",
-        api.resync_requests,
-        name="api-resync-requests",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/resync-requests/<int:pk>/claim",
-        api.claim_resync_request,
-        name="api-resync-claim",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/changes",
-        api.down_changes,
-        name="api-down-changes",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/changes/applied",
-        api.down_changes_applied,
-        name="api-down-changes-applied",
-    ),
-    path(
-        "api/state/v1/districts/<str:number>/years/<int:year>",
-        api.year_report,
-        name="api-year-report",
-    ),
     path("state/years/", year_views.years, name="years"),
     path("state/years/request/", year_views.years_request, name="years-request"),
     path("state/years/close/", year_views.years_close, name="years-close"),

@@ -1,15 +1,12 @@
-"""Helpers shared by statesync's JSON APIs: errors as JSON, method checks, bounded bodies."""
+"""Helpers shared by statesync's JSON APIs: errors as JSON, bounded bodies, JSON 404 and 500."""
 
 from __future__ import annotations
-
-import functools
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views import defaults
-from django.views.decorators.csrf import csrf_exempt
 
 from statesync.core import wire
 from statesync.core.http.requestid import get_request_id
@@ -27,34 +24,6 @@ class ApiProblem(Exception):
 
 def json_response(payload, status: int = 200) -> HttpResponse:
     return HttpResponse(wire.encode(payload), status=status, content_type="application/json")
-
-
-def api_view(*methods: str):
-    """Wrap a view: method check, ApiProblem → JSON error, no CSRF (bearer tokens, no cookies)."""
-
-    def decorate(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            try:
-                if request.method not in methods:
-                    raise ApiProblem(
-                        405, "method not allowed", f"use {' or '.join(methods)} on this URL"
-                    )
-                return view(request, *args, **kwargs)
-            except ApiProblem as problem:
-                response = json_response(
-                    wire.ApiError(problem.error, problem.detail), problem.status
-                )
-                if problem.status == 401:
-                    response["WWW-Authenticate"] = 'Bearer realm="statesync"'
-                if problem.status == 405:
-                    response["Allow"] = ", ".join(methods)
-                return response
-
-        return wrapper
-
-    return decorate
 
 
 def read_body(request: HttpRequest) -> bytes:
@@ -81,19 +50,6 @@ def malformed(body: bytes, exc: Exception) -> ApiProblem:
         detail = f"the body is not valid UTF-8 ({bad.reason} at byte {bad.start})"
         return ApiProblem(400, "malformed JSON", detail)
     return ApiProblem(400, "malformed JSON", str(exc))
-
-
-def int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int):
-    raw = request.GET.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiProblem(400, f"bad {name}", f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ApiProblem(400, f"bad {name}", f"{name}={value} is outside {low}..{high}")
-    return value
 
 
 def _is_api(request: HttpRequest) -> bool:

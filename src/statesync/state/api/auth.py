@@ -1,0 +1,47 @@
+"""Who calls the state API: a district, by its token, for its own data only."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from statesync.core.db.routers import state_db
+from statesync.core.http.api import ApiProblem
+from statesync.state.models import ApiToken, District
+
+LAST_USE_EVERY = datetime.timedelta(minutes=1)  # how fresh a token's "last used" is kept
+
+
+class DistrictToken(HttpBearer):
+    """`Authorization: Bearer <district token>`: the call acts for the token's district, which
+    must be the district its URL names (403 otherwise, naming both)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> District | None:
+        api_token = ApiToken.authenticate(token.strip())
+        if api_token is None:
+            return None
+        district = api_token.district
+        match = request.resolver_match
+        number = match.kwargs.get("number") if match else None
+        if number is not None and district.number != number:
+            raise ApiProblem(
+                403,
+                "forbidden",
+                f"this token belongs to district {district.number}, not district {number}",
+            )
+        now = timezone.now()
+        # At most one write a minute per token: a write on every call would make each read (a
+        # digest page, a poll for requests) a writer, and SQLite takes one writer at a time.
+        if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USE_EVERY:
+            ApiToken.objects.using(state_db()).filter(pk=api_token.pk).update(last_used_at=now)
+        return district
+
+
+def get_district(request: HttpRequest) -> District:
+    """The district the call acts for (DistrictToken has checked it)."""
+    district = request.auth  # type: ignore[attr-defined]
+    assert isinstance(district, District)
+    return district
