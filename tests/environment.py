@@ -1,20 +1,31 @@
 """Environment for the test run, set before pytest-django imports the settings.
 
-Tests get their own data folder (databases, queue, mail), so a demo running from ./var is
-never touched, and workers the tests start see the same folder.
+Tests get their own data folder (databases, queue, mail) outside the checkout, so a demo
+running from ./var is never touched, the suite leaves nothing behind in the checkout, and
+workers the tests start see the same folder.
 """
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
+from hypothesis import configuration
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+# One folder per checkout (two clones' suites never share databases), under the system's
+# temporary folder: it holds each worker's data, Hypothesis's examples and the figures.
+RUNS = Path(tempfile.gettempdir()) / (
+    "statesync-tests-" + hashlib.sha256(str(CHECKOUT).encode()).hexdigest()[:10]
+)
 # Each pytest-xdist worker gets its own folder: its own databases, queue and mail. (Workers
 # inherit the controller's environment, so a worker must replace what the controller set.)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if WORKER or "STATESYNC_HOME" not in os.environ:
-    os.environ["STATESYNC_HOME"] = str(
-        Path(__file__).resolve().parent.parent / "var" / (WORKER or "test")
-    )
+    os.environ["STATESYNC_HOME"] = str(RUNS / (WORKER or "test"))
 HOME = Path(os.environ["STATESYNC_HOME"])
+# Hypothesis (under schemathesis) keeps its examples in ./.hypothesis unless told otherwise.
+configuration.set_hypothesis_home_dir(RUNS / "hypothesis")
 # Heartbeats every 2 s; a worker silent for 8 s is dead (30 s in production).
 os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
 # A run waits out a state or database away for 60 min in production; tests' outages are short.

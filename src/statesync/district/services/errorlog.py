@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from statesync.core import catalog
@@ -100,3 +100,37 @@ def prune(keep_days: int | None = None, keep_runs: int | None = None) -> int:
         if kept:
             expired |= Q(run_id__lt=kept[0])
     return old.filter(expired).delete()[0]
+
+
+def by_object_and_code(entries: QuerySet) -> tuple[list[str], list[tuple]]:
+    """The codes found among `entries`, and per object (catalogue order): its name, the
+    records rejected, the errors of each code, and all its errors."""
+    summary = (
+        entries.order_by()
+        .values("object", "code")
+        .annotate(n=Count("id"))
+        .order_by("object", "code")
+    )
+    records = dict(
+        entries.order_by()
+        .values("object")
+        .annotate(n=Count("record_id", distinct=True))
+        .values_list("object", "n")
+    )
+    codes = sorted({row["code"] for row in summary})
+    table: dict[str, dict[str, int]] = {}
+    for row in summary:
+        table.setdefault(row["object"], {})[row["code"]] = row["n"]
+    # Per object: records rejected (what the batch page's "Errors: M" counts) beside the
+    # errors found in them (one record can break several rules).
+    matrix = [
+        (
+            name,
+            records[name],
+            [table[name].get(code, 0) for code in codes],
+            sum(table[name].values()),
+        )
+        for name in catalog.NAMES
+        if name in table
+    ]
+    return codes, matrix

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from statesync.access.rights import has_right
 from statesync.core import catalog, csvfile
 from statesync.core import output as words
 from statesync.core.wire import RuleCode
+from statesync.district.services import errorlog
 from statesync.district.services.causes import analyse
 from statesync.district.services.errorlog import COLUMNS, BadFilter, filtered
 
@@ -30,34 +30,7 @@ def error_log(request):
         messages.error(request, f"Nothing is shown: {bad}.")
         entries, chosen = filtered({})
         entries = entries.none()
-    summary = (
-        entries.order_by()
-        .values("object", "code")
-        .annotate(n=Count("id"))
-        .order_by("object", "code")
-    )
-    records = dict(
-        entries.order_by()
-        .values("object")
-        .annotate(n=Count("record_id", distinct=True))
-        .values_list("object", "n")
-    )
-    codes = sorted({row["code"] for row in summary})
-    table: dict[str, dict[str, int]] = {}
-    for row in summary:
-        table.setdefault(row["object"], {})[row["code"]] = row["n"]
-    # Per object: records rejected (what the batch page's "Errors: M" counts) beside the
-    # errors found in them (one record can break several rules).
-    matrix = [
-        (
-            name,
-            records[name],
-            [table[name].get(code, 0) for code in codes],
-            sum(table[name].values()),
-        )
-        for name in catalog.NAMES
-        if name in table
-    ]
+    codes, matrix = errorlog.by_object_and_code(entries)
     # Now, unfiltered: the causes first, each with the records it holds back.
     page = Paginator(entries.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     narrowed = any(chosen[k] for k in ("object", "school", "code", "q")) or chosen["record"]

@@ -59,23 +59,9 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         attrs[field.name] = model_field(field)
     if obj.year_column:
         attrs[catalog.YEAR_FIELD] = models.IntegerField(null=True)
-    # Children are found by each parent (rules, cascading deletes).
-    indexes = [
-        models.Index(fields=["tenant", key], name=_index_name(obj, key.removesuffix("_id")))
-        for key in obj.parent_keys
-    ]
-    if obj.natural_key and obj.natural_key[0] not in obj.parent_keys:
-        # Duplicate checks look records up by their natural key.
-        indexes.append(
-            models.Index(fields=["tenant", obj.natural_key[0]], name=_index_name(obj, "natural"))
-        )
-    if obj.name == catalog.PERSON:
-        # One student across districts: their enrollments elsewhere, by state ID.
-        indexes.append(
-            models.Index(fields=[catalog.STATE_ID_FIELD], name=_index_name(obj, "stateid"))
-        )
     # No index for the digest listing: it walks the (tenant, record_id) key in order and
     # filters the school year, and one index fewer makes every upsert cheaper.
+    indexes = _indexes(obj)
     attrs["Meta"] = type(
         "Meta",
         (),
@@ -91,6 +77,26 @@ def _build(obj: catalog.DisObject) -> type[StateCopy]:
         },
     )
     return type(f"{obj.name}Copy", (StateCopy,), attrs)
+
+
+def _indexes(obj: catalog.DisObject) -> list[models.Index]:
+    """The lookups a copy table serves besides its (tenant, record) key."""
+    # Children are found by each parent (rules, cascading deletes).
+    indexes = [
+        models.Index(fields=["tenant", key], name=_index_name(obj, key.removesuffix("_id")))
+        for key in obj.parent_keys
+    ]
+    if obj.natural_key and obj.natural_key[0] not in obj.parent_keys:
+        # Duplicate checks look records up by their natural key.
+        indexes.append(
+            models.Index(fields=["tenant", obj.natural_key[0]], name=_index_name(obj, "natural"))
+        )
+    if obj.name == catalog.PERSON:
+        # One student across districts: their enrollments elsewhere, by state ID.
+        indexes.append(
+            models.Index(fields=[catalog.STATE_ID_FIELD], name=_index_name(obj, "stateid"))
+        )
+    return indexes
 
 
 COPY_MODELS: dict[str, type[StateCopy]] = {

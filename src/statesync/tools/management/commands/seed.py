@@ -91,11 +91,7 @@ class Command(EverydayCommand):
             years=years,
             records=total,
         )
-        for name, count in district.counts().items():
-            planted = district.defects[name]
-            self.stdout.write(
-                f"  {name:<18} {count:>9,}" + (f"  ({planted} defects)" if planted else "")
-            )
+        self.say_counts(district)
         self.stdout.write(
             f"Seeded {total:,} records for school year "
             + (f"{year - 2}-{year - 1} and " if years == 2 else "")
@@ -103,3 +99,11 @@ class Command(EverydayCommand):
             f"(scale {scale}, seed {random_seed}) in {written - started:.1f} s "
             f"(generate {generated - started:.1f} s, write {written - generated:.1f} s)."
         )
+
+    def say_counts(self, district: seed.District) -> None:
+        """One line per object: its records, and the defects planted among them."""
+        for name, count in district.counts().items():
+            planted = district.defects[name]
+            self.stdout.write(
+                f"  {name:<18} {count:>9,}" + (f"  ({planted} defects)" if planted else "")
+            )
