@@ -263,14 +263,16 @@ def claim_resync_request(request: HttpRequest, id: int, number: str = NUMBER) ->
 def down_changes(
     request: HttpRequest,
     number: str = NUMBER,
-    limit: int = Query(
-        handoff.MAX_DOWN_CHANGES, ge=1, le=handoff.MAX_DOWN_CHANGES, description="At most this many"
+    limit: int | None = Query(
+        None, ge=1, le=handoff.MAX_DOWN_CHANGES, description="At most this many (the page)"
     ),
     after: int = Query(0, ge=0, le=MAX_ID, description="Only changes with a greater ID"),
 ) -> HttpResponse:
     """The state's values for this district not yet applied (after change `after`, so the
     district can ask for the next page while it applies this one), and the fields it owns."""
     tenant = get_district(request)
+    # The page is read now, not when the module was: it is a setting of the state's.
+    limit = min(limit or handoff.MAX_DOWN_CHANGES, handoff.MAX_DOWN_CHANGES)
     items = DownChange.feed(state_db(), tenant, limit, after)
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
     return json_response(handoff.DownChanges(items=items, state_owned=owned))
