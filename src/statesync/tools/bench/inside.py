@@ -194,13 +194,12 @@ def _key_only_copy(connection, obj: catalog.DisObject) -> str:
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TABLE {table} (LIKE {obj.state_table} INCLUDING DEFAULTS)")
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN id")  # the key is the record's
-            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (tenant_id, record_id)")
+            cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({copies.TENANT}, record_id)")
         else:
             described = connection.introspection.get_table_description(cursor, obj.state_table)
             kept = ", ".join(f'"{c.name}" {c.type_code}' for c in described if c.name != "id")
-            cursor.execute(
-                f"CREATE TABLE {table} ({kept}, PRIMARY KEY (tenant_id, record_id)) WITHOUT ROWID"
-            )
+            key = f"PRIMARY KEY ({copies.TENANT}, record_id)"
+            cursor.execute(f"CREATE TABLE {table} ({kept}, {key}) WITHOUT ROWID")
     return table
 
 
@@ -229,7 +228,7 @@ def _raw_write(connection, table: str, columns: list[str], rows: list, binary: b
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
             f"({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT (tenant_id, record_id) DO UPDATE SET {updates}",
+            f"ON CONFLICT ({copies.TENANT}, record_id) DO UPDATE SET {updates}",
             rows,
         )
 
