@@ -328,6 +328,19 @@ def test_wrong_method_is_405(api):
     response = api.get("/objects/School/batch")
     assert response.status_code == 405
     assert response.headers["Allow"] == "POST"
+    # As JSON, like every other refusal of the API (ninja's own 405 is plain text).
+    assert response.json() == {"error": "method not allowed", "detail": "use POST on this URL"}
+
+
+def test_the_district_api_refuses_a_wrong_method_as_json_too(client):
+    response = client.delete("/api/district/v1/resync")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert response.json()["error"] == "method not allowed"
+
+
+def test_a_resync_request_id_past_a_bigint_is_a_400_not_a_database_error(api):
+    answer = api.post(f"/resync-requests/{2**63}/claim", content=b"{}")
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid request"
 
 
 @pytest.mark.parametrize("params", [{"after": "x"}, {"limit": "0"}, {"school_year": "1800"}])

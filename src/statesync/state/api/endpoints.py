@@ -10,6 +10,7 @@ document with their schemas.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -85,13 +86,22 @@ def answers(ok: str, schema: dict[str, Any], *codes: int) -> dict[str, Any]:
 
 def decoded(request: HttpRequest, kind: type[T], invalid: str, empty: bytes = b"") -> T:
     """The request's JSON body as `kind`, or a 400: `invalid` with why, or malformed JSON."""
-    body = read_body(request) or empty
+    return decoding(
+        read_body(request) or empty, lambda body: msgspec.json.decode(body, type=kind), invalid
+    )
+
+
+def decoding(body: bytes, decode: Callable[[bytes], T], invalid: str) -> T:
+    """`decode(body)`, or a 400 that says why: `invalid` with what the decoder found wrong,
+    malformed JSON, or JSON nested too deeply to read."""
     try:
-        return msgspec.json.decode(body, type=kind)
+        return decode(body)
     except msgspec.ValidationError as exc:  # a DecodeError too: test it first
         raise ApiProblem(400, invalid, str(exc)) from None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise malformed(body, exc) from None
+    except RecursionError:
+        raise ApiProblem(400, invalid, "the JSON is nested too deeply") from None
 
 
 @api.get(
@@ -174,14 +184,9 @@ def object_operations(obj: catalog.DisObject) -> None:
 def receive_batch(request: HttpRequest, obj: catalog.DisObject) -> HttpResponse:
     tenant = get_district(request)
     body = read_body(request)
-    try:
-        envelope, records, failures = wire.decode_batch(obj.name, body)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, "invalid batch", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
-    except RecursionError:
-        raise ApiProblem(400, "invalid batch", "the JSON is nested too deeply") from None
+    envelope, records, failures = decoding(
+        body, lambda raw: wire.decode_batch(obj.name, raw), "invalid batch"
+    )
     unnamed = [f for f in failures if f.id is None]
     if unnamed:
         raise ApiProblem(400, "invalid batch", f"a record has no integer id: {unnamed[0].message}")
@@ -235,7 +240,9 @@ def resync_requests(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
         **answers("Claimed", ref("ResyncRequestItem"), 400, 404, 409, 413),
     },
 )
-def claim_resync_request(request: HttpRequest, id: int, number: str = NUMBER) -> HttpResponse:
+def claim_resync_request(
+    request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), number: str = NUMBER
+) -> HttpResponse:
     tenant = get_district(request)
     claim = decoded(request, handoff.Claim, "invalid claim", empty=b"{}")
     found = ResyncRequest.objects.filter(district=tenant, pk=id).first()
