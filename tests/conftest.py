@@ -7,11 +7,14 @@ under CI=true it fails instead, so nothing is silently skipped there.
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 from django.db import connections
 
+from statesync.core.db.routers import state_db
 from statesync.state.models import District
+from statesync.state.people import resolver
 from statesync.tools.demo import seed
 from tests.reliability import figures
 from tests.support.fixes import issue_state_ids
@@ -54,7 +57,20 @@ def registered(transactional_db):
 
 
 @pytest.fixture
-def dis(live_server, registered, monkeypatch):
+def resolving(transactional_db):
+    """The state's identity resolver at work beside the test, as `statesync serve` runs it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=resolver.run, args=(state_db(), stop, 0.02), name="identity resolver", daemon=True
+    )
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def dis(live_server, registered, resolving, monkeypatch):
     """The district connected to a live state server over real HTTP."""
     _district, token = registered
     monkeypatch.setenv("STATESYNC_STATE_URL", live_server.url)

@@ -198,6 +198,10 @@ STALE_AFTER = timedelta(seconds=float(os.environ.get("STATESYNC_STALE_AFTER", 30
 # Seconds between a waiting run's looks at its district's lock (tests look more often).
 WAIT_POLL = float(os.environ.get("STATESYNC_WAIT_POLL", 2))
 
+# Seconds a finished run waits for the state's identity resolver to settle the records it sent
+# (their state IDs then applied here) before it ends without them: they come with a later pull.
+IDENTITY_WAIT = float(os.environ.get("STATESYNC_IDENTITY_WAIT", 120))
+
 # How long a run waits out the state or its database being away before it fails (outages.py).
 OUTAGE_SECONDS = float(os.environ.get("STATESYNC_OUTAGE_MINUTES", 60)) * 60
 

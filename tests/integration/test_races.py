@@ -18,10 +18,10 @@ from statesync.core.db.routers import state_db
 from statesync.core.wire import RuleCode
 from statesync.district.models import Run, SchoolYear
 from statesync.state.ingest import locks
-from statesync.state.models import District, MatchHold, StatePerson
-from statesync.state.people import statevalues
+from statesync.state.models import District, MatchHold, Rejection, StatePerson
+from statesync.state.people import resolver, statevalues
 from statesync.state.people.statevalues import ValueRefused
-from tests.support.districts import SendingDistrict
+from tests.support.districts import SendingDistrict, settle
 from tests.support.locks import advisory_lock, other_connection, waiting_for
 from tests.support.workers import wait_for
 
@@ -56,6 +56,7 @@ def held_person(live_server) -> MatchHold:
     b = SendingDistrict(live_server.url, "0003")
     a.person(7, gender="F", last_name="Núñez", first_name="Ana", birth_date="2008-03-04")
     b.person(41, gender="F", last_name="Nunes", first_name="Ana", birth_date="2008-03-04")
+    settle()
     return MatchHold.objects.select_related("district").get(record_id=41)
 
 
@@ -71,7 +72,7 @@ def test_simultaneous_decisions_on_one_held_person_issue_one_state_id(live_serve
     assert (hold.status, hold.state_id) == (MatchHold.Status.NEW, given[0])
 
 
-def test_overlapping_enrollments_sent_at_once_by_two_districts_are_judged_one_after_another(
+def test_two_resolvers_at_once_judge_two_districts_overlapping_enrollments_one_after_another(
     live_server,
 ):
     needs_postgresql(state_db())
@@ -80,17 +81,20 @@ def test_overlapping_enrollments_sent_at_once_by_two_districts_are_judged_one_af
     student = {"gender": "F", "last_name": "Núñez", "first_name": "Ana", "birth_date": "2008-03-04"}
     a.person(7, **student)
     b.person(40, **student)  # the same student: one state ID
-    lock = (0, locks.ENROLLMENTS_ACROSS_DISTRICTS)
+    settle()
+    a.enroll(1, 7, "2023-08-21")
+    b.enroll(1, 40, "2024-01-08")  # both accepted: the resolver judges them
+    lock = (0, locks.RESOLVING)
     with ThreadPoolExecutor(2) as pool, advisory_lock(state_db(), *lock) as other:
-        sends = [
-            pool.submit(a.enroll, 1, 7, "2023-08-21"),
-            pool.submit(b.enroll, 1, 40, "2024-01-08"),
-        ]
-        # Both wait for the state-wide check of enrollments (without it, both were accepted).
-        wait_for(lambda: waiting_for(other, *lock) == 2, 30, "both batches to wait their turn")
-    answers = [send.result() for send in sends]
-    rejected = [r for answer in answers for r in answer["rejected"]]
-    assert [e["code"] for r in rejected for e in r["errors"]] == [RuleCode.OVERLAP]
+        resolving = [pool.submit(resolver.resolve_all, state_db()) for _ in range(2)]
+        # Both wait their turn (without it, each saw none of the other's and both passed).
+        wait_for(lambda: waiting_for(other, *lock) == 2, 30, "both resolvers to wait their turn")
+    for done in resolving:
+        done.result()
+    rejected = Rejection.objects.filter(object=catalog.ENROLLMENT)
+    assert [(r.district.number, r.errors[0]["code"]) for r in rejected] == [
+        ("0003", RuleCode.OVERLAP)
+    ]
 
 
 def test_a_state_owned_value_is_set_under_the_lock_of_the_districts_batches(live_server):

@@ -37,12 +37,13 @@ from statesync.state.models import (
     DownChange,
     FieldSetting,
     MatchHold,
+    Rejection,
     StatePerson,
     copy_model,
 )
 from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
 from statesync.web.server import free_port
-from tests.support.districts import SendingDistrict
+from tests.support.districts import SendingDistrict, settle
 
 PersonIdentityCopy = copy_model("PersonIdentity")
 
@@ -149,6 +150,7 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
 
     # A likely match is held, not guessed; a mistyped or never-issued ID is refused.
     b.person(41, gender="F", last_name="Nunes", first_name="Ana", birth_date="2008-03-04")
+    settle()
     hold = MatchHold.objects.get(record_id=41)
     assert hold.candidates[0]["state_id"] == given
     assert "same birth date" in hold.candidates[0]["reasons"]
@@ -171,22 +173,33 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
     )
     assert never["rejected"][0]["errors"][0]["code"] == RuleCode.STATE_ID
 
-    # Overlapping primary enrollments: the later district's is rejected, naming the other
-    # district and the dates; the earlier district is told.
+    # Overlapping primary enrollments: the batch accepts the later district's and says it
+    # awaits identity; the resolver then rejects it from that moment (E-OVERLAP, naming the
+    # other district and the dates), keeping its copy, and tells both districts.
     a.enroll(1, 7, "2023-08-21")
+    settle()
     result = b.enroll(1, 40, "2024-01-08")
-    (error,) = result["rejected"][0]["errors"]
-    assert error["code"] == RuleCode.OVERLAP
-    assert "district 0002 from 2024-01-08 to on" in error["message"]
+    assert (result["rejected"], result["awaiting_identity"]) == ([], 1)
+    assert not Conflict.objects.exists()
+    (rejection,) = [c for c in b.changes() if c["field"] == ""]
+    assert rejection["value"]["rejected"] == RuleCode.OVERLAP
+    assert "district 0002 from 2024-01-08 to on" in rejection["value"]["message"]
+    held = Rejection.objects.get(district__number="0003", object=catalog.ENROLLMENT, record_id=1)
+    assert held.errors[0]["code"] == RuleCode.OVERLAP
+    enrollments = copy_model(catalog.ENROLLMENT).objects
+    assert enrollments.filter(tenant__number="0003", record_id=1).exists()  # never deleted
     (conflict,) = Conflict.objects.all()
     assert (conflict.district.number, conflict.other_district.number) == ("0003", "0002")
     notice = a.changes()[-1]
     assert notice["field"] == "" and "district 0003" in notice["reason"]
     # Enrolled after the first district's enrollment ended: no conflict, and it ends.
     a.enroll(1, 7, "2023-08-21", "2023-12-22")
+    settle()
     assert b.enroll(1, 40, "2024-01-08")["rejected"] == []
+    settle()
     conflict.refresh_from_db()
     assert conflict.resolved_at is not None
+    assert not Rejection.objects.filter(district__number="0003", record_id=1).exists()
 
 
 def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_server, registered):
@@ -197,6 +210,7 @@ def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_se
     a.person(7, gender="F", last_name="Núñez", first_name="Ana", birth_date="2008-03-04")
     (given,) = [c["value"] for c in a.changes()]
     a.enroll(1, 7, "2023-08-21")
+    settle()
 
     fake = b.person(
         40, gender="M", last_name="Lee", first_name="Bo", birth_date="2009-01-01", state_id=given
@@ -221,7 +235,8 @@ def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_se
         birth_date="2008-03-04",
         state_id=given,
     )
-    assert alike["rejected"] == []
+    assert (alike["rejected"], alike["awaiting_identity"]) == ([], 1)
+    settle()
     hold = MatchHold.objects.get(district__number="0003", record_id=41)
     assert hold.candidates[0]["state_id"] == given
     assert "the district sent this state ID" in hold.candidates[0]["reasons"]
@@ -232,6 +247,7 @@ def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_se
         42, gender="F", last_name="NUNEZ", first_name="ana", birth_date="2008-03-04", state_id=given
     )
     assert same["rejected"] == []
+    settle()
     assert state_ids_at_state("0003")[42] == given
 
 
@@ -385,6 +401,7 @@ def test_one_new_student_sent_by_two_districts_at_once_gets_one_state_id(live_se
             ]
             for send in sends:
                 send.result()  # what went wrong in a thread fails the test
+        settle()
         given = {state_ids_at_state(d.number).get(record_id) for d in districts}
         assert len(given) == 1 and None not in given, f"round {round_}: {given}"
         assert StatePerson.objects.filter(last_name=student["last_name"]).count() == 1

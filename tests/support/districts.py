@@ -6,7 +6,15 @@ from __future__ import annotations
 import httpx
 
 from statesync.core import catalog
+from statesync.core.db.routers import state_db
 from statesync.state.models import District
+from statesync.state.people import resolver
+
+
+def settle() -> list[resolver.Resolved]:
+    """Settle, in this thread, what waits for the state's identity resolver now (as the
+    resolver beside `statesync serve` would moments later)."""
+    return resolver.resolve_all(state_db())
 
 
 class SendingDistrict:
@@ -74,4 +82,7 @@ class SendingDistrict:
         return self.send(catalog.ENROLLMENT, [enrollment])
 
     def changes(self) -> list[dict]:
+        """The state's changes for this district, once its identity resolver has settled
+        what this district sent."""
+        settle()
         return self.http.get("/changes").json()["items"]

@@ -1,5 +1,6 @@
-"""The batch rules (cross-district overlaps, closed school years) judged against an in-memory
-state, as the object rules are in test_rules.py: no database, no ingest code."""
+"""The batch rules (closed school years) and the identity rules (cross-district overlaps, which
+the identity resolver judges after acceptance) against an in-memory state, as the object rules
+are in test_rules.py: no database, no ingest code."""
 
 from __future__ import annotations
 
@@ -28,19 +29,28 @@ def test_a_primary_enrollment_overlapping_another_districts_is_rejected_and_kept
     elsewhere = {"1000000016": [(7, "0002", 40, dt.date(2023, 9, 1), None)]}
     lookups = FakeLookups(people_with_state_id(), elsewhere=elsewhere)
     enrollment = record("Enrollment", person_id=1)
-    batch = rules.Batch(ENROLLMENT, [enrollment])
-    verdicts = rules.judge(lookups, ENROLLMENT, [enrollment], batch)
+    verdicts, batch = rules.judge_identity(lookups, ENROLLMENT, [enrollment])
     [error] = verdicts.errors[enrollment.id]
     assert error.code == RuleCode.OVERLAP
     assert "in district 0002 from 2023-09-01 to on" in error.message
-    assert len(batch.to_record) == 1  # the conflict, for the store to write with the batch
+    assert len(batch.to_record) == 1  # the conflict, for the resolver to write
+
+
+def test_the_batch_itself_does_not_judge_overlaps_the_resolver_does():
+    # Overlaps need the people's state IDs, which the resolver settles after the batch.
+    elsewhere = {"1000000016": [(7, "0002", 40, dt.date(2023, 9, 1), None)]}
+    lookups = FakeLookups(people_with_state_id(), elsewhere=elsewhere)
+    enrollment = record("Enrollment", person_id=1)
+    batch = rules.Batch(ENROLLMENT, [enrollment])
+    assert rules.judge(lookups, ENROLLMENT, [enrollment], batch).errors == {}
+    assert batch.to_record == []
 
 
 def test_no_other_district_means_nothing_to_overlap_and_nothing_to_record():
     lookups = FakeLookups(people_with_state_id(), elsewhere=None)
     enrollment = record("Enrollment", person_id=1)
-    batch = rules.Batch(ENROLLMENT, [enrollment])
-    assert rules.judge(lookups, ENROLLMENT, [enrollment], batch).errors == {}
+    verdicts, batch = rules.judge_identity(lookups, ENROLLMENT, [enrollment])
+    assert verdicts.errors == {}
     assert batch.to_record == []
 
 
@@ -48,7 +58,7 @@ def test_spans_that_do_not_meet_are_no_overlap():
     elsewhere = {"1000000016": [(7, "0002", 40, dt.date(2022, 9, 1), dt.date(2023, 6, 1))]}
     lookups = FakeLookups(people_with_state_id(), elsewhere=elsewhere)
     enrollment = record("Enrollment", person_id=1)
-    assert rules.judge(lookups, ENROLLMENT, [enrollment]).errors == {}
+    assert rules.judge_identity(lookups, ENROLLMENT, [enrollment])[0].errors == {}
 
 
 def test_a_change_to_a_closed_years_record_is_refused_and_the_same_record_again_is_not():
@@ -89,10 +99,12 @@ def test_decode_failures_are_judged_as_format_errors():
 
 def test_the_registry_holds_each_modules_own_rules_in_written_order():
     assert [r.__name__ for r in rules.RULES.for_batch(ENROLLMENT)] == [
-        "overlapping_primary_enrollments",
         "no_change_in_a_closed_year",
         "no_delete_in_a_closed_year",
     ]
+    identity = rules.RULES.for_identity(ENROLLMENT)
+    assert [r.__name__ for r in identity] == ["overlapping_primary_enrollments"]
+    assert rules.RULES.for_identity(CALENDAR) == []
     assert [r.__name__ for r in rules.RULES.for_batch(CALENDAR)] == [
         "no_change_in_a_closed_year",
         "no_delete_in_a_closed_year",

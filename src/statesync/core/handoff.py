@@ -55,6 +55,9 @@ class DownChanges(msgspec.Struct):
 
     items: list[DownChangeItem]
     state_owned: list[list[str]]
+    # The district's records the state's identity resolver has yet to settle, counted before
+    # the page was read: 0 on an empty page means every state ID decided is in the pages.
+    awaiting_identity: int = 0
 
 
 class Applied(msgspec.Struct, forbid_unknown_fields=True):

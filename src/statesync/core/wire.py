@@ -127,6 +127,9 @@ class BatchResult(msgspec.Struct):
     rejected: list[Rejected] = msgspec.field(default_factory=list)
     # Records older than the copy the state holds (or than their deletion): not applied.
     stale: int = 0
+    # Accepted records the state's identity resolver settles after the batch: people's state
+    # IDs, primary enrollments against other districts' (docs/STATE_OWNED.md).
+    awaiting_identity: int = 0
 
 
 VERSION = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]

@@ -234,6 +234,7 @@ class ObjectSync:
                 unchanged=answer.unchanged + answer.stale,
                 deleted=answer.deleted,
                 errors=len(answer.rejected),
+                awaiting_identity=answer.awaiting_identity,
             )
             pending.problems += problems_from(self.obj.name, answer.rejected)
         self.journal.record(pending)

@@ -20,6 +20,7 @@ class ErrorSource(models.TextChoices):
     DISTRICT = DISTRICT, "Unreadable in the district (resync)"
     REALTIME = "realtime", "Rejected by the state (real-time sync)"
     SELECTIVE = "selective", "Rejected by the state (selective sync)"
+    IDENTITY = "identity", "Rejected by the state after acceptance (identity resolver)"
 
 
 SUPERSEDE_CHUNK = 900  # IDs per statement: under SQLite's limit on bound parameters

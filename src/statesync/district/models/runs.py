@@ -33,6 +33,9 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # When the state's identity resolver had settled every record this run sent that awaited
+    # it, and their state IDs were applied here (None: none awaited, or not yet).
+    identity_settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "district_run"
@@ -161,6 +164,15 @@ class Run(models.Model):
         year, _ = SchoolYear.objects.get_or_create(end_year=self.school_year)
         year.note_run(self)
 
+    @property
+    def awaiting_identity(self) -> int:
+        """Records of this run that awaited the state's identity resolver."""
+        return self.run_objects.aggregate(n=models.Sum("awaiting_identity"))["n"] or 0
+
+    def identity_settled(self) -> None:
+        self.identity_settled_at = timezone.now()
+        self.save(update_fields=["identity_settled_at"])
+
     def fail(self, reason: str) -> None:
         self.status = RunStatus.FAILED
         self.message = reason
@@ -191,6 +203,10 @@ class Run(models.Model):
             **(self._verified() if self.mode == Mode.VERIFY else {}),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "awaiting_identity": self.awaiting_identity,
+            "identity_settled_at": (
+                self.identity_settled_at.isoformat() if self.identity_settled_at else None
+            ),
         }
 
 
@@ -225,6 +241,9 @@ class RunObject(models.Model):
     rejected_known = models.IntegerField(default=0)
     # Verify: records the state holds (matching, different or extra).
     at_state = models.IntegerField(default=0)
+    # Accepted records whose identity the state's resolver settles after their batch (people's
+    # state IDs, enrollments across districts): the run's answers said so.
+    awaiting_identity = models.IntegerField(default=0)
     seconds = models.FloatField(default=0)
     # The highest district ID whose batch the state has answered: a resumed run goes on after it.
     checkpoint = models.BigIntegerField(null=True, blank=True)
@@ -268,6 +287,7 @@ class RunObject(models.Model):
             **{name: getattr(self, name) for name in COUNTERS},
             "total": self.total,
             "seconds": round(self.seconds, 3),
+            "awaiting_identity": self.awaiting_identity,
         }
         if self.run.mode == Mode.VERIFY:
             found |= {"rejected_known": self.rejected_known, "drift": self.drift}

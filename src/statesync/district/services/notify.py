@@ -38,6 +38,17 @@ def run_summary(run: Run) -> str:
         else:
             counts = f"inserted {ro.inserted}, updated {ro.updated}, deleted {ro.deleted}"
         lines.append(f"{ro.object}: Processed: {ro.processed} Errors: {ro.errors} ({counts})")
+    awaiting = run.awaiting_identity
+    if awaiting and run.identity_settled_at:
+        lines.append(
+            f"Identity: the state settled all {awaiting} records that awaited it (state IDs, "
+            "enrollments across districts); its state IDs are applied here."
+        )
+    elif awaiting:
+        lines.append(
+            f"Identity: {awaiting} records await the state's identity resolver; their state "
+            "IDs come with the worker's next pull of the state's changes."
+        )
     return "\n".join(lines)
 
 

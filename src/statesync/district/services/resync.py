@@ -7,6 +7,7 @@ from the checkpoint.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from statesync.district.models import (
     RunStatus,
 )
 from statesync.district.services import statechanges, years
-from statesync.district.services.dis import state_client
+from statesync.district.services.dis import state_client, with_the_state
 from statesync.district.worker import outages
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,11 @@ def execute(
         )
         run.finish()
         years.report_years_now(client)
-        statechanges.take_state_changes_now(client)
+        if run.awaiting_identity:
+            settle = functools.partial(statechanges.settle_identity, run=run)
+            with_the_state(settle, "settle the run's identity", client)
+        else:
+            statechanges.take_state_changes_now(client)
     except LeaseLost:
         log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:
@@ -155,7 +160,7 @@ class RunJournal:
 
     def record(self, outcome: BatchOutcome) -> None:
         ro = self.ro
-        for name in (*COUNTERS, "at_state"):
+        for name in (*COUNTERS, "at_state", "awaiting_identity"):
             setattr(ro, name, getattr(ro, name) + outcome.counts[name])
         ro.checkpoint = outcome.checkpoint
         ro.seconds = time.monotonic() - self.started
@@ -187,6 +192,7 @@ class RunJournal:
                     "total",
                     "rejected_known",
                     "at_state",
+                    "awaiting_identity",
                     *COUNTERS,
                 ]
             )

@@ -8,12 +8,14 @@ an audit entry; a queryset update sends no signal, so nothing bounces back up th
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import F, Field
 from django.utils import timezone
 
 from statesync.access.models import AuditEntry
@@ -21,7 +23,15 @@ from statesync.core import handoff, wire
 from statesync.core.db import bulk, sqlin
 from statesync.core.sync.client import StateClient
 from statesync.core.sync.prefetch import prefetched
-from statesync.district.models import AppliedChange, Notification, StateOwnedField, dis_model
+from statesync.district.models import (
+    AppliedChange,
+    ErrorLogEntry,
+    ErrorSource,
+    Notification,
+    Run,
+    StateOwnedField,
+    dis_model,
+)
 from statesync.district.services.dis import with_the_state
 from statesync.district.services.notify import batch_runners
 
@@ -30,18 +40,45 @@ STATE_ACTOR = "the state (sync down)"
 
 
 def take_state_changes(client: StateClient) -> int:
-    """Apply what the state has for this district, in order, until nothing is left.
+    """Apply what the state has for this district, in order, until nothing is left."""
+    return _take(client)[0]
+
+
+def _take(client: StateClient) -> tuple[int, int]:
+    """take_state_changes; and how many of the district's records the state's identity
+    resolver had yet to settle when the last (empty) page was read.
 
     The next page is fetched while this one is applied: after a first resync the state has
     one change per person, and the state's listing and the district's writes then overlap.
     """
-    applied = 0
+    applied = awaiting = 0
     for feed in prefetched(_pages(client), depth=1):
         StateOwnedField.replace_all(feed.state_owned)
+        awaiting = feed.awaiting_identity
         if feed.items:
             applied += apply_changes(feed.items)
             client.changes_applied([item.id for item in feed.items])
-    return applied
+    return applied, awaiting
+
+
+def settle_identity(client: StateClient, run: Run, wait: float | None = None) -> int:
+    """After `run`, apply the state's changes until its identity resolver has settled every
+    record of this district (the run's state IDs are then here), for up to `wait` seconds
+    (settings.IDENTITY_WAIT); 1 if it did, else 0. What is still unsettled comes with a later pull
+    (the worker's housekeeping, every minute)."""
+    deadline = time.monotonic() + (settings.IDENTITY_WAIT if wait is None else wait)
+    while True:
+        _, awaiting = _take(client)
+        if not awaiting:
+            run.identity_settled()
+            return 1
+        if time.monotonic() >= deadline:
+            log.warning("run %s: %s records still await the state's identity", run.pk, awaiting)
+            return 0
+        time.sleep(IDENTITY_POLL)
+
+
+IDENTITY_POLL = 0.2  # seconds between looks while the state's resolver is at work
 
 
 def _pages(client: StateClient) -> Iterator[handoff.DownChanges]:
@@ -78,8 +115,7 @@ def apply_changes(items: list[handoff.DownChangeItem]) -> int:
                 outcomes.update(_write(name, field, changes))
             else:
                 for notice in changes:
-                    _notify(notice)
-                    outcomes[notice.id] = (None, "notice")
+                    outcomes[notice.id] = (None, _take_notice(notice))
         _record(fresh, outcomes)
     return len(fresh)
 
@@ -162,12 +198,32 @@ APPLIED_COLUMNS = (
 AUDIT_COLUMNS = ("at", "username", "action", "target", "detail", "via")
 
 
-def _notify(item: handoff.DownChangeItem) -> None:
-    """A notice goes to everyone who runs resyncs (they are the ones to act on it)."""
+def _take_notice(item: handoff.DownChangeItem) -> str:
+    """A notice goes to everyone who runs resyncs (they are the ones to act on it); one that
+    rejects a record after the state accepted it (E-OVERLAP, found by its identity resolver)
+    also goes in the Error Log and the errors of the run that sent it. Its outcome."""
     Notification.objects.bulk_create(
         Notification(user=user, title="From the state", body=item.reason)
         for user in batch_runners()
     )
+    rejected = item.value if isinstance(item.value, dict) else {}
+    if "rejected" not in rejected:
+        return "notice"
+    run_id = rejected.get("run")
+    run = Run.objects.filter(pk=run_id).first() if isinstance(run_id, int) else None
+    ErrorLogEntry.supersede(item.object, [item.record_id])
+    ErrorLogEntry.objects.create(
+        run=run,
+        source=ErrorSource.IDENTITY,
+        object=item.object,
+        record_id=item.record_id,
+        code=str(rejected["rejected"])[:20],
+        field=str(rejected.get("field", ""))[:60],
+        message=str(rejected.get("message", item.reason)),
+    )
+    if run is not None:
+        run.run_objects.filter(object=item.object).update(errors=F("errors") + 1)
+    return "rejected"
 
 
 def take_state_changes_now(client: StateClient | None = None) -> int:

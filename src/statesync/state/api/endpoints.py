@@ -27,7 +27,13 @@ from statesync.core.http.jsonapi import JsonApi, json_answer, json_body, ref
 from statesync.state.api.auth import DistrictToken, get_district
 from statesync.state.ingest import apply as ingest
 from statesync.state.ingest import copies
-from statesync.state.models import DistrictYear, DownChange, FieldSetting, ResyncRequest
+from statesync.state.models import (
+    DistrictYear,
+    DownChange,
+    FieldSetting,
+    IdentityWork,
+    ResyncRequest,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -264,7 +270,9 @@ def claim_resync_request(
     summary="The state's values for this district not yet applied, oldest first",
     description="State IDs given and state-owned fields changed at the state, for the "
     "district's worker to write into its own database in order, and the fields the state "
-    "owns now. An item with an empty field is a notice (a cross-district conflict).",
+    "owns now. An item with an empty field is a notice (a cross-district conflict, or an "
+    "enrollment rejected after acceptance); `awaiting_identity` counts the district's records "
+    "the state's identity resolver has yet to settle.",
     openapi_extra=answers("Pending changes and the state-owned fields", ref("DownChanges"), 400),
 )
 def down_changes(
@@ -280,9 +288,12 @@ def down_changes(
     tenant = get_district(request)
     # The page is read now, not when the module was: it is a setting of the state's.
     limit = min(limit or handoff.MAX_DOWN_CHANGES, handoff.MAX_DOWN_CHANGES)
+    # Counted first: what the resolver settled before this is in the page (or an earlier one).
+    awaiting = IdentityWork.pending(state_db(), tenant.pk)
     items = DownChange.feed(state_db(), tenant, limit, after)
     owned = sorted([o, f] for o, f in FieldSetting.state_owned(state_db()))
-    return json_response(handoff.DownChanges(items=items, state_owned=owned))
+    feed = handoff.DownChanges(items=items, state_owned=owned, awaiting_identity=awaiting)
+    return json_response(feed)
 
 
 @api.post(

@@ -12,9 +12,11 @@ district's clock when the record was seen gone — whichever sender's request ar
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.db import connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from statesync.core import catalog, versions, wire
@@ -22,7 +24,7 @@ from statesync.core.db.routers import state_db
 from statesync.state import rules
 from statesync.state.ingest import locks, store
 from statesync.state.models import District, FieldSetting, StateYear
-from statesync.state.people import stateowned
+from statesync.state.people import resolver, stateowned
 
 
 def apply_batch(
@@ -46,14 +48,26 @@ def apply_batch(
         accepted = [r for r in batch.records if not verdicts.rejected(r.id)]
         base = len(_held_columns(obj))
         kept = {i: row[base:] for i, row in batch.held.items()} if owned else {}
-        accepted = stateowned.take_state_values(ctx, obj, accepted, owned, kept)
-        store.write(ctx, batch, accepted, stamps, verdicts, envelope, now, result)
-        field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
-        District.objects.using(using).filter(pk=tenant.pk).update(**{field: now})
+        accepted, people = stateowned.take_state_values(ctx, obj, accepted, owned, kept)
+        digests = store.write(ctx, batch, accepted, stamps, verdicts, envelope, now, result)
+        waiting = people if obj.name == catalog.PERSON else accepted
+        result.awaiting_identity = resolver.enqueue(ctx, obj, waiting, digests, envelope.run)
+    _stamp_district(using, tenant, envelope, now)
     result.rejected = [
         wire.Rejected(record_id, errors) for record_id, errors in sorted(verdicts.errors.items())
     ]
     return result
+
+
+def _stamp_district(using: str, tenant: District, envelope: wire.Batch, now: dt.datetime) -> None:
+    """When the district last sent, after the batch's transaction and at most once a second:
+    an update of its row inside every batch serialised the district's batches on that row."""
+    field = "last_resync_at" if envelope.run is not None else "last_realtime_at"
+    due = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now - STAMP_EVERY})
+    District.objects.using(using).filter(due, pk=tenant.pk).update(**{field: now})
+
+
+STAMP_EVERY = dt.timedelta(seconds=1)
 
 
 def gather(

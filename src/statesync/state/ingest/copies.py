@@ -114,6 +114,48 @@ def set_value(
         )
 
 
+def set_where_digest(
+    using: str,
+    obj: catalog.DisObject,
+    tenant: int,
+    writes: list[tuple[bytes, int, bytes]],
+    name: str = "",
+    values: Sequence[str] = (),
+) -> int:
+    """A new digest (and, with `name`, `values` of that text field) for copies that still hold
+    the digest they were read with: `writes` are (new digest, record ID, old digest). A copy
+    replaced meanwhile is left as it is. How many changed."""
+    if not writes:
+        return 0
+    table = obj.state_table
+    named = bool(name)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: psycopg's executemany is a statement per row.
+            columns = [list(column) for column in zip(*writes, strict=True)]
+            page = "%s::bytea[], %s::bigint[], %s::bytea[]" + (", %s::text[]" if named else "")
+            setting = "digest = page.digest" + (f", {name} = page.value" if named else "")
+            cursor.execute(
+                f"UPDATE {table} SET {setting} FROM unnest({page}) "
+                f"AS page(digest, id, old{', value' if named else ''}) "
+                f"WHERE {table}.{TENANT} = %s AND {table}.record_id = page.id "
+                f"AND {table}.digest = page.old",
+                [*columns, *([list(values)] if named else []), tenant],
+            )
+            return max(cursor.rowcount, 0)
+        setting = "digest = %s" + (f", {name} = %s" if named else "")
+        extra: list[list[Any]] = [[v] for v in values] if named else [[] for _ in writes]
+        rows: list[list[Any]] = [
+            [d, *more, tenant, i, old] for (d, i, old), more in zip(writes, extra, strict=True)
+        ]
+        cursor.executemany(
+            f"UPDATE {table} SET {setting} WHERE {TENANT} = %s AND record_id = %s AND digest = %s",
+            rows,
+        )
+        return max(cursor.rowcount, 0)
+
+
 def digest_page(
     using: str, obj: catalog.DisObject, tenant: int, school_year: int | None, after: int, limit: int
 ) -> wire.DigestPage:
@@ -133,37 +175,52 @@ def digest_page(
 
 
 def counts(using: str, obj: catalog.DisObject, tenants: Iterable[int]) -> list[tuple]:
-    """(tenant, copies held, the last accepted at) of each of `tenants` that holds any."""
+    """(tenant, copies held, the last accepted at) of each of `tenants` that holds any; a
+    copy rejected after acceptance (E-OVERLAP, by the identity resolver) is not held."""
     ids = list(tenants)
     marks = ", ".join(["%s"] * len(ids))
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT {TENANT}, COUNT(*), MAX(accepted_at) FROM {obj.state_table} "
-            f"WHERE {TENANT} IN ({marks}) GROUP BY {TENANT}",
-            ids,
+            f"SELECT {TENANT}, COUNT(*), MAX(accepted_at) FROM {obj.state_table} c "
+            f"WHERE {TENANT} IN ({marks}) AND NOT {_REJECTED.format(copy='c')} GROUP BY {TENANT}",
+            [*ids, obj.name],
         )
         return cursor.fetchall()
 
 
 def primary_enrollments_of(
-    using: str, state_ids: list[str], service_type: str, outside: int
+    using: str, state_ids: list[str], service_type: str, outside: int, as_of: Any = None
 ) -> list[tuple]:
     """Rows (state ID, tenant, enrollment ID, start, end): the enrollments of `service_type`
-    of the people with those `state_ids`, in every district but `outside`."""
+    of the people with those `state_ids`, in every district but `outside` (with `as_of`, only
+    those accepted by then: the identity resolver judges in arrival order, and one accepted
+    later waits its turn behind)."""
     person, enrollment = catalog.get(catalog.PERSON), catalog.get(catalog.ENROLLMENT)
     sql = (
         f"SELECT p.state_id, e.{TENANT}, e.record_id, e.start_date, e.end_date "
         f"FROM {person.state_table} p JOIN {enrollment.state_table} e "
         f"ON e.{TENANT} = p.{TENANT} AND e.person_id = p.record_id "
-        f"WHERE p.{TENANT} <> %s AND e.service_type = %s AND "
+        f"WHERE p.{TENANT} <> %s AND e.service_type = %s AND NOT {_REJECTED.format(copy='e')} "
+        "AND "
     )
     rows: list[tuple] = []
     connection = connections[using]
+    by: list[Any] = []
+    if as_of is not None:
+        sql += "e.accepted_at <= %s AND "
+        by.append(connection.ops.adapt_datetimefield_value(as_of))
     with connection.cursor() as cursor:
         for condition, params in sqlin.matching(connection, "p.state_id", state_ids):
-            cursor.execute(sql + condition, [outside, service_type, *params])
+            cursor.execute(sql + condition, [outside, service_type, enrollment.name, *by, *params])
             rows.extend(cursor.fetchall())
     return rows
+
+
+# A copy the identity resolver rejected after acceptance: it stays, with its rejection.
+_REJECTED = (
+    "EXISTS (SELECT 1 FROM state_rejection r WHERE r.district_id = {copy}." + TENANT + " "
+    "AND r.object = %s AND r.record_id = {copy}.record_id)"
+)
 
 
 def db_value(spec: catalog.Field, value: Any) -> Any:

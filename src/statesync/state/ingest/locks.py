@@ -4,7 +4,8 @@ SQLite has one writer at a time (every transaction takes the write lock when it 
 none of these is needed there. PostgreSQL's writers run at once, so decisions that must happen
 once take an advisory lock held until their transaction ends. Locks are always taken in this
 order, so no two writers wait on each other: a district's object (its batches, a value set at
-the state), then the issuing of state IDs, then the state-wide check of enrollments.
+the state), or the identity resolver's turn; then the issuing of state IDs, then the
+state-wide check of enrollments.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from statesync.core import catalog
 # The (0, n) lock space is free for the state's own locks: tenant IDs start at 1.
 ISSUING = 1  # issuing state IDs, and matching against those issued
 ENROLLMENTS_ACROSS_DISTRICTS = 2  # E-OVERLAP between districts
+RESOLVING = 3  # the identity resolver's turn: one queued batch at a time, in arrival order
 
 
 def _advisory(using: str, first: int, second: int) -> None:
@@ -42,3 +44,9 @@ def hold_enrollments_across_districts(using: str) -> None:
     districts sending the same student's overlapping enrollments at once must not both see
     none of the other's."""
     _advisory(using, 0, ENROLLMENTS_ACROSS_DISTRICTS)
+
+
+def hold_resolving(using: str) -> None:
+    """Settle identity one queued batch at a time across the state, in arrival order, however
+    many resolvers run: a district's enrollments are checked only once its people are settled."""
+    _advisory(using, 0, RESOLVING)

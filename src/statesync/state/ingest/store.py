@@ -23,15 +23,17 @@ def write(
     envelope: wire.Batch,
     now: dt.datetime,
     result: wire.BatchResult,
-) -> None:
+) -> dict[int, bytes]:
     """Store `accepted`, record the rejections and what the rules found, apply the deletes
-    the rules allowed; the counts go in `result`."""
+    the rules allowed; the counts go in `result`. Returns each accepted record's digest."""
     obj = batch.obj
     stamped = {r.id: stamps[r.id] for r in accepted}
-    _store(ctx, obj, accepted, stamped, batch.held, batch.years, envelope.run, now, result)
+    digests = _store(
+        ctx, obj, accepted, stamped, batch.held, batch.years, envelope.run, now, result
+    )
     # A refused delete leaves its copy as it was: its verdict goes back in the answer only.
     refused = {i: e for i, e in verdicts.errors.items() if i not in batch.refused_deletes}
-    _record_rejections(ctx, obj, refused, envelope.run, now)
+    record_rejections(ctx, obj, refused, envelope.run, now)
     _forget_rejections(ctx, obj, [r.id for r in accepted])
     # A record accepted newer than its deletion lives again: its tombstone goes.
     _forget_tombstones(ctx, obj, [i for i in stamped if i in batch.buried])
@@ -40,6 +42,7 @@ def write(
     deletes = batch.allowed_deletes()
     if deletes:
         result.deleted = _delete(ctx, obj, deletes, envelope.deleted_as_of)
+    return digests
 
 
 def tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, int]:
@@ -73,15 +76,16 @@ def _store(
     run: int | None,
     now: dt.datetime,
     result: wire.BatchResult,
-) -> None:
+) -> dict[int, bytes]:
+    digests: dict[int, bytes] = {}
     if not accepted:
-        return
+        return digests
     extra_year = obj.year_column
     rows = []
     as_stored = copies.copy_values(obj.name)
     stamp = connections[ctx.using].ops.adapt_datetimefield_value(now)
     for record in accepted:
-        digest = wire.digest(record)
+        digest = digests[record.id] = wire.digest(record)
         old, old_version = held.get(record.id, (None, None))[:2]
         old = bytes(old) if old is not None else None
         version = stamped[record.id]
@@ -103,9 +107,10 @@ def _store(
         fresh = len(rows) == result.inserted
         copies.upsert(ctx.using, obj, rows, fresh)
         planner.analyse_once(connections[ctx.using], obj.state_table)
+    return digests
 
 
-def _record_rejections(
+def record_rejections(
     ctx: rules.Context,
     obj: catalog.DisObject,
     errors: dict[int, list[wire.RecordError]],

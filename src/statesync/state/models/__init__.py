@@ -5,6 +5,7 @@ from statesync.state.models.copies import (
     Tombstone,
     copy_model,
 )
+from statesync.state.models.identity import IdentityWork
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
 from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
@@ -19,6 +20,7 @@ __all__ = [
     "DistrictYear",
     "DownChange",
     "FieldSetting",
+    "IdentityWork",
     "MatchHold",
     "Owner",
     "Rejection",

@@ -36,11 +36,13 @@ def take_state_values(
     records: list,
     owned: tuple[catalog.Field, ...],
     kept: dict[int, tuple],
-) -> list:
-    """`records` with the state's values of the `owned` fields, queueing the changes down.
+) -> tuple[list, list]:
+    """`records` with the state's values of the `owned` fields, queueing the changes down;
+    and, of people, those not linked to a state ID yet, as sent: the identity resolver
+    settles them after the batch (they are stored without a state ID meanwhile).
     `kept`: record ID → the copy's values of `owned`, for the records the state holds."""
     if not owned or not records:
-        return records
+        return records, []
     names = [f.name for f in owned]
     matched = obj.name == PERSON and STATE_ID in names  # the state's, but matched, not kept
     theirs: dict[int, dict[str, Any]] = {
@@ -52,12 +54,15 @@ def take_state_values(
         for record_id, row in kept.items()
     }
     reasons: dict[int, str] = {}
+    awaiting = []
     if matched:
         at = names.index(STATE_ID)
         links = {i: row[at] for i, row in kept.items() if row[at]}
-        for record_id, (state_id, why) in give_state_ids(ctx, records, links).items():
+        for record_id, state_id in links.items():
             theirs.setdefault(record_id, {})[STATE_ID] = state_id
-            reasons[record_id] = why
+            reasons[record_id] = _linked_reason(state_id)
+        awaiting = [r for r in records if r.id not in links]
+    unlinked = {r.id for r in awaiting}
     changes, out = [], []
     for record in records:
         wanted = {
@@ -69,13 +74,19 @@ def take_state_values(
         # again: every resync applies what is waiting first, so it rarely finds one waiting,
         # and applying one twice changes nothing ("already so").
         for name, value in wanted.items():
-            reason = reasons.get(record.id) if name == STATE_ID else None
-            why = reason or _restored(name, getattr(record, name), value)
+            why = reasons.get(record.id) if name == STATE_ID else None
+            why = why or _restored(name, getattr(record, name), value)
             changes.append((obj.name, record.id, name, wire.json_text(value), why))
+        if record.id in unlinked and record.state_id is not None:
+            wanted[STATE_ID] = None  # not the state's until the resolver says so
         out.append(msgspec.structs.replace(record, **wanted) if wanted else record)
     columns = ("object", "record_id", "field", "value", "reason", "created_at")
-    _insert(ctx, "state_downchange", columns, changes)
-    return out
+    insert_rows(ctx, "state_downchange", columns, changes)
+    return out, awaiting
+
+
+def _linked_reason(state_id: str) -> str:
+    return f"State ID {state_id} is the state's for this person; the district's value is replaced"
 
 
 def _restored(name: str, sent: Any, kept: Any) -> str:
@@ -86,39 +97,34 @@ def _restored(name: str, sent: Any, kept: Any) -> str:
     )[:200]
 
 
-def give_state_ids(
-    ctx: Context, records: list, links: dict[int, str]
-) -> dict[int, tuple[str | None, str]]:
-    """Each person's state ID as the state has it, and why: linked before (`links`, the
-    copy's state IDs), sent by the district (an ID the state issued), an exact match, new;
-    None while held for matching."""
+def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str, str, str]]:
+    """Each person's state ID as the identity resolver gives it, and why: sent by the district
+    (an ID the state issued), an exact match, new; "" for a state ID sent with an identity
+    only alike, while held; absent while held for matching. `records` are linked to none.
+    Each as (state ID, why, outcome: "sent", "matched", "issued" or "held")."""
     using = ctx.using
-    given: dict[int, tuple[str | None, str]] = {
-        i: (s, f"State ID {s} is the state's for this person; the district's value is replaced")
-        for i, s in links.items()
-    }
-    unlinked = [r for r in records if r.id not in links]
-    waiting = _waiting(ctx, [r.id for r in unlinked])
+    given: dict[int, tuple[str, str, str]] = {}
+    waiting = _waiting(ctx, [r.id for r in records])
     holds = []
     # A state ID sent for a record not linked yet is taken only with the identity the state
     # holds for it; the rules rejected one plainly someone else's (E-IDENTITY), so the rest
     # is alike and held for Person Matching, without the state ID meanwhile.
-    sent = [r for r in unlinked if r.state_id]
-    holders = ctx.state_people(r.state_id for r in sent)  # what the rules already asked
+    sent = [r for r in records if r.state_id]
+    holders = ctx.state_people(r.state_id for r in sent)
     for record in sent:
         holder = holders.get(record.state_id)
         candidate = holder and matching.could_be(matching.Person.of_record(record), holder)
         if candidate and candidate.score == 100.0:
-            given[record.id] = (record.state_id, _sent_reason(record.state_id))
+            given[record.id] = (record.state_id, _sent_reason(record.state_id), "sent")
             continue
-        given[record.id] = ("", _held_reason(record.state_id))
+        given[record.id] = ("", _held_reason(record.state_id), "held")
         if candidate and record.id not in waiting:
             candidate.reasons.insert(0, "the district sent this state ID")
             holds.append(_hold(ctx, record, [candidate]))
-    wanted = [r for r in unlinked if not r.state_id and r.id not in waiting and _matchable(r)]
+    wanted = [r for r in records if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
     # A number for each, in case none matches. Reserving takes the issuing lock, so the
-    # matcher then reads everyone issued, and nobody else issues until this batch commits.
+    # matcher then reads everyone issued, and nobody else issues until this commits.
     numbers = iter(reserve_numbers(using, len(wanted)))
     matcher = matching.Matcher(using, people)
     issued: list[tuple] = []
@@ -126,7 +132,7 @@ def give_state_ids(
         verdict = matcher.match(person)
         if verdict.exact is not None:
             state_id = verdict.exact.state_id
-            given[record.id] = (state_id, _exact_reason(state_id))
+            given[record.id] = (state_id, _exact_reason(state_id), "matched")
         elif verdict.likely:
             holds.append(_hold(ctx, record, verdict.likely))
         else:
@@ -134,9 +140,9 @@ def give_state_ids(
             matcher.add(person)  # a twin later in this batch matches them
             issued.append(_state_person(person, record))
             state_id = person.state_id
-            given[record.id] = (state_id, f"State ID {state_id} is new: no match")
+            given[record.id] = (state_id, f"State ID {state_id} is new: no match", "issued")
     StatePerson.issue(using, issued)
-    _insert(ctx, "state_matchhold", HOLD_COLUMNS, holds)
+    insert_rows(ctx, "state_matchhold", HOLD_COLUMNS, holds)
     return given
 
 
@@ -165,7 +171,7 @@ def _waiting(ctx: Context, ids: list[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()} & set(ids)
 
 
-def _insert(ctx: Context, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_rows(ctx: Context, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Rows of this district into `table`, each stamped now (its last column), in one write:
     Django's bulk_create cost more than the matching itself."""
     if rows:

@@ -3,8 +3,10 @@
 Rules run on a whole batch at once: every lookup is one query per batch, never one per record.
 `judge()` is the entry point. Field rules and E-DUPLICATE come from the catalogue (`fields`),
 E-PARENT from its parents, each object's own rules are in `objects` (`@rule("Object")`), and
-the rules that judge a batch as a whole (cross-district overlaps, closed school years) are
-batch rules (`@batch_rule`). Rules read the state only through a `Lookups`, so unit tests
+the rules that judge a batch as a whole (closed school years) are batch rules
+(`@batch_rule`). Cross-district overlaps need the people's state IDs, which the identity
+resolver settles after the batch: they are identity rules (`@identity_rule`), judged by it
+(`judge_identity`). Rules read the state only through a `Lookups`, so unit tests
 judge records against a fake one.
 """
 
@@ -42,4 +44,15 @@ def judge(
     return verdicts
 
 
-__all__ = ["Batch", "Context", "Lookups", "Verdicts", "judge"]
+def judge_identity(
+    ctx: Lookups, obj: catalog.DisObject, records: list[Record]
+) -> tuple[Verdicts, Batch]:
+    """Run `obj`'s identity rules on stored `records`: the errors by record ID, and the batch
+    with what the rules found to record."""
+    batch, verdicts = Batch(obj, records), Verdicts()
+    for identity_rule in RULES.for_identity(obj):
+        identity_rule(ctx, batch, verdicts)
+    return verdicts, batch
+
+
+__all__ = ["Batch", "Context", "Lookups", "Verdicts", "judge", "judge_identity"]

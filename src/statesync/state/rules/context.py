@@ -116,6 +116,9 @@ class Context:
     batch_object: str | None = None
     # Object → record ID → {column: value}, or None where the copy holds no such record.
     _read: dict[str, dict[int, dict[str, Any] | None]] = field(default_factory=dict, repr=False)
+    # The identity resolver's: when the batch it judges arrived (enrollments elsewhere count
+    # only if accepted by then, so "later" is the order batches came in).
+    as_of: dt.datetime | None = None
     # State ID → the person the state issued it to, or None where it issued none.
     _people: dict[str, Person | None] = field(default_factory=dict, repr=False)
 
@@ -183,7 +186,9 @@ class Context:
             return found
         # Another district sending the same students now waits for this batch to commit.
         locks.hold_enrollments_across_districts(self.using)
-        rows = copies.primary_enrollments_of(self.using, state_ids, PRIMARY, self.tenant_id)
+        rows = copies.primary_enrollments_of(
+            self.using, state_ids, PRIMARY, self.tenant_id, self.as_of
+        )
         for state_id, tenant, record_id, start, end in rows:
             found[state_id].append(
                 (tenant, numbers[tenant], record_id, as_date(start), as_date(end))

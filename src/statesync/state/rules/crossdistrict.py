@@ -2,6 +2,8 @@
 
 A student is one state ID. The later district's enrollment is rejected, and both districts
 are told the other district's number and the overlapping dates — nothing more of its data.
+An identity rule: the identity resolver judges it once the batch is stored and the people's
+state IDs are settled, so "later" is the order the batches arrived in.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from statesync.core import catalog
 from statesync.core.wire import RuleCode
 from statesync.state.models import Conflict, DownChange
 from statesync.state.rules.context import PRIMARY, Batch, Context, Lookups, Verdicts
-from statesync.state.rules.registry import batch_rule
+from statesync.state.rules.registry import identity_rule
 
 # What one overlap found: (the enrollment, its state ID, the other district's ID and
 # number, its enrollment's ID, the dates they share).
 Found = tuple[Any, str, int, str, int, tuple[dt.date, dt.date | None]]
 
 
-@batch_rule(catalog.ENROLLMENT)
+@identity_rule(catalog.ENROLLMENT)
 def overlapping_primary_enrollments(ctx: Lookups, batch: Batch, verdicts: Verdicts) -> None:
     """Reject this batch's primary enrollments that overlap one of the same student's in
     another district; each conflict is recorded for both districts and the state."""

@@ -1,5 +1,6 @@
 """The rules by object: each marked where it is written (`@rule("School")` for a record rule,
-`@batch_rule("Enrollment")` or `@batch_rule()` for one that judges the whole batch), and
+`@batch_rule("Enrollment")` or `@batch_rule()` for one that judges the whole batch,
+`@identity_rule("Enrollment")` for one the identity resolver judges after acceptance), and
 gathered by `Registry.collect(module, …)` from the modules `rules/__init__.py` names. No rule
 is found by import side effect: a new rule module is one more name in that one call."""
 
@@ -31,6 +32,12 @@ def batch_rule(name: str | None = None) -> Callable[[Rule], Rule]:
     """Mark a batch rule of `name`'s batches (every object's without one): (lookups, batch,
     verdicts). It runs once the object rules have judged each record."""
     return _marked("batch", catalog.get(name).name if name else EVERY)
+
+
+def identity_rule(name: str) -> Callable[[Rule], Rule]:
+    """Mark a rule the identity resolver judges once `name`'s batch is stored and its people's
+    state IDs settled: (lookups, batch, verdicts). What it rejects is rejected from then on."""
+    return _marked("identity", catalog.get(name).name)
 
 
 def _marked(kind: str, name: str) -> Callable[[Rule], Rule]:
@@ -68,6 +75,10 @@ class Registry:
     def for_object(self, obj: catalog.DisObject) -> list[ObjectRule]:
         """`obj`'s object rules (none for an object without rules of its own)."""
         return list(self._rules.get(("object", obj.name), ()))
+
+    def for_identity(self, obj: catalog.DisObject) -> list[BatchRule]:
+        """The rules the identity resolver judges of `obj`'s stored records."""
+        return list(self._rules.get(("identity", obj.name), ()))
 
     def for_batch(self, obj: catalog.DisObject) -> list[BatchRule]:
         """The batch rules of `obj`'s batches (its own and every object's), in written order."""

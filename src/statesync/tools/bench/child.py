@@ -23,6 +23,7 @@ def child_resync(mode: str) -> None:
 
     out = io.StringIO()
     before = AppliedChange.objects.count()
+    cpu_before = time.process_time()
     started = time.perf_counter()
     call_command("resync", "--all", "--foreground", "--json", "--mode", mode, stdout=out)
     report = {
@@ -32,6 +33,7 @@ def child_resync(mode: str) -> None:
         # IDs) applied down, which a run's own duration does not include.
         "command_seconds": time.perf_counter() - started,
         "applied_down": AppliedChange.objects.count() - before,
+        "cpu_seconds": time.process_time() - cpu_before,
     }
     print(json.dumps(report))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import random
@@ -27,6 +28,7 @@ from statesync.district.models import SchoolYear, dis_model
 from statesync.state.ingest import apply as ingest
 from statesync.state.ingest import copies
 from statesync.state.models import District, StatePerson
+from statesync.tools.bench import cpu
 from statesync.tools.bench.child import vm_hwm_kb
 from statesync.tools.bench.report import Figure, Report, machine, percentiles
 from statesync.tools.bench.stalled import STALLED, stalled_connections
@@ -65,7 +67,7 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             ("differential, nothing changed", "differential", ""),
         ):
             log(f"{name} …")
-            report.figures.append(timed_resync(name, mode, env, note))
+            report.figures.append(timed_resync(name, mode, env, note, server))
             if mode == "force":
                 report.figures.append(alone)
         changed = change_one_percent()
@@ -233,10 +235,14 @@ def _raw_write(connection, table: str, columns: list[str], rows: list, binary: b
         )
 
 
-def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
-    """One resync of everything in its own process: its run's duration and peak memory, and
-    the whole command's with the state's changes it applied down after the run."""
+def timed_resync(
+    name: str, mode: str, env: dict, note: str = "", server: StateServer | None = None
+) -> Figure:
+    """One resync of everything in its own process: its run's duration and peak memory, the
+    whole command's with the state's changes it applied down after the run, when the state's
+    identity resolver had settled the run's records, and (with `server`) each process's CPU."""
     code = f"from statesync.tools.bench.child import child_resync; child_resync({mode!r})"
+    before = _cpu(server)
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={**env, "DJANGO_SETTINGS_MODULE": "statesync.settings"},
@@ -251,6 +257,8 @@ def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
         raise RuntimeError(f"{name}: run ended {result['status']}: {result['message']}")
     seconds = sum(o["seconds"] for o in result["objects"])
     records = sum(o["processed"] for o in result["objects"])
+    used = {k: v - before.get(k, 0.0) for k, v in _cpu(server).items()}
+    used["district"] = report["cpu_seconds"]
     return Figure(
         name,
         records,
@@ -259,7 +267,30 @@ def timed_resync(name: str, mode: str, env: dict, note: str = "") -> Figure:
         note=note,
         command_seconds=report["command_seconds"],
         applied_down=report["applied_down"],
+        identity_seconds=_identity_seconds(result),
+        cpu_seconds=used,
     )
+
+
+def _cpu(server: StateServer | None) -> dict[str, float]:
+    """CPU seconds so far of the state's processes and, on PostgreSQL, the database's."""
+    if server is None:
+        return {}
+    used = cpu.server(server.process.pid)
+    if connections[state_db()].vendor == "postgresql":
+        used["database"] = cpu.postgres()
+    return used
+
+
+def _identity_seconds(result: dict) -> float | None:
+    """Seconds from the run's end until the state's identity resolver had settled its records
+    and their state IDs were applied (None when none awaited identity)."""
+    settled, finished = result.get("identity_settled_at"), result.get("finished_at")
+    if not (settled and finished and result.get("awaiting_identity")):
+        return None
+    return (
+        dt.datetime.fromisoformat(settled) - dt.datetime.fromisoformat(finished)
+    ).total_seconds()
 
 
 def change_one_percent() -> int:

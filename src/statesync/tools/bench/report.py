@@ -48,6 +48,17 @@ class Figure:
     # resync's state IDs), which the run's own seconds above do not include.
     command_seconds: float | None = None
     applied_down: int = 0
+    # Seconds after the run until the state's identity resolver had settled its records.
+    identity_seconds: float | None = None
+    # CPU seconds by process: district, state (web), resolver, database (PostgreSQL's own).
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+    def cpu_us(self) -> dict[str, float]:
+        """µs of CPU per record by process, and their total."""
+        if not self.cpu_seconds or not self.records:
+            return {}
+        per = {k: round(v * 1e6 / self.records, 1) for k, v in self.cpu_seconds.items()}
+        return per | {"total": round(sum(self.cpu_seconds.values()) * 1e6 / self.records, 1)}
 
     @property
     def rate(self) -> float:
@@ -78,14 +89,24 @@ class Report:
             "database": self.database,
             "machine": self.machine,
             "figures": [
-                {**asdict(f), "rate": round(f.rate), "ratio_to_raw": round(f.rate / raw, 3)}
+                {
+                    **asdict(f),
+                    "rate": round(f.rate),
+                    "ratio_to_raw": round(f.rate / raw, 3),
+                    "cpu_us_per_record": f.cpu_us(),
+                }
                 for f in self.figures
             ],
+            "floor_us_per_record": self.floor_us(),
             "selective_ms": self.selective_ms,
             "selective_ms_beside_stalled_clients": self.stalled_ms,
             "web_peak_mb": self.web_peak_mb,
             "targets": PEOPLE_TARGETS,
         }
+
+    def floor_us(self) -> float:
+        """The database's floor in the same run: µs per record of its best raw write."""
+        return round(1e6 / self.raw, 1) if self.raw else 0.0
 
     def table(self) -> str:
         raw = self.raw
@@ -108,6 +129,11 @@ class Report:
                         note=f"then {f.applied_down:,} state changes applied down",
                     )
                 )
+            if f.identity_seconds is not None:
+                lines.append(f"  identity settled {f.identity_seconds:.2f} s after the run")
+            if used := f.cpu_us():
+                listed = ", ".join(f"{k} {v:.1f}" for k, v in used.items())
+                lines.append(f"  CPU µs/record: {listed} (floor {self.floor_us():.1f})")
         for name, s in (
             ("selective sync, 1 person (HTTP)", self.selective_ms),
             (f"  beside {self.stalled_ms.get('stalled', 0)} stalled clients", self.stalled_ms),

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from hypercorn.run import run
@@ -17,6 +21,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2, help="Processes; one per core is the rule."
         )
+        parser.add_argument(
+            "--no-resolver",
+            action="store_true",
+            help="At the state, do not start the identity resolver beside the server (run "
+            "`statesync resolver` once for the whole state instead).",
+        )
 
-    def handle(self, *args, host, port, workers, **opts):
-        raise SystemExit(run(get_config(host, port, workers)))
+    def handle(self, *args, host, port, workers, no_resolver, **opts):
+        resolver = None
+        if settings.ROLE in ("state", "both") and not no_resolver:
+            # Its own process, so identity is settled on the other core while batches are judged.
+            argv = [
+                sys.executable,
+                "-m",
+                "statesync",
+                "resolver",
+                "--with-parent",
+                str(os.getpid()),
+            ]
+            resolver = subprocess.Popen(argv)
+        try:
+            code = run(get_config(host, port, workers))
+        finally:
+            if resolver is not None:
+                resolver.terminate()
+                resolver.wait(timeout=30)
+        raise SystemExit(code)

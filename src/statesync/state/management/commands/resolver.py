@@ -1,0 +1,50 @@
+import os
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from statesync.core.db.routers import state_db
+from statesync.core.output import say
+from statesync.state.people import resolver
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the state's identity resolver: state IDs issued and matched, enrollments checked "
+        "across districts, for every batch in the order it arrived. `statesync serve` starts "
+        "one beside the web server; run it alone where the web servers are started with "
+        "--no-resolver."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--once", action="store_true", help="Settle what waits now, say what, and stop."
+        )
+        parser.add_argument(
+            "--with-parent",
+            type=int,
+            metavar="PID",
+            help="Stop when process PID is gone (how `statesync serve` runs it).",
+        )
+
+    def handle(self, *args, once, with_parent, **opts):
+        if once:
+            settled = resolver.resolve_all(state_db())
+            records = sum(done.records for done in settled)
+            say(self, f"settled the identity of {records} records in {len(settled)} batches")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        if with_parent:
+            watch = threading.Thread(target=_stop_without, args=(with_parent, stop), daemon=True)
+            watch.start()
+        resolver.run(state_db(), stop)
+
+
+def _stop_without(parent: int, stop: threading.Event) -> None:
+    """Set `stop` once `parent` is gone (a server killed outright leaves no resolver behind)."""
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()

@@ -1,0 +1,125 @@
+"""Identity beside intake (docs/STATE_OWNED.md): a batch stores its people without a state ID
+and says how many await identity; the identity resolver settles them in arrival order, in
+bulk, and rejects an overlap across districts from that moment, never by deleting it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from statesync.access.models import AuditEntry
+from statesync.core import catalog, config, handoff
+from statesync.core.db.routers import state_db
+from statesync.core.sync.client import StateClient
+from statesync.core.wire import RuleCode
+from statesync.district.models import ErrorLogEntry, ErrorSource, Mode, Run
+from statesync.district.services import notify, statechanges
+from statesync.district.services.resync import execute
+from statesync.state.models import District, IdentityWork, copy_model
+from statesync.state.people import resolver
+from statesync.state.reports.overview import overview
+from tests.support.districts import SendingDistrict, settle
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+People = copy_model(catalog.PERSON)
+ANA = {"gender": "F", "last_name": "Lee", "first_name": "Ana", "birth_date": "2008-03-04"}
+
+
+def state_id_at_state(number: str, record_id: int) -> str | None:
+    return People.objects.get(tenant__number=number, record_id=record_id).state_id
+
+
+def test_a_batch_stores_its_people_and_the_resolver_gives_their_state_ids_in_bulk(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    answer = a.person(7, **ANA)
+    assert (answer["inserted"], answer["awaiting_identity"]) == (1, 1)
+    assert state_id_at_state("0002", 7) is None  # stored; its state ID is the resolver's
+    assert IdentityWork.pending(state_db(), District.objects.get(number="0002").pk) == 1
+
+    (done,) = settle()
+    assert (done.object, done.records, done.outcomes["issued"]) == (catalog.PERSON, 1, 1)
+    given = state_id_at_state("0002", 7)
+    assert given and len(given) == 10
+    assert [c["value"] for c in a.http.get("/changes").json()["items"]] == [given]
+    # One audit entry for the queued batch, naming its counts, not one per student.
+    (entry,) = AuditEntry.objects.filter(action="state.identity")
+    assert entry.detail["issued"] == 1 and entry.target.endswith("PersonIdentity: 1 records")
+    # Linked now: the next batch keeps the state ID itself, and nothing awaits identity.
+    again = a.person(7, **ANA)
+    assert again["awaiting_identity"] == 0
+    assert settle() == []
+
+
+def test_a_person_replaced_before_the_resolver_came_is_settled_by_the_newer_batch(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    a.person(7, **ANA)
+    a.person(7, **(ANA | {"first_name": "Anne"}))  # replaced before the first was settled
+    first, second = settle()
+    assert (first.superseded, second.superseded) == (1, 0)
+    assert second.outcomes["issued"] == 1
+    assert People.objects.get(record_id=7).first_name == "Anne"
+    assert state_id_at_state("0002", 7)
+
+
+def test_an_overlap_found_after_acceptance_reaches_the_later_districts_error_log_and_counts(
+    live_server,
+):
+    a = SendingDistrict(live_server.url, "0002")
+    b = SendingDistrict(live_server.url, "0003")
+    a.person(7, **ANA)
+    b.person(40, **ANA)
+    a.enroll(1, 7, "2023-08-21")
+    b.enroll(1, 40, "2024-01-08")
+    settle()
+    # The state counts it rejected, not held, and keeps its copy.
+    later = next(o for o in overview(list(District.objects.all())) if o.district.number == "0003")
+    assert later.objects[catalog.ENROLLMENT].rejected == 1
+    assert later.objects[catalog.ENROLLMENT].accepted == 0
+    assert copy_model(catalog.ENROLLMENT).objects.filter(tenant__number="0003").count() == 1
+    # The district takes the notice into its Error Log and the run that sent it.
+    run = Run.plan([catalog.ENROLLMENT], Mode.DIFFERENTIAL)
+    notice = next(c for c in b.http.get("/changes").json()["items"] if c["field"] == "")
+    notice["value"]["run"] = run.pk  # as if this district's run had sent it
+    statechanges.apply_changes([handoff.DownChangeItem(**notice)])
+    entry = ErrorLogEntry.objects.get(object=catalog.ENROLLMENT, record_id=1, current=True)
+    assert (entry.code, entry.source, entry.run) == (RuleCode.OVERLAP, ErrorSource.IDENTITY, run)
+    assert "district 0002" in entry.message
+    assert run.run_objects.get(object=catalog.ENROLLMENT).errors == 1
+
+
+def test_a_run_waits_for_identity_and_its_notification_says_so(dis, seeded):
+    seeded("small", defects=False)
+    run = execute(Run.plan(catalog.NAMES, Mode.FORCE))
+    people = run.run_objects.get(object=catalog.PERSON)
+    assert people.awaiting_identity == people.processed
+    run.refresh_from_db()
+    assert run.identity_settled_at is not None
+    assert run.result()["awaiting_identity"] == run.awaiting_identity
+    assert "Identity: the state settled all" in notify.run_summary(run)
+
+
+def test_a_run_that_cannot_wait_longer_says_the_state_ids_come_later(live_server, registered):
+    # No resolver at work: the state keeps counting the district's person as awaiting.
+    district, token = registered
+    run = Run.plan([catalog.PERSON], Mode.FORCE)
+    run.run_objects.update(awaiting_identity=1)
+    IdentityWork.objects.using(state_db()).create(
+        district=district, object=catalog.PERSON, payload=b"", records=1
+    )
+    connection = config.DisConnection(live_server.url, token)
+    with StateClient("0001", connection, retries=0) as client:
+        assert statechanges.settle_identity(client, run, wait=0) == 0
+    run.refresh_from_db()
+    assert run.identity_settled_at is None
+    assert "1 records await the state's identity resolver" in notify.run_summary(run)
+
+
+def test_the_resolver_command_settles_what_waits_and_says_how_much(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    a.person(7, **ANA)
+    err = io.StringIO()
+    call_command("resolver", "--once", stderr=err)
+    assert "settled the identity of 1 records in 1 batches" in err.getvalue()
+    assert resolver.resolve_all(state_db()) == []
