@@ -69,6 +69,16 @@ def resolving(transactional_db):
     thread.join(timeout=30)
 
 
+@pytest.fixture(autouse=True)
+def _resolver_beside_the_live_state(request):
+    """Wherever the live server plays the state, its identity resolver works beside it, as
+    `statesync serve` starts one; a test marked settled_by_test settles identity itself."""
+    if "live_server" in request.fixturenames and not request.node.get_closest_marker(
+        "settled_by_test"
+    ):
+        request.getfixturevalue("resolving")
+
+
 @pytest.fixture
 def dis(live_server, registered, resolving, monkeypatch):
     """The district connected to a live state server over real HTTP."""

@@ -5,6 +5,7 @@ bulk, and rejects an overlap across districts from that moment, never by deletin
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +21,10 @@ from statesync.district.services.resync import execute
 from statesync.state.models import District, IdentityWork, copy_model
 from statesync.state.people import resolver
 from statesync.state.reports.overview import overview
+from statesync.web.server import free_port
 from tests.support.districts import SendingDistrict, settle
+from tests.support.servers import Served
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 People = copy_model(catalog.PERSON)
@@ -31,6 +35,7 @@ def state_id_at_state(number: str, record_id: int) -> str | None:
     return People.objects.get(tenant__number=number, record_id=record_id).state_id
 
 
+@pytest.mark.settled_by_test
 def test_a_batch_stores_its_people_and_the_resolver_gives_their_state_ids_in_bulk(live_server):
     a = SendingDistrict(live_server.url, "0002")
     answer = a.person(7, **ANA)
@@ -52,6 +57,7 @@ def test_a_batch_stores_its_people_and_the_resolver_gives_their_state_ids_in_bul
     assert settle() == []
 
 
+@pytest.mark.settled_by_test
 def test_a_person_replaced_before_the_resolver_came_is_settled_by_the_newer_batch(live_server):
     a = SendingDistrict(live_server.url, "0002")
     a.person(7, **ANA)
@@ -63,6 +69,7 @@ def test_a_person_replaced_before_the_resolver_came_is_settled_by_the_newer_batc
     assert state_id_at_state("0002", 7)
 
 
+@pytest.mark.settled_by_test
 def test_an_overlap_found_after_acceptance_reaches_the_later_districts_error_log_and_counts(
     live_server,
 ):
@@ -100,6 +107,7 @@ def test_a_run_waits_for_identity_and_its_notification_says_so(dis, seeded):
     assert "Identity: the state settled all" in notify.run_summary(run)
 
 
+@pytest.mark.settled_by_test
 def test_a_run_that_cannot_wait_longer_says_the_state_ids_come_later(live_server, registered):
     # No resolver at work: the state keeps counting the district's person as awaiting.
     district, token = registered
@@ -116,6 +124,7 @@ def test_a_run_that_cannot_wait_longer_says_the_state_ids_come_later(live_server
     assert "1 records await the state's identity resolver" in notify.run_summary(run)
 
 
+@pytest.mark.settled_by_test
 def test_the_resolver_command_settles_what_waits_and_says_how_much(live_server):
     a = SendingDistrict(live_server.url, "0002")
     a.person(7, **ANA)
@@ -123,3 +132,19 @@ def test_the_resolver_command_settles_what_waits_and_says_how_much(live_server):
     call_command("resolver", "--once", stderr=err)
     assert "settled the identity of 1 records in 1 batches" in err.getvalue()
     assert resolver.resolve_all(state_db()) == []
+
+
+def test_serve_settles_identity_beside_itself_unless_told_not_to(transactional_db):
+    quiet = Served(free_port(), args=("--no-resolver",)).start()
+    try:
+        a = SendingDistrict(quiet.url, "0002")
+        a.person(7, **ANA)
+        time.sleep(1)  # a resolver polls every 0.2 s: none settled it
+        assert state_id_at_state("0002", 7) is None
+    finally:
+        quiet.stop()
+    server = Served(free_port()).start()
+    try:
+        wait_for(lambda: state_id_at_state("0002", 7), 30, "the resolver beside serve")
+    finally:
+        server.stop()

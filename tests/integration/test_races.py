@@ -72,6 +72,7 @@ def test_simultaneous_decisions_on_one_held_person_issue_one_state_id(live_serve
     assert (hold.status, hold.state_id) == (MatchHold.Status.NEW, given[0])
 
 
+@pytest.mark.settled_by_test
 def test_two_resolvers_at_once_judge_two_districts_overlapping_enrollments_one_after_another(
     live_server,
 ):

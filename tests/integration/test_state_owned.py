@@ -137,6 +137,7 @@ def test_a_field_the_state_takes_over_is_read_only_and_restored(dis, registered,
     assert "owned by the state" in change.reason and change.old_value == "Changed"
 
 
+@pytest.mark.settled_by_test
 def test_across_districts_one_student_one_state_id(live_server, registered):
     a = SendingDistrict(live_server.url, "0002")
     b = SendingDistrict(live_server.url, "0003")
@@ -202,6 +203,7 @@ def test_across_districts_one_student_one_state_id(live_server, registered):
     assert not Rejection.objects.filter(district__number="0003", record_id=1).exists()
 
 
+@pytest.mark.settled_by_test
 def test_a_guessed_state_id_attaches_nobody_to_another_districts_student(live_server, registered):
     """A state ID proves nothing alone: district 0003 cannot attach a person of its own to
     district 0002's student by sending their state ID, nor learn where they are enrolled."""

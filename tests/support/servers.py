@@ -13,13 +13,14 @@ from tests.support.workers import Child, wait_for, worker_env
 class Served(Child):
     """A `statesync serve` process on the test databases, which a test can kill and restart."""
 
-    def __init__(self, port: int, workers: int = 1, **env: str):
+    def __init__(self, port: int, workers: int = 1, args: tuple[str, ...] = (), **env: str):
         self.port, self.workers, self.env, self.process = port, workers, env, None
+        self.args = args
         self.url = f"http://127.0.0.1:{port}"
 
     def start(self) -> Served:
         self.process = subprocess.Popen(
-            server_argv("127.0.0.1", self.port, self.workers),
+            [*server_argv("127.0.0.1", self.port, self.workers), *self.args],
             env=worker_env(**self.env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
