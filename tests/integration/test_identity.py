@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 
+import msgspec
 import pytest
 from django.core.management import call_command
 
@@ -148,3 +149,21 @@ def test_serve_settles_identity_beside_itself_unless_told_not_to(transactional_d
         wait_for(lambda: state_id_at_state("0002", 7), 30, "the resolver beside serve")
     finally:
         server.stop()
+
+
+@pytest.mark.settled_by_test
+def test_a_batch_that_cannot_be_settled_is_set_aside_and_the_rest_go_on(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    tenant = District.objects.get(number="0002")
+    bad = IdentityWork.objects.using(state_db()).create(
+        district=tenant, object=catalog.PERSON, payload=b"not msgpack", records=1
+    )
+    a.person(7, **ANA)  # queued behind it
+    for _ in range(IdentityWork.MAX_ATTEMPTS):
+        with pytest.raises(msgspec.DecodeError):
+            resolver.resolve_next(state_db())
+    bad.refresh_from_db()
+    assert bad.attempts == IdentityWork.MAX_ATTEMPTS and "DecodeError" in bad.failed
+    assert IdentityWork.pending(state_db(), tenant.pk) == 1  # the person, not the bad batch
+    (done,) = settle()
+    assert done.outcomes["issued"] == 1 and state_id_at_state("0002", 7)

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from statesync.access.admin import AuditedAdmin, HistoryAdmin
-from statesync.state.models import ApiToken, District, DistrictYear, Rejection, StateYear
+from statesync.state.models import (
+    ApiToken,
+    District,
+    DistrictYear,
+    IdentityWork,
+    Rejection,
+    StateYear,
+)
 
 
 class ApiTokenInline(admin.TabularInline):
@@ -35,3 +42,15 @@ class DistrictYearAdmin(HistoryAdmin):
 
     list_display = ("district", "school_year", "scoped", "reported_at")
     list_filter = ("school_year",)
+
+
+@admin.register(IdentityWork)
+class IdentityWorkAdmin(HistoryAdmin):
+    """What waits for the identity resolver, and what it set aside with why. Clearing a set-
+    aside batch's `failed` puts it back in the queue; its records settle again when the
+    district next sends them, too."""
+
+    list_display = ("pk", "district", "object", "records", "run", "queued_at", "attempts")
+    list_filter = ("object",)
+    readonly_fields = ("district", "object", "run", "records", "queued_at", "attempts")
+    exclude = ("payload",)

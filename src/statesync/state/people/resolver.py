@@ -90,26 +90,37 @@ def resolve_next(using: str) -> Resolved | None:
     """Settle the oldest queued batch and delete it from the queue; None when none waits.
 
     Resolvers take turns (locks.hold_resolving), so two at once settle batches one after
-    another, in the order they arrived."""
-    queue = IdentityWork.objects.using(using)
-    if not queue.exists():  # idle: no transaction, no lock
+    another, in the order they arrived. A batch whose settling fails is tried again, and set
+    aside with why after IdentityWork.MAX_ATTEMPTS (logged, and listed in Django admin)."""
+    if not IdentityWork.queue(using).exists():  # idle: no transaction, no lock
         return None
-    with transaction.atomic(using=using):
-        locks.hold_resolving(using)
-        head = queue.order_by("id").first()
-        if head is None:
-            return None  # another resolver settled it meanwhile
-        queue.filter(pk=head.pk).delete()
-        district = District.objects.using(using).get(pk=head.district_id)
-        ctx = Context(district.id, district.number, using, as_of=head.queued_at)
-        obj = catalog.get(head.object)
-        records, digests = msgspec.msgpack.decode(bytes(head.payload), type=_payload(obj.name))
-        live = _still_held(ctx, obj, records, digests)
-        done = Resolved(head.pk, district.number, obj.name, head.run, len(records))
-        done.superseded = len(records) - len(live)
-        settle = _settle_people if obj.name == PERSON else _settle_enrollments
-        done.outcomes = settle(ctx, obj, live, head.run)
-        _audit(done)
+    taken: list[int] = []
+    try:
+        with transaction.atomic(using=using):
+            locks.hold_resolving(using)
+            head = IdentityWork.queue(using).first()
+            if head is None:
+                return None  # another resolver settled it meanwhile
+            taken.append(head.pk)
+            IdentityWork.objects.using(using).filter(pk=head.pk).delete()
+            return _settle(using, head)
+    except Exception as exc:
+        if taken and IdentityWork.note_failure(using, taken[0], f"{type(exc).__name__}: {exc}"):
+            log.error("identity work %s set aside after repeated failures: %s", taken[0], exc)
+        raise
+
+
+def _settle(using: str, head: IdentityWork) -> Resolved:
+    district = District.objects.using(using).get(pk=head.district_id)
+    ctx = Context(district.id, district.number, using, as_of=head.queued_at)
+    obj = catalog.get(head.object)
+    records, digests = msgspec.msgpack.decode(bytes(head.payload), type=_payload(obj.name))
+    live = _still_held(ctx, obj, records, digests)
+    done = Resolved(head.pk, district.number, obj.name, head.run, len(records))
+    done.superseded = len(records) - len(live)
+    settle = _settle_people if obj.name == PERSON else _settle_enrollments
+    done.outcomes = settle(ctx, obj, live, head.run)
+    _audit(done)
     return done
 
 

@@ -78,10 +78,11 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
                 "differential",
                 env,
                 f"{changed:,} records changed",
+                server,
             )
         )
         log("verify …")
-        report.figures.append(timed_resync("verify", "verify", env, "compare only"))
+        report.figures.append(timed_resync("verify", "verify", env, "compare only", server))
         log("selective sync latency …")
         secret = api_token()
         report.selective_ms = selective_latency(server.url, secret, calls)
