@@ -58,4 +58,4 @@ def test_a_batchs_key_lookups_use_the_key_on_postgresql(dis, seeded):
     assert "copy_personidentity_key" in plan, plan
     with state.cursor() as cursor:  # the batch's page cost ended with its transaction
         cursor.execute("SHOW random_page_cost")
-        assert cursor.fetchone()[0] != ingest.CACHED_PAGE_COST
+        assert cursor.fetchone()[0] != planner.CACHED_PAGE_COST

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from statesync.core import catalog, versions, wire
+from statesync.core.db import planner
 from statesync.core.db.routers import state_db
 from statesync.state import rules
 from statesync.state.ingest import locks, store
@@ -122,21 +123,10 @@ def _record_years(
 def _begin(ctx: rules.Context, obj: catalog.DisObject) -> None:
     """One batch of a district's object at a time, so what one judged stale or deleted is
     still so when it writes. SQLite's writers are one at a time already; PostgreSQL's are
-    not, so they queue on a lock of that district and object until the transaction ends.
-
-    On PostgreSQL the batch's lookups are also costed as reads of cached pages: they probe
-    the keys of rows written moments ago. At the default random_page_cost (4, a spinning
-    disk's) 2,000 probes look dearer than scanning the district's whole copy, which took 30 ms
-    where the probes take 2 to 12 (120,000 people, measured)."""
+    not, so they queue on a lock of that district and object until the transaction ends. Its
+    lookups are planned as reads of cached pages (planner.cost_pages_as_cached)."""
     locks.hold_district_object(ctx.using, ctx.tenant_id, obj)
-    connection = connections[ctx.using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [CACHED_PAGE_COST])
-
-
-# PostgreSQL's own advice for data held in memory or on SSD (set for the batch's transaction).
-CACHED_PAGE_COST = "1.1"
+    planner.cost_pages_as_cached(connections[ctx.using])
 
 
 def _stale(

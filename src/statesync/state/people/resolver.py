@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from statesync.access.models import AuditEntry
 from statesync.core import catalog, wire
+from statesync.core.db import planner
 from statesync.state import rules
 from statesync.state.ingest import copies, locks, store
 from statesync.state.models import District, IdentityWork
@@ -98,6 +99,7 @@ def resolve_next(using: str) -> Resolved | None:
     try:
         with transaction.atomic(using=using):
             locks.hold_resolving(using)
+            planner.cost_pages_as_cached(connections[using])  # its lookups probe by key
             head = IdentityWork.queue(using).first()
             if head is None:
                 return None  # another resolver settled it meanwhile
