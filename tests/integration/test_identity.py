@@ -156,7 +156,7 @@ def test_a_batch_that_cannot_be_settled_is_set_aside_and_the_rest_go_on(live_ser
     a = SendingDistrict(live_server.url, "0002")
     tenant = District.objects.get(number="0002")
     bad = IdentityWork.objects.using(state_db()).create(
-        district=tenant, object=catalog.PERSON, payload=b"not msgpack", records=1
+        district=tenant, object=catalog.PERSON, payload=b"\xc1", records=1
     )
     a.person(7, **ANA)  # queued behind it
     for _ in range(IdentityWork.MAX_ATTEMPTS):
