@@ -10,6 +10,8 @@ import time
 import msgspec
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
 
 from statesync.access.models import AuditEntry
 from statesync.core import catalog, config, handoff
@@ -19,8 +21,10 @@ from statesync.core.wire import RuleCode
 from statesync.district.models import ErrorLogEntry, ErrorSource, Mode, Run
 from statesync.district.services import notify, statechanges
 from statesync.district.services.resync import execute
-from statesync.state.models import District, IdentityWork, copy_model
-from statesync.state.people import resolver
+from statesync.state.models import District, IdentityWork, MatchHold, StatePerson, copy_model
+from statesync.state.models.people import reserve_numbers, state_id_for
+from statesync.state.people import resolver, stateowned
+from statesync.state.people.matching import block, normalise
 from statesync.state.reports.overview import overview
 from statesync.web.server import free_port
 from tests.support.districts import SendingDistrict, settle
@@ -97,7 +101,7 @@ def test_an_overlap_found_after_acceptance_reaches_the_later_districts_error_log
     assert run.run_objects.get(object=catalog.ENROLLMENT).errors == 1
 
 
-def test_a_run_waits_for_identity_and_its_notification_says_so(dis, seeded):
+def test_a_run_waits_for_identity_and_its_notification_and_page_say_so(dis, seeded, admin_client):
     seeded("small", defects=False)
     run = execute(Run.plan(catalog.NAMES, Mode.FORCE))
     people = run.run_objects.get(object=catalog.PERSON)
@@ -106,6 +110,9 @@ def test_a_run_waits_for_identity_and_its_notification_says_so(dis, seeded):
     assert run.identity_settled_at is not None
     assert run.result()["awaiting_identity"] == run.awaiting_identity
     assert "Identity: the state settled all" in notify.run_summary(run)
+    page = admin_client.get(reverse("district:run", args=[run.pk])).content.decode()
+    assert f"Identity: {run.awaiting_identity:,} of this run's records awaited" in page
+    assert "Settled, and their state IDs applied here" in page
 
 
 @pytest.mark.settled_by_test
@@ -167,3 +174,60 @@ def test_a_batch_that_cannot_be_settled_is_set_aside_and_the_rest_go_on(live_ser
     assert IdentityWork.pending(state_db(), tenant.pk) == 1  # the person, not the bad batch
     (done,) = settle()
     assert done.outcomes["issued"] == 1 and state_id_at_state("0002", 7)
+
+
+@pytest.mark.settled_by_test
+def test_twins_and_look_alikes_in_one_batch_match_the_new_person_beside_them(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    base = {"district_id": 1, "middle_name": None, "suffix": None, "hispanic": False}
+    base |= {"race_codes": ["WH"], "state_id": None}
+    a.send(
+        catalog.PERSON,
+        [
+            base | ANA | {"id": 7},
+            base | ANA | {"id": 8},  # the same student twice: one state ID
+            base | ANA | {"id": 9, "first_name": "Anna"},  # alike: held, the new one its candidate
+        ],
+    )
+    (done,) = settle()
+    assert (done.outcomes["issued"], done.outcomes["matched"], done.outcomes["held"]) == (1, 1, 1)
+    given = state_id_at_state("0002", 7)
+    assert state_id_at_state("0002", 8) == given
+    hold = MatchHold.objects.get(record_id=9)
+    assert hold.candidates[0]["state_id"] == given
+
+
+@pytest.mark.settled_by_test
+def test_a_state_id_issued_while_the_resolver_matched_is_seen_before_it_writes(
+    live_server, monkeypatch
+):
+    a = SendingDistrict(live_server.url, "0002")
+    a.person(7, **ANA)
+    planned = stateowned.plan_state_ids
+    issued = []
+
+    def plan_then_someone_issues(ctx, records):
+        plan = planned(ctx, records)
+        if not issued:  # a state data manager gives the same student a state ID meanwhile
+            with transaction.atomic(using=state_db()):
+                (number,) = reserve_numbers(state_db(), 1)
+                StatePerson.issue(state_db(), [_person_of(number, ANA)])
+            issued.append(state_id_for(number))
+        return plan
+
+    monkeypatch.setattr(stateowned, "plan_state_ids", plan_then_someone_issues)
+    (done,) = settle()
+    assert (done.outcomes["issued"], done.outcomes["matched"]) == (0, 1)
+    assert state_id_at_state("0002", 7) == issued[0]
+    assert StatePerson.objects.filter(last_name="Lee").count() == 1
+
+
+def _person_of(number: int, person: dict) -> tuple:
+    """`person` as StatePerson.issue takes them."""
+    last, first, born = (
+        normalise(person["last_name"]),
+        normalise(person["first_name"]),
+        person["birth_date"],
+    )
+    blocks = (block(born, last), block(born, first))
+    return (number, last, first, *blocks, person["last_name"], person["first_name"], born, "F")

@@ -32,6 +32,7 @@ from statesync.state import rules
 from statesync.state.ingest import copies, locks, store
 from statesync.state.models import District, IdentityWork
 from statesync.state.people import stateowned
+from statesync.state.people.stateowned import StateIdPlan
 from statesync.state.rules import Context
 from statesync.state.rules.context import PRIMARY
 
@@ -90,38 +91,64 @@ class Resolved:
 def resolve_next(using: str) -> Resolved | None:
     """Settle the oldest queued batch and delete it from the queue; None when none waits.
 
-    Resolvers take turns (locks.hold_resolving), so two at once settle batches one after
-    another, in the order they arrived. A batch whose settling fails is tried again, and set
-    aside with why after IdentityWork.MAX_ATTEMPTS (logged, and listed in Django admin)."""
-    if not IdentityWork.queue(using).exists():  # idle: no transaction, no lock
+    Its people are matched first with reads alone, outside the write transaction (on SQLite
+    the resolver would otherwise hold the one write lock every batch waits for while it
+    matches); inside it the plan is checked (the same records, nobody issued since) or made
+    again, and written. Resolvers take turns (locks.hold_resolving), so two at once settle
+    batches one after another, in the order they arrived. A batch whose settling fails is
+    tried again, and set aside with why after IdentityWork.MAX_ATTEMPTS (logged, and listed
+    in Django admin)."""
+    head = IdentityWork.queue(using).first()
+    if head is None:
         return None
-    taken: list[int] = []
     try:
+        ahead = _prepare(using, head)
         with transaction.atomic(using=using):
             locks.hold_resolving(using)
+            # Before the plan is checked: nobody issues a state ID from here to commit.
+            locks.hold_issuing(using)
             planner.cost_pages_as_cached(connections[using])  # its lookups probe by key
-            head = IdentityWork.queue(using).first()
-            if head is None:
-                return None  # another resolver settled it meanwhile
-            taken.append(head.pk)
-            IdentityWork.objects.using(using).filter(pk=head.pk).delete()
-            return _settle(using, head)
+            if not IdentityWork.objects.using(using).filter(pk=head.pk).delete()[0]:
+                return Resolved(head.pk, "", head.object, head.run, 0)  # another resolver's
+            return _settle(using, head, ahead)
     except Exception as exc:
-        if taken and IdentityWork.note_failure(using, taken[0], f"{type(exc).__name__}: {exc}"):
-            log.error("identity work %s set aside after repeated failures: %s", taken[0], exc)
+        if IdentityWork.note_failure(using, head.pk, f"{type(exc).__name__}: {exc}"):
+            log.error("identity work %s set aside after repeated failures: %s", head.pk, exc)
         raise
 
 
-def _settle(using: str, head: IdentityWork) -> Resolved:
+@dataclass
+class _Prepared:
+    """A queued batch decoded, and its people matched, before the write transaction."""
+
+    ctx: Context
+    obj: catalog.DisObject
+    records: list
+    digests: list[bytes]
+    plan: stateowned.StateIdPlan | None = None
+
+
+def _prepare(using: str, head: IdentityWork) -> _Prepared:
     district = District.objects.using(using).get(pk=head.district_id)
     ctx = Context(district.id, district.number, using, as_of=head.queued_at)
     obj = catalog.get(head.object)
     records, digests = msgspec.msgpack.decode(bytes(head.payload), type=_payload(obj.name))
-    live = _still_held(ctx, obj, records, digests)
-    done = Resolved(head.pk, district.number, obj.name, head.run, len(records))
-    done.superseded = len(records) - len(live)
-    settle = _settle_people if obj.name == PERSON else _settle_enrollments
-    done.outcomes = settle(ctx, obj, live, head.run)
+    ahead = _Prepared(ctx, obj, records, digests)
+    if obj.name == PERSON:
+        live = [record for record, _ in _still_held(ctx, obj, records, digests)]
+        ahead.plan = stateowned.plan_state_ids(ctx, live)
+    return ahead
+
+
+def _settle(using: str, head: IdentityWork, ahead: _Prepared) -> Resolved:
+    ctx, obj = ahead.ctx, ahead.obj
+    live = _still_held(ctx, obj, ahead.records, ahead.digests)
+    done = Resolved(head.pk, ctx.tenant_number, obj.name, head.run, len(ahead.records))
+    done.superseded = len(ahead.records) - len(live)
+    if ahead.plan is not None:
+        done.outcomes = _settle_people(ctx, obj, live, ahead.plan)
+    else:
+        done.outcomes = _settle_enrollments(ctx, obj, live, head.run)
     _audit(done)
     return done
 
@@ -185,11 +212,16 @@ def _still_held(
 
 
 def _settle_people(
-    ctx: Context, obj: catalog.DisObject, live: list[tuple[Any, bytes]], run: int | None
+    ctx: Context, obj: catalog.DisObject, live: list[tuple[Any, bytes]], plan: StateIdPlan
 ) -> dict[str, int]:
-    """Give each person the state ID matching finds (or hold them), write it into their copy
-    with the digest of the record as the district will hold it, and queue it down."""
-    given = stateowned.give_state_ids(ctx, [record for record, _ in live])
+    """Give each person the state ID matching found (or hold them), write it into their copy
+    with the digest of the record as the district will hold it, and queue it down. The plan
+    made before the transaction is made again here if a record changed or a state ID was
+    issued since."""
+    people = [record for record, _ in live]
+    if not plan.still_holds(ctx, people):
+        plan = stateowned.plan_state_ids(ctx, people)
+    given = plan.give(ctx)
     updates, values, changes = [], [], []
     outcomes = {"issued": 0, "matched": 0, "sent": 0, "held": 0}
     for record, digest in live:
@@ -204,8 +236,7 @@ def _settle_people(
         if record.state_id != state_id:
             changes.append((obj.name, record.id, STATE_ID, wire.json_text(state_id), why))
     copies.set_where_digest(ctx.using, obj, ctx.tenant_id, updates, STATE_ID, values)
-    columns = ("object", "record_id", "field", "value", "reason", "created_at")
-    stateowned.insert_rows(ctx, "state_downchange", columns, changes)
+    stateowned.queue_down(ctx, changes)
     return outcomes
 
 
@@ -227,8 +258,7 @@ def _settle_enrollments(
         (obj.name, record_id, "", wire.json_text(_rejection(errors, run)), errors[0].message)
         for record_id, errors in rejected.items()
     ]
-    columns = ("object", "record_id", "field", "value", "reason", "created_at")
-    stateowned.insert_rows(ctx, "state_downchange", columns, notices)
+    stateowned.queue_down(ctx, notices)
     return {"checked": len(live), "rejected": len(rejected)}
 
 

@@ -9,6 +9,7 @@ is sent again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -22,7 +23,7 @@ from statesync.state.models import (
     MatchHold,
     StatePerson,
 )
-from statesync.state.models.people import reserve_numbers
+from statesync.state.models.people import reserve_numbers, state_id_for
 from statesync.state.people import matching
 from statesync.state.rules import Context
 
@@ -80,8 +81,7 @@ def take_state_values(
         if record.id in unlinked and record.state_id is not None:
             wanted[STATE_ID] = None  # not the state's until the resolver says so
         out.append(msgspec.structs.replace(record, **wanted) if wanted else record)
-    columns = ("object", "record_id", "field", "value", "reason", "created_at")
-    insert_rows(ctx, "state_downchange", columns, changes)
+    queue_down(ctx, changes)
     return out, awaiting
 
 
@@ -97,15 +97,71 @@ def _restored(name: str, sent: Any, kept: Any) -> str:
     )[:200]
 
 
-def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str, str, str]]:
-    """Each person's state ID as the identity resolver gives it, and why: sent by the district
-    (an ID the state issued), an exact match, new; "" for a state ID sent with an identity
-    only alike, while held; absent while held for matching. `records` are linked to none.
-    Each as (state ID, why, outcome: "sent", "matched", "issued" or "held")."""
-    using = ctx.using
-    given: dict[int, tuple[str, str, str]] = {}
-    waiting = _waiting(ctx, [r.id for r in records])
-    holds = []
+@dataclass
+class StateIdPlan:
+    """What matching decided for a batch's people, before any number is taken: planned with
+    reads only, so the resolver does the matching outside its write transaction (SQLite's
+    one write lock is then held for the writes alone) and gives the numbers inside it."""
+
+    ids: list[int]  # the records planned for, in order
+    issued_through: int  # the highest state person number when matching read them
+    # Record ID → (a state ID, or the index of a new person in `new`; its outcome).
+    given: dict[int, tuple[str | int, str]] = field(default_factory=dict)
+    # Why, for the outcomes whose reason is not the state ID's alone (a held record's names
+    # the ID the district sent).
+    why: dict[int, str] = field(default_factory=dict)
+    # (record, its candidates): held for Person Matching.
+    holds: list[tuple[Any, list[matching.Candidate]]] = field(default_factory=list)
+    new: list[tuple[matching.Person, Any]] = field(default_factory=list)  # (person, record)
+
+    def still_holds(self, ctx: Context, records: list) -> bool:
+        """Whether it was planned for these records, and nobody issued a state ID since."""
+        return [r.id for r in records] == self.ids and issued_through(ctx) == self.issued_through
+
+    def give(self, ctx: Context) -> dict[int, tuple[str, str, str]]:
+        """Number the new people, issue them and hold the likely matches: each record's
+        (state ID, why, outcome: "sent", "matched", "issued" or "held")."""
+        numbers = reserve_numbers(ctx.using, len(self.new))
+        issued = [
+            _state_person(matching.Person(*person[:4], number), record)
+            for (person, record), number in zip(self.new, numbers, strict=True)
+        ]
+        StatePerson.issue(ctx.using, issued)
+        holds = [
+            _hold(ctx, record, [_numbered(c, numbers) for c in candidates])
+            for record, candidates in self.holds
+        ]
+        insert_rows(ctx, "state_matchhold", HOLD_COLUMNS, holds)
+        given = {}
+        for record_id, (ref, outcome) in self.given.items():
+            state_id = state_id_for(numbers[ref]) if isinstance(ref, int) else ref
+            why = self.why.get(record_id) or _REASONS[outcome](state_id)
+            given[record_id] = (state_id, why, outcome)
+        return given
+
+
+def _numbered(candidate: matching.Candidate, numbers: list[int]) -> matching.Candidate:
+    """A candidate new in this batch, with the number it was given."""
+    pk = candidate.person.pk
+    if pk is None or pk >= 0:
+        return candidate
+    person = matching.Person(*candidate.person[:4], numbers[-pk - 1])
+    return matching.Candidate(person, candidate.score, candidate.reasons)
+
+
+def issued_through(ctx: Context) -> int:
+    """The highest state person number issued (0 before the first)."""
+    with connections[ctx.using].cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM state_person")
+        return cursor.fetchone()[0]
+
+
+def plan_state_ids(ctx: Context, records: list) -> StateIdPlan:
+    """Match each person not linked to a state ID (`records`) among everyone the state knows:
+    a state ID sent with the identity the state holds for it, an exact match, a likely one
+    (held), or a new person; reads only."""
+    plan = StateIdPlan([r.id for r in records], issued_through(ctx))
+    waiting = _waiting(ctx, plan.ids)
     # A state ID sent for a record not linked yet is taken only with the identity the state
     # holds for it; the rules rejected one plainly someone else's (E-IDENTITY), so the rest
     # is alike and held for Person Matching, without the state ID meanwhile.
@@ -115,35 +171,32 @@ def give_state_ids(ctx: Context, records: list) -> dict[int, tuple[str, str, str
         holder = holders.get(record.state_id)
         candidate = holder and matching.could_be(matching.Person.of_record(record), holder)
         if candidate and candidate.score == 100.0:
-            given[record.id] = (record.state_id, _sent_reason(record.state_id), "sent")
+            plan.given[record.id] = (record.state_id, "sent")
             continue
-        given[record.id] = ("", _held_reason(record.state_id), "held")
+        plan.given[record.id] = ("", "held")
+        plan.why[record.id] = _held_reason(record.state_id)
         if candidate and record.id not in waiting:
             candidate.reasons.insert(0, "the district sent this state ID")
-            holds.append(_hold(ctx, record, [candidate]))
+            plan.holds.append((record, [candidate]))
     wanted = [r for r in records if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
-    # A number for each, in case none matches. Reserving takes the issuing lock, so the
-    # matcher then reads everyone issued, and nobody else issues until this commits.
-    numbers = iter(reserve_numbers(using, len(wanted)))
-    matcher = matching.Matcher(using, people)
-    issued: list[tuple] = []
+    matcher = matching.Matcher(ctx.using, people)
     for record, person in zip(wanted, people, strict=True):
         verdict = matcher.match(person)
-        if verdict.exact is not None:
-            state_id = verdict.exact.state_id
-            given[record.id] = (state_id, _exact_reason(state_id), "matched")
+        twin = verdict.exact.pk if verdict.exact is not None else None
+        if twin is not None and twin < 0:  # a new person earlier in this batch
+            plan.given[record.id] = (-twin - 1, "matched")
+        elif verdict.exact is not None:
+            plan.given[record.id] = (verdict.exact.state_id, "matched")
         elif verdict.likely:
-            holds.append(_hold(ctx, record, verdict.likely))
+            plan.holds.append((record, verdict.likely))
         else:
-            person = matching.Person(*person[:4], next(numbers))
-            matcher.add(person)  # a twin later in this batch matches them
-            issued.append(_state_person(person, record))
-            state_id = person.state_id
-            given[record.id] = (state_id, f"State ID {state_id} is new: no match", "issued")
-    StatePerson.issue(using, issued)
-    insert_rows(ctx, "state_matchhold", HOLD_COLUMNS, holds)
-    return given
+            # Numbered when given: until then the k-th new person is -(k+1), so a twin later
+            # in this batch matches them.
+            plan.given[record.id] = (len(plan.new), "issued")
+            plan.new.append((person, record))
+            matcher.add(matching.Person(*person[:4], -len(plan.new)))
+    return plan
 
 
 HOLD_COLUMNS = (
@@ -169,6 +222,13 @@ def _waiting(ctx: Context, ids: list[int]) -> set[int]:
     with connections[ctx.using].cursor() as cursor:
         cursor.execute(sql, [ctx.tenant_id, MatchHold.Status.PENDING, min(ids), max(ids)])
         return {row[0] for row in cursor.fetchall()} & set(ids)
+
+
+def queue_down(ctx: Context, changes: list[tuple]) -> None:
+    """Queue down changes of this district: (object, record ID, field, JSON value, why);
+    an empty field makes a notice."""
+    columns = ("object", "record_id", "field", "value", "reason", "created_at")
+    insert_rows(ctx, "state_downchange", columns, changes)
 
 
 def insert_rows(ctx: Context, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -206,6 +266,13 @@ def _held_reason(state_id: str) -> str:
 
 def _exact_reason(state_id: str) -> str:
     return f"State ID {state_id}: the same name, birth date and gender as a person the state knows"
+
+
+def _new_reason(state_id: str) -> str:
+    return f"State ID {state_id} is new: no match"
+
+
+_REASONS = {"sent": _sent_reason, "matched": _exact_reason, "issued": _new_reason}
 
 
 def _hold(ctx: Context, record: Any, likely: list[matching.Candidate]) -> tuple:
