@@ -5,6 +5,16 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def store_payloads_uncompressed(apps, schema_editor):
+    """PostgreSQL compresses a large bytea (pglz) by default: a first resync's queue is tens
+    of megabytes of msgpack, written once and read once, which costs more CPU to compress than
+    it saves (docs/PERFORMANCE.md). SQLite never compresses."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "ALTER TABLE state_identitywork ALTER COLUMN payload SET STORAGE EXTERNAL"
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -31,4 +41,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['district', 'id'], name='identitywork_district')],
             },
         ),
+        migrations.RunPython(store_payloads_uncompressed, migrations.RunPython.noop),
     ]
