@@ -88,7 +88,7 @@ class StormReport:
                 f"p95 {ms.get('p95', 0):.0f} ms  max {ms.get('max', 0):.0f} ms"
             )
         lines.append(
-            "targets (ten districts): aggregate ≥ 0.8 x one district's rate; slowest ≥ 0.5 x "
+            "targets (ten districts): aggregate ≥ 0.9 x one district's rate; slowest ≥ 0.7 x "
             "fastest; a save during the storm reaches the state in ≤ 2 s p95"
         )
         return "\n".join(lines)
