@@ -79,12 +79,13 @@ def execute(
             run, lambda: _execute_objects(run, client, batch_size, on_progress, lease), lease
         )
         run.finish()
-        years.report_years_now(client)
         if run.awaiting_identity:
             settle = functools.partial(statechanges.settle_identity, run=run)
             with_the_state(settle, "settle the run's identity", client)
         else:
             statechanges.take_state_changes_now(client)
+        # After identity: an enrollment it rejected counts in the year's report too.
+        years.report_years_now(client)
     except LeaseLost:
         log.warning("run %s was taken over by another worker", run.pk)
     except Cancelled:
