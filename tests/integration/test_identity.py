@@ -23,7 +23,7 @@ from statesync.district.services import notify, statechanges
 from statesync.district.services.resync import execute
 from statesync.state.models import District, IdentityWork, MatchHold, StatePerson, copy_model
 from statesync.state.models.people import reserve_numbers, state_id_for
-from statesync.state.people import resolver, stateowned
+from statesync.state.people import matching, resolver, stateowned
 from statesync.state.people.matching import block, normalise
 from statesync.state.reports.overview import overview
 from statesync.web.server import free_port
@@ -206,8 +206,8 @@ def test_a_state_id_issued_while_the_resolver_matched_is_seen_before_it_writes(
     planned = stateowned.plan_state_ids
     issued = []
 
-    def plan_then_someone_issues(ctx, records):
-        plan = planned(ctx, records)
+    def plan_then_someone_issues(ctx, records, known=None):
+        plan = planned(ctx, records, known)
         if not issued:  # a state data manager gives the same student a state ID meanwhile
             with transaction.atomic(using=state_db()):
                 (number,) = reserve_numbers(state_db(), 1)
@@ -231,3 +231,24 @@ def _person_of(number: int, person: dict) -> tuple:
     )
     blocks = (block(born, last), block(born, first))
     return (number, last, first, *blocks, person["last_name"], person["first_name"], born, "F")
+
+
+@pytest.mark.settled_by_test
+def test_the_resolver_keeps_the_people_it_read_until_someone_else_issues(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    known = matching.Known()
+    a.person(7, **ANA)
+    assert resolver.resolve_next(state_db(), known).outcomes["issued"] == 1
+    # Its own issue is learned once committed: the same student again matches from memory.
+    a.person(9, **ANA)
+    assert resolver.resolve_next(state_db(), known).outcomes["matched"] == 1
+    assert state_id_at_state("0002", 9) == state_id_at_state("0002", 7)
+    # A state ID given elsewhere (Person Matching) in a block it has read: it reads again.
+    ava = ANA | {"first_name": "Ava"}  # in both blocks Ana was read in
+    with transaction.atomic(using=state_db()):
+        (number,) = reserve_numbers(state_db(), 1)
+        StatePerson.issue(state_db(), [_person_of(number, ava)])
+    a.person(8, **ava)
+    done = resolver.resolve_next(state_db(), known)
+    assert (done.outcomes["matched"], done.outcomes["issued"]) == (1, 0)
+    assert state_id_at_state("0002", 8) == state_id_for(number)

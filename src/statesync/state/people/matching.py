@@ -97,30 +97,75 @@ class Verdict:
     likely: list[Candidate] = field(default_factory=list)
 
 
-class Matcher:
-    """Everyone the state knows in the blocks of a batch's people, found in one query per
-    block column; people issued while the batch is matched join them, so a batch's own twins
-    match. Names at least LIKELY_NAME_SCORE alike almost always share an initial, and looking
-    everyone up by birth date alone read a tenth of the state's people for every batch."""
+class Known:
+    """Everyone the state knows in the blocks asked for so far, kept between batches by the
+    identity resolver: consecutive batches of a district ask for many of the same blocks (the
+    seed's students share few birth dates), and each was read again for every batch.
 
-    def __init__(self, using: str, wanted: Iterable[Person]):
-        # Rows as the database gives them, in Person's field order: a Person is made only for
-        # a match (most rows of a first resync's batch match nobody).
-        self.by_date: dict[str, list[tuple]] = defaultdict(list)
-        blocks = sorted({b for person in wanted for b in person.blocks})
+    Valid while nobody but its holder issues a state ID: `through` is the highest number it
+    has seen, and `keep(issued_through)` forgets everything when the state's differs (Person
+    Matching gave a new state ID, another resolver issued). Its holder `learn`s the people it
+    issued once they are committed."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, tuple] = {}  # person ID → row, in Person's field order
+        self.in_block: dict[str, set[int]] = defaultdict(set)
+        self.read: set[str] = set()  # blocks read (empty ones too)
+        self.through: int | None = None
+
+    def keep(self, issued_through: int) -> None:
+        """Forget everything if someone else issued since this last saw the state's people."""
+        if self.through != issued_through:
+            self.rows.clear()
+            self.in_block.clear()
+            self.read.clear()
+            self.through = issued_through
+
+    def people_in(self, using: str, blocks: list[str]) -> list[tuple]:
+        """The state's people in `blocks` (a row each), reading only blocks not read before:
+        one query per piece of the block list, over both block columns."""
+        unread = [b for b in blocks if b not in self.read]
         connection = connections[using]
         # Dates as text: no date parsed per row.
         sql = (
             "SELECT last_key, first_key, CAST(birth_date AS TEXT), gender, id "
             "FROM state_person WHERE "
         )
-        found: dict[int, tuple] = {}  # by ID: a person in two pieces' blocks comes twice
         with connection.cursor() as cursor:
-            for condition, params in sqlin.matching(connection, "block_last", blocks):
+            for condition, params in sqlin.matching(connection, "block_last", unread):
                 other = condition.replace("block_last", "block_first", 1)
                 cursor.execute(f"{sql}{condition} OR {other}", params * 2)
-                found.update((row[4], row) for row in cursor.fetchall())
-        for row in found.values():
+                for row in cursor.fetchall():
+                    self._add(row)
+        self.read.update(unread)
+        ids = set().union(*(self.in_block.get(b, ()) for b in blocks))
+        return [self.rows[i] for i in ids]
+
+    def learn(self, people: Iterable[Person], through: int) -> None:
+        """People this holder issued, now committed, and the highest number it gave."""
+        for person in people:
+            self._add(tuple(person))
+        self.through = max(self.through or 0, through)
+
+    def _add(self, row: tuple) -> None:
+        self.rows[row[4]] = row
+        self.in_block[block(row[2], row[0])].add(row[4])
+        self.in_block[block(row[2], row[1])].add(row[4])
+
+
+class Matcher:
+    """Everyone the state knows in the blocks of a batch's people (from `known`, which reads
+    what it has not read yet); people issued while the batch is matched join them, so a
+    batch's own twins match. Names at least LIKELY_NAME_SCORE alike almost always share an
+    initial, and looking everyone up by birth date alone read a tenth of the state's people
+    for every batch."""
+
+    def __init__(self, using: str, wanted: Iterable[Person], known: Known | None = None):
+        # Rows as the database gives them, in Person's field order: a Person is made only for
+        # a match (most rows of a first resync's batch match nobody).
+        self.by_date: dict[str, list[tuple]] = defaultdict(list)
+        blocks = sorted({b for person in wanted for b in person.blocks})
+        for row in (known or Known()).people_in(using, blocks):
             self.by_date[row[2]].append(row)
 
     def add(self, person: Person) -> None:

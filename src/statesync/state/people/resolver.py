@@ -31,7 +31,7 @@ from statesync.core.db import planner
 from statesync.state import rules
 from statesync.state.ingest import copies, locks, store
 from statesync.state.models import District, IdentityWork
-from statesync.state.people import stateowned
+from statesync.state.people import matching, stateowned
 from statesync.state.people.stateowned import StateIdPlan
 from statesync.state.rules import Context
 from statesync.state.rules.context import PRIMARY
@@ -88,7 +88,7 @@ class Resolved:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def resolve_next(using: str) -> Resolved | None:
+def resolve_next(using: str, known: matching.Known | None = None) -> Resolved | None:
     """Settle the oldest queued batch and delete it from the queue; None when none waits.
 
     Its people are matched first with reads alone, outside the write transaction (on SQLite
@@ -97,12 +97,14 @@ def resolve_next(using: str) -> Resolved | None:
     again, and written. Resolvers take turns (locks.hold_resolving), so two at once settle
     batches one after another, in the order they arrived. A batch whose settling fails is
     tried again, and set aside with why after IdentityWork.MAX_ATTEMPTS (logged, and listed
-    in Django admin)."""
+    in Django admin). `known`: the state's people read for earlier batches, kept by a
+    resolver that runs on (a fresh one each call without it)."""
+    known = known or matching.Known()
     head = IdentityWork.queue(using).first()
     if head is None:
         return None
     try:
-        ahead = _prepare(using, head)
+        ahead = _prepare(using, head, known)
         with transaction.atomic(using=using):
             locks.hold_resolving(using)
             # Before the plan is checked: nobody issues a state ID from here to commit.
@@ -126,9 +128,10 @@ class _Prepared:
     records: list
     digests: list[bytes]
     plan: stateowned.StateIdPlan | None = None
+    known: matching.Known | None = None
 
 
-def _prepare(using: str, head: IdentityWork) -> _Prepared:
+def _prepare(using: str, head: IdentityWork, known: matching.Known) -> _Prepared:
     district = District.objects.using(using).get(pk=head.district_id)
     ctx = Context(district.id, district.number, using, as_of=head.queued_at)
     obj = catalog.get(head.object)
@@ -136,7 +139,8 @@ def _prepare(using: str, head: IdentityWork) -> _Prepared:
     ahead = _Prepared(ctx, obj, records, digests)
     if obj.name == PERSON:
         live = [record for record, _ in _still_held(ctx, obj, records, digests)]
-        ahead.plan = stateowned.plan_state_ids(ctx, live)
+        ahead.plan = stateowned.plan_state_ids(ctx, live, known)
+    ahead.known = known
     return ahead
 
 
@@ -146,7 +150,7 @@ def _settle(using: str, head: IdentityWork, ahead: _Prepared) -> Resolved:
     done = Resolved(head.pk, ctx.tenant_number, obj.name, head.run, len(ahead.records))
     done.superseded = len(ahead.records) - len(live)
     if ahead.plan is not None:
-        done.outcomes = _settle_people(ctx, obj, live, ahead.plan)
+        done.outcomes = _settle_people(ctx, obj, live, ahead.plan, ahead.known)
     else:
         done.outcomes = _settle_enrollments(ctx, obj, live, head.run)
     _audit(done)
@@ -162,8 +166,8 @@ def _payload(name: str) -> Any:
 
 def resolve_all(using: str) -> list[Resolved]:
     """Settle everything queued now (tests, the command's --once); what was settled."""
-    settled = []
-    while (done := resolve_next(using)) is not None:
+    settled, known = [], matching.Known()
+    while (done := resolve_next(using, known)) is not None:
         settled.append(done)
     return settled
 
@@ -178,9 +182,10 @@ def run(using: str, stop: threading.Event, poll: float = 0.2) -> None:
 
 
 def _run(using: str, stop: threading.Event, poll: float) -> None:
+    known = matching.Known()  # kept from batch to batch while nobody else issues
     while not stop.is_set():
         try:
-            done = resolve_next(using)
+            done = resolve_next(using, known)
         except Exception:  # one bad batch must not stop identity for every district
             log.exception("the identity resolver failed; trying again")
             close_old_connections()
@@ -212,7 +217,11 @@ def _still_held(
 
 
 def _settle_people(
-    ctx: Context, obj: catalog.DisObject, live: list[tuple[Any, bytes]], plan: StateIdPlan
+    ctx: Context,
+    obj: catalog.DisObject,
+    live: list[tuple[Any, bytes]],
+    plan: StateIdPlan,
+    known: matching.Known | None,
 ) -> dict[str, int]:
     """Give each person the state ID matching found (or hold them), write it into their copy
     with the digest of the record as the district will hold it, and queue it down. The plan
@@ -220,8 +229,8 @@ def _settle_people(
     issued since."""
     people = [record for record, _ in live]
     if not plan.still_holds(ctx, people):
-        plan = stateowned.plan_state_ids(ctx, people)
-    given = plan.give(ctx)
+        plan = stateowned.plan_state_ids(ctx, people, known)
+    given = plan.give(ctx, known)
     updates, values, changes = [], [], []
     outcomes = {"issued": 0, "matched": 0, "sent": 0, "held": 0}
     for record, digest in live:

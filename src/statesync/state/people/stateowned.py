@@ -9,11 +9,12 @@ is sent again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from statesync.core import catalog, wire
@@ -118,15 +119,22 @@ class StateIdPlan:
         """Whether it was planned for these records, and nobody issued a state ID since."""
         return [r.id for r in records] == self.ids and issued_through(ctx) == self.issued_through
 
-    def give(self, ctx: Context) -> dict[int, tuple[str, str, str]]:
+    def give(
+        self, ctx: Context, known: matching.Known | None = None
+    ) -> dict[int, tuple[str, str, str]]:
         """Number the new people, issue them and hold the likely matches: each record's
-        (state ID, why, outcome: "sent", "matched", "issued" or "held")."""
+        (state ID, why, outcome: "sent", "matched", "issued" or "held"). `known` learns the
+        people issued once they are committed."""
         numbers = reserve_numbers(ctx.using, len(self.new))
-        issued = [
-            _state_person(matching.Person(*person[:4], number), record)
-            for (person, record), number in zip(self.new, numbers, strict=True)
+        people = [
+            matching.Person(*person[:4], number)
+            for (person, _), number in zip(self.new, numbers, strict=True)
         ]
+        issued = [_state_person(p, record) for p, (_, record) in zip(people, self.new, strict=True)]
         StatePerson.issue(ctx.using, issued)
+        if known is not None and numbers:
+            learn = functools.partial(known.learn, people, numbers[-1])
+            transaction.on_commit(learn, using=ctx.using)
         holds = [
             _hold(ctx, record, [_numbered(c, numbers) for c in candidates])
             for record, candidates in self.holds
@@ -156,11 +164,13 @@ def issued_through(ctx: Context) -> int:
         return cursor.fetchone()[0]
 
 
-def plan_state_ids(ctx: Context, records: list) -> StateIdPlan:
-    """Match each person not linked to a state ID (`records`) among everyone the state knows:
-    a state ID sent with the identity the state holds for it, an exact match, a likely one
-    (held), or a new person; reads only."""
+def plan_state_ids(ctx: Context, records: list, known: matching.Known | None = None) -> StateIdPlan:
+    """Match each person not linked to a state ID (`records`) among everyone the state knows
+    (`known`, kept by the resolver between batches): a state ID sent with the identity the
+    state holds for it, an exact match, a likely one (held), or a new person; reads only."""
     plan = StateIdPlan([r.id for r in records], issued_through(ctx))
+    known = known or matching.Known()
+    known.keep(plan.issued_through)
     waiting = _waiting(ctx, plan.ids)
     # A state ID sent for a record not linked yet is taken only with the identity the state
     # holds for it; the rules rejected one plainly someone else's (E-IDENTITY), so the rest
@@ -180,7 +190,7 @@ def plan_state_ids(ctx: Context, records: list) -> StateIdPlan:
             plan.holds.append((record, [candidate]))
     wanted = [r for r in records if not r.state_id and r.id not in waiting and _matchable(r)]
     people = [matching.Person.of_record(r) for r in wanted]
-    matcher = matching.Matcher(ctx.using, people)
+    matcher = matching.Matcher(ctx.using, people, known)
     for record, person in zip(wanted, people, strict=True):
         verdict = matcher.match(person)
         twin = verdict.exact.pk if verdict.exact is not None else None
