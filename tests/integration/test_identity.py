@@ -252,3 +252,22 @@ def test_the_resolver_keeps_the_people_it_read_until_someone_else_issues(live_se
     done = resolver.resolve_next(state_db(), known)
     assert (done.outcomes["matched"], done.outcomes["issued"]) == (1, 0)
     assert state_id_at_state("0002", 8) == state_id_for(number)
+
+
+@pytest.mark.settled_by_test
+def test_the_people_a_resolver_keeps_are_bounded(live_server):
+    a = SendingDistrict(live_server.url, "0002")
+    a.person(7, **ANA)
+    a.person(8, gender="M", last_name="Lee", first_name="Bo", birth_date="2009-01-01")
+    settle()
+    known = matching.Known(limit=1)
+    ana, bo = matching.block("2008-03-04", "lee"), matching.block("2009-01-01", "lee")
+    assert [row[1] for row in known.people_in(state_db(), [ana])] == ["ana"]
+    # At its limit: the next read forgets what it held first, and answers all the same.
+    assert [row[1] for row in known.people_in(state_db(), [bo])] == ["bo"]
+    assert list(known.rows) == [state_person_id("Bo")]
+    assert [row[1] for row in known.people_in(state_db(), [ana])] == ["ana"]
+
+
+def state_person_id(first_name: str) -> int:
+    return StatePerson.objects.get(first_name=first_name).pk

@@ -97,6 +97,10 @@ class Verdict:
     likely: list[Candidate] = field(default_factory=list)
 
 
+# People a resolver keeps in memory at most (about 80 MB): a few districts' first resyncs.
+KNOWN_LIMIT = 200_000
+
+
 class Known:
     """Everyone the state knows in the blocks asked for so far, kept between batches by the
     identity resolver: consecutive batches of a district ask for many of the same blocks (the
@@ -105,9 +109,12 @@ class Known:
     Valid while nobody but its holder issues a state ID: `through` is the highest number it
     has seen, and `keep(issued_through)` forgets everything when the state's differs (Person
     Matching gave a new state ID, another resolver issued). Its holder `learn`s the people it
-    issued once they are committed."""
+    issued once they are committed. It holds at most `limit` people, forgetting all of them
+    when a read would pass it: a state's every student would otherwise stay in the
+    resolver's memory (about 400 bytes each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = KNOWN_LIMIT) -> None:
+        self.limit = limit
         self.rows: dict[int, tuple] = {}  # person ID → row, in Person's field order
         self.in_block: dict[str, set[int]] = defaultdict(set)
         self.read: set[str] = set()  # blocks read (empty ones too)
@@ -116,14 +123,14 @@ class Known:
     def keep(self, issued_through: int) -> None:
         """Forget everything if someone else issued since this last saw the state's people."""
         if self.through != issued_through:
-            self.rows.clear()
-            self.in_block.clear()
-            self.read.clear()
+            self._forget()
             self.through = issued_through
 
     def people_in(self, using: str, blocks: list[str]) -> list[tuple]:
         """The state's people in `blocks` (a row each), reading only blocks not read before:
         one query per piece of the block list, over both block columns."""
+        if len(self.rows) >= self.limit:
+            self._forget()
         unread = [b for b in blocks if b not in self.read]
         connection = connections[using]
         # Dates as text: no date parsed per row.
@@ -146,6 +153,11 @@ class Known:
         for person in people:
             self._add(tuple(person))
         self.through = max(self.through or 0, through)
+
+    def _forget(self) -> None:
+        self.rows.clear()
+        self.in_block.clear()
+        self.read.clear()
 
     def _add(self, row: tuple) -> None:
         self.rows[row[4]] = row
