@@ -2,10 +2,11 @@ import os
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from statesync.core.db.routers import state_db
 from statesync.core.output import say
+from statesync.state.models import IdentityWork
 from statesync.state.people import resolver
 
 
@@ -30,7 +31,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, once, with_parent, **opts):
         if once:
-            settled = resolver.resolve_all(state_db())
+            try:
+                settled = resolver.resolve_all(state_db())
+            except Exception as exc:  # whatever settling raised: said, never a traceback
+                raise CommandError(
+                    f"a queued batch could not be settled ({type(exc).__name__}: {exc}); it is "
+                    "tried again, and set aside with why after "
+                    f"{IdentityWork.MAX_ATTEMPTS} tries (Django admin: Identity works)"
+                ) from None
             records = sum(done.records for done in settled)
             say(self, f"settled the identity of {records} records in {len(settled)} batches")
             return
