@@ -146,6 +146,8 @@ def _prepare(using: str, head: IdentityWork, known: matching.Known) -> _Prepared
 
 def _settle(using: str, head: IdentityWork, ahead: _Prepared) -> Resolved:
     ctx, obj = ahead.ctx, ahead.obj
+    # Read again under the lock: a batch may have replaced a copy since _prepare read them
+    # (the plan is then made again, _settle_people).
     live = _still_held(ctx, obj, ahead.records, ahead.digests)
     done = Resolved(head.pk, ctx.tenant_number, obj.name, head.run, len(ahead.records))
     done.superseded = len(ahead.records) - len(live)
