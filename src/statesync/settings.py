@@ -210,6 +210,8 @@ OUTAGE_SECONDS = float(os.environ.get("STATESYNC_OUTAGE_MINUTES", 60)) * 60
 API_MAX_BODY_BYTES = int(os.environ.get("STATESYNC_MAX_BODY_BYTES", 20 * 1024 * 1024))
 PAGE_MAX_BODY_BYTES = 4 * 1024 * 1024
 ANONYMOUS_MAX_BODY_BYTES = 64 * 1024
+# One Ed-Fi record per request: the largest real one (a school with its addresses) is a few KB.
+EDFI_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 EMAIL_BACKEND = os.environ.get(

@@ -18,6 +18,7 @@ if settings.ROLE in ("district", "both"):
 if settings.ROLE in ("state", "both"):
     urlpatterns.append(path("", include("statesync.state.urls")))
     urlpatterns.append(path("api/state/v1/", state_api.urls))
+    urlpatterns.append(path("edfi/", include("statesync.state.edfi.urls")))
 
 handler404 = "statesync.core.http.api.not_found"
 handler500 = "statesync.core.http.api.server_error"

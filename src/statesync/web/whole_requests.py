@@ -25,10 +25,12 @@ import tempfile
 from collections.abc import Callable, Coroutine, Iterable
 from typing import IO, Any
 
+import msgspec
 from django.conf import settings
 
 from statesync.access.audit import record_refused_request
 from statesync.core import wire
+from statesync.state.edfi.problems import CONTENT_TYPE, Problem
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ def get_body_limit(path: str, credentials: bool) -> int:
         return settings.ANONYMOUS_MAX_BODY_BYTES
     if path.startswith("/api/"):
         return settings.API_MAX_BODY_BYTES
+    if path.startswith("/edfi/"):
+        return settings.EDFI_MAX_BODY_BYTES
     return settings.PAGE_MAX_BODY_BYTES
 
 
@@ -211,6 +215,12 @@ async def _refuse(scope: Message, refusal: Refusal, send: Send) -> None:
     if scope["path"].startswith("/api/"):
         body = wire.encode(wire.ApiError(refusal.error, refusal.detail))
         kind = b"application/json"
+    elif scope["path"].startswith("/edfi/"):
+        # Ed-Fi clients read problem details, whatever refused the request.
+        problem = Problem(
+            refusal.status, "urn:ed-fi:api:bad-request", refusal.error, refusal.detail
+        )
+        body, kind = msgspec.json.encode(problem.as_dict()), CONTENT_TYPE.encode()
     else:
         body = f"{refusal.error.capitalize()}: {refusal.detail}.".encode()
         kind = b"text/plain; charset=utf-8"

@@ -5,6 +5,7 @@ from statesync.state.models.copies import (
     Tombstone,
     copy_model,
 )
+from statesync.state.models.edfi import EdfiChange, EdfiClient, EdfiDocument, EdfiToken
 from statesync.state.models.identity import IdentityWork
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
 from statesync.state.models.people import MatchHold, StatePerson
@@ -19,6 +20,10 @@ __all__ = [
     "District",
     "DistrictYear",
     "DownChange",
+    "EdfiChange",
+    "EdfiClient",
+    "EdfiDocument",
+    "EdfiToken",
     "FieldSetting",
     "IdentityWork",
     "MatchHold",

@@ -1,4 +1,5 @@
 import argparse
+import json
 
 from django.core.management.base import CommandError
 
@@ -7,7 +8,7 @@ from statesync.access.audit import operating_system_user
 from statesync.core import catalog
 from statesync.core.commands import EverydayCommand
 from statesync.core.output import count, say, when
-from statesync.state.models import ApiToken, District, StateYear
+from statesync.state.models import ApiToken, District, EdfiClient, StateYear
 from statesync.state.reports.yearstatus import year_status
 
 
@@ -33,6 +34,19 @@ class Command(EverydayCommand):
         revoke = sub.add_parser("revoke-token", help="Revoke a token by the prefix 'tokens' shows.")
         revoke.add_argument("prefix")
         sub.add_parser("list", help="List registered districts.")
+        edfi = sub.add_parser(
+            "edfi-client",
+            help="Issue Ed-Fi client credentials (key and secret, shown once) for a district, "
+            "or --reader for the state's read-only client; --rotate KEY or --revoke KEY.",
+        )
+        who = edfi.add_mutually_exclusive_group(required=True)
+        who.add_argument("--number", help="The district the client sends for.")
+        who.add_argument("--reader", action="store_true", help="Read every district's records.")
+        who.add_argument("--rotate", metavar="KEY", help="A new secret for this client.")
+        who.add_argument("--revoke", metavar="KEY", help="Stop this client for good.")
+        who.add_argument("--list", action="store_true", help="List clients with their last use.")
+        edfi.add_argument("--label", default="", help="What the client is for.")
+        edfi.add_argument("--json", action="store_true", help="Print JSON.")
         years = sub.add_parser(
             "years", help="Year Status: each district's mandatory resyncs around a year."
         )
@@ -57,6 +71,8 @@ class Command(EverydayCommand):
             self._list_tokens(opts["number"])
         elif action == "revoke-token":
             self._revoke(opts["prefix"])
+        elif action == "edfi-client":
+            self._edfi_client(opts)
         elif action == "years":
             self._years(opts["year"] or StateYear.current_year())
         elif action in ("close-year", "reopen-year"):
@@ -94,6 +110,72 @@ class Command(EverydayCommand):
         if district is None:
             raise CommandError(f"district {number} is not registered")
         return district
+
+    def _edfi_client(self, opts) -> None:
+        if opts["list"]:
+            return self._list_edfi_clients(opts["json"])
+        if opts["rotate"] or opts["revoke"]:
+            key = opts["rotate"] or opts["revoke"]
+            client = EdfiClient.objects.filter(key=key, revoked_at=None).first()
+            if client is None:
+                raise CommandError(f"no live Ed-Fi client has key {key!r}; --list lists them")
+            owner = client.district.number if client.district else "state reader"
+            if opts["revoke"]:
+                client.revoke()
+                audit.record_command("state.edfi.client.revoke", f"Ed-Fi client {key}", owner=owner)
+                say(self, f"Revoked Ed-Fi client {key} ({owner}); its tokens stop now.")
+                return None
+            secret = client.rotate()
+            audit.record_command("state.edfi.client.rotate", f"Ed-Fi client {key}", owner=owner)
+            return self._print_credentials(client, secret, opts["json"])
+        district = None if opts["reader"] else self._district(opts["number"])
+        client, secret = EdfiClient.issue(district, opts["label"])
+        audit.record_command(
+            "state.edfi.client.issue",
+            f"Ed-Fi client {client.key}",
+            owner=district.number if district else "state reader",
+        )
+        return self._print_credentials(client, secret, opts["json"])
+
+    def _print_credentials(self, client: EdfiClient, secret: str, as_json: bool) -> None:
+        owner = client.district.number if client.district else None
+        if as_json:
+            payload = {
+                "key": client.key,
+                "secret": secret,
+                "district": owner,
+                "reader": owner is None,
+            }
+            self.stdout.write(json.dumps(payload))
+            return
+        say(
+            self,
+            f"Ed-Fi client for {f'district {owner}' if owner else 'the state (read only)'}; "
+            "the secret is shown once, keep it:",
+        )
+        self.stdout.write(f"key: {client.key}")
+        self.stdout.write(f"secret: {secret}")
+
+    def _list_edfi_clients(self, as_json: bool) -> None:
+        rows = [
+            {
+                "key": c.key,
+                "district": c.district.number if c.district else None,
+                "label": c.label,
+                "state": "revoked" if c.revoked_at else "live",
+                "last_used": when(c.last_used_at) or "never",
+            }
+            for c in EdfiClient.objects.select_related("district").order_by("pk")
+        ]
+        if as_json:
+            self.stdout.write(json.dumps(rows))
+            return
+        self.stdout.write(f"{'key':<22}  {'district':<8}  {'state':<8}  {'last used':<25}  label")
+        for row in rows:
+            self.stdout.write(
+                f"{row['key']:<22}  {row['district'] or 'reader':<8}  {row['state']:<8}  "
+                f"{row['last_used']:<25}  {row['label']}"
+            )
 
     def _print_token(self, district: District, label: str, rotate: bool) -> None:
         live_before = district.tokens.filter(revoked_at__isnull=True).count()

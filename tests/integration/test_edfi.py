@@ -1,0 +1,286 @@
+"""The Ed-Fi door over real HTTP: OAuth2, upserts judged by the state's rules, reads, Change
+Queries, tenancy and bad input (docs/EDFI.md)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from statesync.access.models import AuditEntry
+from statesync.core import catalog
+from statesync.core.db.routers import state_db
+from statesync.state.models import District, EdfiClient, EdfiDocument, Rejection, copy_model
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+LEA_ID, SCHOOL_ID = 255901, 255901001
+LEA = {
+    "localEducationAgencyId": LEA_ID,
+    "nameOfInstitution": "Grand Bend ISD",
+    "localEducationAgencyCategoryDescriptor": "uri://ed-fi.org/LocalEducationAgencyCategoryDescriptor#Independent",
+    "categories": [
+        {
+            "educationOrganizationCategoryDescriptor": "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#Local Education Agency"
+        }
+    ],
+}
+SCHOOL = {
+    "schoolId": SCHOOL_ID,
+    "nameOfInstitution": "Grand Bend High School",
+    "localEducationAgencyReference": {"localEducationAgencyId": LEA_ID},
+    "educationOrganizationCategories": [
+        {
+            "educationOrganizationCategoryDescriptor": "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#School"
+        }
+    ],
+    "gradeLevels": [
+        {"gradeLevelDescriptor": f"uri://ed-fi.org/GradeLevelDescriptor#{g} grade"}
+        for g in ("Ninth", "Tenth", "Eleventh", "Twelfth")
+    ],
+    "schoolCategories": [
+        {"schoolCategoryDescriptor": "uri://ed-fi.org/SchoolCategoryDescriptor#High School"}
+    ],
+}
+CALENDAR = {
+    "calendarCode": "2011-GBHS",
+    "schoolReference": {"schoolId": SCHOOL_ID},
+    "schoolYearTypeReference": {"schoolYear": 2011},
+    "calendarTypeDescriptor": "uri://ed-fi.org/CalendarTypeDescriptor#School",
+}
+STUDENT = {
+    "studentUniqueId": "604822",
+    "firstName": "Lisa",
+    "lastSurname": "Woods",
+    "birthDate": "1995-04-02",
+}
+SEOA = {
+    "educationOrganizationReference": {"educationOrganizationId": LEA_ID},
+    "studentReference": {"studentUniqueId": "604822"},
+    "sexDescriptor": "uri://ed-fi.org/SexDescriptor#Female",
+    "hispanicLatinoEthnicity": False,
+    "races": [{"raceDescriptor": "uri://ed-fi.org/RaceDescriptor#White"}],
+}
+SSA = {
+    "entryDate": "2010-08-23",
+    "schoolReference": {"schoolId": SCHOOL_ID},
+    "studentReference": {"studentUniqueId": "604822"},
+    "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade",
+}
+SENT = (
+    ("localEducationAgencies", LEA),
+    ("schools", SCHOOL),
+    ("calendars", CALENDAR),
+    ("students", STUDENT),
+    ("studentEducationOrganizationAssociations", SEOA),
+    ("studentSchoolAssociations", SSA),
+)
+
+
+def credentials(district: District | None) -> tuple[str, str]:
+    client, secret = EdfiClient.issue(district, "test")
+    return client.key, secret
+
+
+def connect(base: str, key: str, secret: str) -> httpx.Client:
+    answer = httpx.post(
+        f"{base}/edfi/oauth/token", data={"grant_type": "client_credentials"}, auth=(key, secret)
+    )
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["access_token"]
+    return httpx.Client(
+        base_url=f"{base}/edfi/data/v3/ed-fi",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+@pytest.fixture
+def edfi(live_server, registered):
+    district, _ = registered
+    client = connect(live_server.url, *credentials(district))
+    yield client
+    client.close()
+
+
+def send_all(edfi: httpx.Client) -> None:
+    for resource, body in SENT:
+        answer = edfi.post(f"/{resource}", json=body)
+        assert answer.status_code == 201, (resource, answer.text)
+
+
+def test_discovery_and_metadata_are_anonymous_and_say_where_things_are(live_server):
+    root = httpx.get(f"{live_server.url}/edfi/").json()
+    assert root["version"] == "7.2"  # below 7.3: no cursor paging, so clients page by offset
+    assert root["urls"]["oauth"] == f"{live_server.url}/edfi/oauth/token"
+    order = httpx.get(root["urls"]["dependencies"]).json()
+    ranks = {item["resource"]: item["order"] for item in order}
+    assert (
+        ranks["/ed-fi/schools"]
+        < ranks["/ed-fi/calendars"]
+        < ranks["/ed-fi/studentSchoolAssociations"]
+    )
+    assert (
+        "Create"
+        not in next(i for i in order if i["resource"] == "/ed-fi/sexDescriptors")["operations"]
+    )
+    documents = httpx.get(root["urls"]["openApiMetadata"]).json()
+    resources = httpx.get(
+        next(d for d in documents if d["name"] == "Resources")["endpointUri"]
+    ).json()
+    school = resources["components"]["schemas"]["edFi_school"]
+    assert school["properties"]["schoolId"]["x-Ed-Fi-isIdentity"] is True
+    assert "nameOfInstitution" in school["required"]
+    assert "/ed-fi/studentSchoolAssociations" in resources["paths"]
+
+
+def test_oauth_refuses_wrong_secrets_and_grants(live_server, registered):
+    key, secret = credentials(registered[0])
+    url = f"{live_server.url}/edfi/oauth/token"
+    wrong = httpx.post(url, data={"grant_type": "client_credentials"}, auth=(key, "nope"))
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    grant = httpx.post(url, data={"grant_type": "password"}, auth=(key, secret))
+    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+    by_form = httpx.post(
+        url, data={"grant_type": "client_credentials", "client_id": key, "client_secret": secret}
+    )
+    assert by_form.status_code == 200 and by_form.json()["token_type"] == "bearer"
+    assert not EdfiClient.objects.filter(secret_hash=secret).exists()  # only its hash is kept
+    bad = httpx.get(
+        f"{live_server.url}/edfi/data/v3/ed-fi/schools", headers={"Authorization": "Bearer edfi_x"}
+    )
+    assert bad.status_code == 401
+    assert bad.json()["type"] == "urn:ed-fi:api:security:authentication"
+
+
+def test_records_sent_land_in_the_same_copy_with_201_then_200(edfi, registered):
+    district, _ = registered
+    send_all(edfi)
+    using = state_db()
+    assert copy_model("School").objects.using(using).filter(tenant=district).count() == 1
+    enrollment = copy_model("Enrollment").objects.using(using).get(tenant=district)
+    assert enrollment.grade == "09" and enrollment.service_type == "P"  # type: ignore[attr-defined]
+    person = copy_model("PersonIdentity").objects.using(using).get(tenant=district)
+    assert person.gender == "F" and person.race_codes == ["WH"]  # type: ignore[attr-defined]
+    again = edfi.post("/schools", json=SCHOOL)
+    assert again.status_code == 200
+    renamed = edfi.post("/schools", json={**SCHOOL, "nameOfInstitution": "GBHS"})
+    assert renamed.status_code == 200
+    school = copy_model("School").objects.using(using).get(tenant=district)
+    assert school.name == "GBHS"  # type: ignore[attr-defined]
+
+
+def test_reads_page_count_find_by_example_and_by_id(edfi):
+    send_all(edfi)
+    counted = edfi.get("/schools", params={"limit": 0, "totalCount": "true"})
+    assert counted.headers["Total-Count"] == "1" and counted.json() == []
+    found = edfi.get("/studentSchoolAssociations", params={"schoolId": SCHOOL_ID}).json()
+    assert len(found) == 1 and found[0]["entryDate"] == "2010-08-23"
+    assert edfi.get("/studentSchoolAssociations", params={"schoolId": 1}).json() == []
+    one = edfi.get(f"/studentSchoolAssociations/{found[0]['id']}").json()
+    assert one["studentReference"] == {"studentUniqueId": "604822"}
+    unknown = edfi.get("/schools", params={"color": "red"})
+    assert unknown.status_code == 400 and "color" in unknown.json()["detail"]
+
+
+def test_the_state_id_is_read_back_on_the_students_association(edfi, registered):
+    send_all(edfi)
+    from statesync.state.people import resolver
+
+    resolver.resolve_all(state_db())
+    found = edfi.get("/studentEducationOrganizationAssociations").json()
+    codes = found[0]["studentIdentificationCodes"]
+    state = [c for c in codes if c["studentIdentificationSystemDescriptor"].endswith("#State")]
+    assert len(state) == 1 and len(state[0]["identificationCode"]) == 10
+
+
+def test_a_rule_the_state_judges_gives_its_code_and_message_at_the_json_path(edfi, registered):
+    send_all(edfi)
+    ungraded = {
+        **SSA,
+        "entryDate": "2010-09-01",
+        "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ungraded",
+    }
+    answer = edfi.post("/studentSchoolAssociations", json=ungraded)
+    assert answer.status_code == 400
+    problem = answer.json()
+    assert problem["type"] == "urn:ed-fi:api:bad-request:data-validation-failed"
+    [message] = problem["validationErrors"]["$.entryGradeLevelDescriptor"]
+    assert message.startswith("E-CODE: ")
+    assert "errors" not in problem  # empty lists are left out
+    rejection = Rejection.objects.using(state_db()).get(object="Enrollment")
+    assert rejection.errors[0]["message"] in message  # the error log says the same
+    assert not EdfiDocument.objects.filter(
+        natural_key__contains="2010-09-01", body__isnull=False
+    ).exists()
+
+
+def test_a_missing_reference_is_409_and_an_unknown_descriptor_400(edfi):
+    send_all(edfi)
+    orphan = {**SSA, "studentReference": {"studentUniqueId": "nobody"}}
+    answer = edfi.post("/studentSchoolAssociations", json=orphan)
+    assert answer.status_code == 409
+    assert answer.json()["type"] == "urn:ed-fi:api:data-conflict:unresolved-reference"
+    assert "nobody" in answer.json()["errors"][0]
+    made_up = {**SEOA, "sexDescriptor": "uri://ed-fi.org/SexDescriptor#Robot"}
+    answer = edfi.post("/studentEducationOrganizationAssociations", json=made_up)
+    assert answer.status_code == 400
+    assert "Robot" in answer.json()["validationErrors"]["$.sexDescriptor"][0]
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b"{not json", None),
+        (b"[1, 2]", None),
+        (b'{"schoolId": "ten", "nameOfInstitution": "x"}', "$.schoolId"),
+        (b'{"schoolId": 7}', "$.nameOfInstitution"),
+    ],
+)
+def test_malformed_bodies_are_specific_400s_and_store_nothing(edfi, body, path):
+    answer = edfi.post("/schools", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400
+    if path:
+        assert path in answer.json()["validationErrors"]
+    assert not EdfiDocument.objects.filter(resource="schools").exists()
+
+
+def test_a_huge_body_is_413_and_a_resource_not_served_404(edfi):
+    answer = edfi.post("/schools", content=b"{" + b" " * (30 * 2**20) + b"}")
+    assert answer.status_code == 413
+    missing = edfi.get("/gradebookEntries")
+    assert missing.status_code == 404 and "gradebookEntries" in missing.json()["detail"]
+
+
+def test_put_may_not_change_the_key_and_delete_is_204_and_listed_as_a_change(edfi):
+    send_all(edfi)
+    versions = edfi.get("/../../../changeQueries/v1/availableChangeVersions")
+    newest = versions.json()["newestChangeVersion"]
+    ssa = edfi.get("/studentSchoolAssociations").json()[0]
+    moved = edfi.put(
+        f"/studentSchoolAssociations/{ssa['id']}", json={**SSA, "entryDate": "2010-08-24"}
+    )
+    assert moved.status_code == 400
+    assert moved.json()["type"].endswith("key-change-not-supported")
+    held = edfi.delete(f"/calendars/{edfi.get('/calendars').json()[0]['id']}")
+    assert held.status_code == 409  # an enrollment refers to it
+    assert edfi.delete(f"/studentSchoolAssociations/{ssa['id']}").status_code == 204
+    assert edfi.get(f"/studentSchoolAssociations/{ssa['id']}").status_code == 404
+    gone = edfi.get("/studentSchoolAssociations/deletes", params={"minChangeVersion": newest + 1})
+    assert gone.json()[0]["keyValues"]["studentUniqueId"] == "604822"
+    assert not copy_model("Enrollment").objects.using(state_db()).exists()
+    assert AuditEntry.objects.filter(action="state.edfi.delete").count() == 1
+
+
+def test_a_district_never_reads_or_writes_another_districts_records(live_server, registered):
+    first = connect(live_server.url, *credentials(registered[0]))
+    send_all(first)
+    other = District.register("0002", "Other")
+    second = connect(live_server.url, *credentials(other))
+    assert second.get("/schools").json() == []
+    school_id = first.get("/schools").json()[0]["id"]
+    assert second.get(f"/schools/{school_id}").status_code == 404
+    assert second.delete(f"/schools/{school_id}").status_code == 404
+    reader = connect(live_server.url, *credentials(None))
+    assert len(reader.get("/schools", params={"localEducationAgencyId": LEA_ID}).json()) == 1
+    assert reader.post("/schools", json=SCHOOL).status_code == 403
+    assert copy_model(catalog.SCHOOL).objects.using(state_db()).count() == 1
