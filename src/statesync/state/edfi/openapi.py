@@ -96,10 +96,9 @@ def _rename(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-def _paths_for(resource: r.Resource) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{resource.schema_name}"}
-    problem = {"description": "A problem-details body", "content": {"application/problem+json": {}}}
-    query = [
+def _query_parameters(resource: r.Resource) -> list[dict[str, Any]]:
+    """A collection GET's parameters: paging, Change Queries, then get-by-example."""
+    return [
         {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
         {
             "name": "limit",
@@ -114,6 +113,12 @@ def _paths_for(resource: r.Resource) -> dict[str, Any]:
             for name in query_fields(resource)
         ),
     ]
+
+
+def _paths_for(resource: r.Resource) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{resource.schema_name}"}
+    problem = {"description": "A problem-details body", "content": {"application/problem+json": {}}}
+    query = _query_parameters(resource)
     by_id = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
     collection: dict[str, Any] = {
         "get": {

@@ -21,6 +21,7 @@ from statesync.state.edfi.mapping import RESOURCES
 from statesync.state.edfi.store import natural_key
 from statesync.state.models import EdfiChange, EdfiClient, EdfiDocument, copy_model
 
+SCALARS = (int, str, bool, dt.date)
 PAGING = ("offset", "limit", "totalCount", "minChangeVersion", "maxChangeVersion")
 DEFAULT_LIMIT = 25
 DESCRIPTOR_RESOURCES = {res.name: res for res in openapi.descriptor_resources()}
@@ -87,7 +88,7 @@ def _as_int(name: str, value: str) -> int:
 def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str, Any]:
     """Get-by-example: each parameter a key or scalar field, as a lookup on the stored body."""
     paths = dict(resource.keys)
-    types = _field_types(resource)
+    types = {k: v for k, v in _field_types(resource.struct).items() if v in SCALARS}
     lookups: dict[str, Any] = {}
     for name in params:
         value = str(params.get(name, ""))
@@ -99,13 +100,7 @@ def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str,
             raise problems.bad_request(
                 f"{name!r} is not a field {resource.name} can be searched by; use {allowed}"
             )
-        kind = (
-            types.get(path[0])
-            if len(path) == 1
-            else int
-            if name.endswith("Id") or name == "schoolYear"
-            else str
-        )
+        kind = _path_type(resource.struct, path)
         if kind is int:
             lookups["body__" + "__".join(path)] = _as_int(name, value)
         elif kind is bool:
@@ -115,19 +110,31 @@ def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str,
     return lookups
 
 
-def _field_types(resource: r.Resource) -> dict[str, type]:
-    hints = get_type_hints(resource.struct, include_extras=False)
-    types: dict[str, type] = {}
+def _field_types(struct: type) -> dict[str, Any]:
+    """{JSON name: type} of a struct's fields, optional ones unwrapped (`X | None` → X)."""
+    hints = get_type_hints(struct, include_extras=False)
+    types: dict[str, Any] = {}
     for attr, wire_name in zip(
-        resource.struct.__struct_fields__, resource.struct.__struct_encode_fields__, strict=False
+        struct.__struct_fields__,  # type: ignore[attr-defined]
+        struct.__struct_encode_fields__,  # type: ignore[attr-defined]
+        strict=True,
     ):
         kind = hints[attr]
         if get_origin(kind) is not None:
             args = [a for a in get_args(kind) if a is not type(None)]
             kind = args[0] if len(args) == 1 else kind
-        if kind in (int, str, bool, dt.date):
-            types[wire_name] = kind
+        types[wire_name] = kind
     return types
+
+
+def _path_type(struct: type, path: tuple[str, ...]) -> Any:
+    """The type at a JSON path of a struct (`("schoolReference", "schoolId")` → int)."""
+    kind: Any = struct
+    for step in path:
+        kind = _field_types(kind).get(step)
+        if kind is None:
+            return None
+    return kind
 
 
 def page(
