@@ -63,6 +63,7 @@ AUDITED_VIEWS = {
     "matching-decide": "state.person_match, state.person_new (test_state_owned_pages)",
     "field-settings-change": "state.field_owner (test_rights)",
     "district-value": "state.value_set (test_state_owned_pages)",
+    "item": "state.edfi.delete (test_edfi); PUT as collection's POST",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {
@@ -77,6 +78,9 @@ NOT_AUDITED = {
     "api-year-report": "a district reporting its own runs and rollover (audited in the district)",
     "api-down-changes-applied": "a district's worker saying what it applied (each change it "
     "applied is audited in the district)",
+    "collection": "an Ed-Fi district's data flow, like api-batch: every change is in the Ed-Fi "
+    "change log (EdfiChange) with its district, and the client's issue is audited",
+    "token": "an OAuth2 access token for a client whose issue, rotation and revocation are audited",
 }
 
 
@@ -191,7 +195,7 @@ def read_only_urls() -> list[str]:
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
-    args |= {"api-down-changes": ["0001"]}
+    args |= {"api-down-changes": ["0001"], "deletes": ["schools"], "not-served": ["nothing"]}
     args |= {f"api-{kind}-{n}": ["0001"] for kind in ("digest", "records") for n in catalog.NAMES}
     names = url_names()
     return [
