@@ -29,25 +29,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from statesync.core.catalog import GRADES as GRADE_CODES
+from statesync.state.edfi.descriptors import DESCRIPTORS
+
 LEA_ID = 255901
 # Data Standard 2.0 spelled some race values otherwise than 5.x's RaceDescriptor does.
 RACES_DS2 = {"American Indian - Alaskan Native": "American Indian - Alaska Native"}
+# Kindergarten, then "First grade" … "Twelfth grade": the state's grade descriptors, in order.
 GRADES = [
-    "Kindergarten",
-    *[
-        "First",
-        "Second",
-        "Third",
-        "Fourth",
-        "Fifth",
-        "Sixth",
-        "Seventh",
-        "Eighth",
-        "Ninth",
-        "Tenth",
-        "Eleventh",
-        "Twelfth",
-    ],
+    code for code, grade in DESCRIPTORS["GradeLevelDescriptor"].items() if grade in GRADE_CODES[1:]
 ]
 
 
@@ -335,9 +325,7 @@ def _grade(birth_date: str, school_year: int) -> str:
     born = dt.date.fromisoformat(birth_date)
     age = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
     index = min(max(age - 5, 0), len(GRADES) - 1)
-    name = GRADES[index]
-    value = name if name == "Kindergarten" else f"{name} grade"
-    return f"uri://ed-fi.org/GradeLevelDescriptor#{value}"
+    return f"uri://ed-fi.org/GradeLevelDescriptor#{GRADES[index]}"
 
 
 def write(records: dict[str, list[dict[str, Any]]], target: Path) -> dict[str, int]:

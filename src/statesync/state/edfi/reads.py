@@ -156,14 +156,17 @@ def page(
     return _bodies(resource, found), total
 
 
-def _changed(docs: QuerySet[EdfiDocument], params: QueryDict) -> QuerySet[EdfiDocument]:
+def _changed(
+    rows: QuerySet[Any], params: QueryDict, field: str = "change_version"
+) -> QuerySet[Any]:
+    """Only the rows whose change version `field` is within minChangeVersion..maxChangeVersion."""
     low = _int(params, "minChangeVersion", None)
     high = _int(params, "maxChangeVersion", None)
     if low is not None:
-        docs = docs.filter(change_version__gte=low)
+        rows = rows.filter(**{f"{field}__gte": low})
     if high is not None:
-        docs = docs.filter(change_version__lte=high)
-    return docs
+        rows = rows.filter(**{f"{field}__lte": high})
+    return rows
 
 
 def one(client: EdfiClient, resource: r.Resource, resource_id: uuid.UUID) -> dict[str, Any]:
@@ -242,12 +245,7 @@ def deletes(
     changes = EdfiChange.objects.using(state_db()).filter(resource=resource.name, deleted=True)
     if client.district is not None:
         changes = changes.filter(district=client.district)
-    low = _int(params, "minChangeVersion", None)
-    high = _int(params, "maxChangeVersion", None)
-    if low is not None:
-        changes = changes.filter(pk__gte=low)
-    if high is not None:
-        changes = changes.filter(pk__lte=high)
+    changes = _changed(changes, params, field="pk")
     total = changes.count() if with_total else None
     items = [
         {"id": c.resource_id.hex, "changeVersion": c.pk, "keyValues": c.key_values}
