@@ -90,8 +90,18 @@ def configured(live_server, registered, tmp_path):
                 "log_level: INFO",
                 "show_stacktrace: True",
                 "force_delete: True",
+                "validate:",
+                # Descriptors are the state's, read-only, so lightbeam's descriptor check
+                # (which reads only descriptors a client may create) is not asked for, nor its
+                # reference check, which needs resources not served (schoolYearTypes).
+                "  methods: [schema, uniqueness]",
             ]
         )
+    )
+    fetching = tmp_path / "fetched"
+    fetching.mkdir()
+    (tmp_path / "fetch.yml").write_text(
+        config.read_text().replace(f"data_dir: {data}", f"data_dir: {fetching}")
     )
     return config, counts
 
@@ -138,6 +148,18 @@ def test_lightbeam_sends_grand_bend_and_every_rejection_is_one_the_mapping_expla
         headers={"Authorization": f"Bearer {token(live_server, config)}"},
     ).json()["newestChangeVersion"]
     assert after == versions
+
+    # lightbeam checks the data against the state's generated OpenAPI document and for
+    # duplicates: only Grand Bend's one duplicate offering is named.
+    checked = json.loads(lightbeam(config, "validate"))
+    assert checked["total_records_failed"] == 1, checked
+    [offerings] = checked["resources"]["courseOfferings"]["failures"]
+    assert "duplicate" in offerings["message"].lower()
+    lightbeam(
+        config.parent / "fetch.yml", "fetch", "-s", "students", "-d", "_etag,_lastModifiedDate"
+    )
+    fetched = (config.parent / "fetched" / "students.jsonl").read_text().splitlines()
+    assert len(fetched) == counts["students"] and '"id"' in fetched[0]
 
     table = lightbeam(config, "count")
     assert f"{counts['students']}\tstudents" in table.replace(", ", "\t").replace(",", "\t")

@@ -82,7 +82,15 @@ def _schema_name(struct_name: str) -> str:
 
 
 def _rename(value: Any, names: dict[str, str]) -> Any:
+    """Ed-Fi's schema names for msgspec's, and an optional field as Ed-Fi writes one: the
+    field's own schema, left out of `required` (not `anyOf` it or null, which lightbeam cannot
+    follow to a reference)."""
     if isinstance(value, dict):
+        options = value.get("anyOf")
+        if options and len(options) == 2 and {"type": "null"} in options:
+            kept = next(o for o in options if o != {"type": "null"})
+            rest = {k: v for k, v in value.items() if k != "anyOf"}
+            return _rename({**kept, **rest}, names)
         out = {}
         for key, item in value.items():
             if key == "$ref":
@@ -175,15 +183,8 @@ def _paths_for(resource: r.Resource) -> dict[str, Any]:
 
 
 def query_fields(resource: r.Resource) -> list[str]:
-    """The names get-by-example takes: the natural key's, then the struct's scalar fields."""
-    names = list(resource.key_names)
-    for name, field in zip(
-        resource.struct.__struct_encode_fields__, resource.struct.__struct_fields__, strict=False
-    ):
-        del field
-        if name not in names and not name.endswith("Reference"):
-            names.append(name)
-    return names
+    """The names get-by-example takes (reads.searchable says where each is found)."""
+    return list(r.searchable(resource))
 
 
 @cache
@@ -215,6 +216,7 @@ def _document(
     schemas = {names[name]: _rename(schema, names) for name, schema in components.items()}
     for res in served:
         _mark_identity(schemas, res)
+    _mark_collection_items(schemas, {res.schema_name for res in served})
     paths: dict[str, Any] = {}
     for res in served:
         paths.update(_paths_for(res))
@@ -255,6 +257,16 @@ def _document(
         },
         "security": [{"oauth2_client_credentials": []}],
     }
+
+
+def _mark_collection_items(schemas: dict[str, Any], resources: set[str]) -> None:
+    """A collection item (a school's grade level) and a reference are identified by their
+    required fields, as in Ed-Fi's own documents: lightbeam's uniqueness check reads these."""
+    for name, schema in schemas.items():
+        if name in resources:
+            continue
+        for field in schema.get("required", []):
+            schema["properties"][field]["x-Ed-Fi-isIdentity"] = True
 
 
 def _mark_identity(schemas: dict[str, Any], resource: r.Resource) -> None:

@@ -6,9 +6,8 @@ every district's, narrowed by `localEducationAgencyId`. Pages are sliced in the 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any
 
 from django.db.models import Max, QuerySet
 from django.http import QueryDict
@@ -21,7 +20,6 @@ from statesync.state.edfi.mapping import RESOURCES
 from statesync.state.edfi.store import natural_key
 from statesync.state.models import EdfiChange, EdfiClient, EdfiDocument, copy_model
 
-SCALARS = (int, str, bool, dt.date)
 PAGING = ("offset", "limit", "totalCount", "minChangeVersion", "maxChangeVersion")
 DEFAULT_LIMIT = 25
 DESCRIPTOR_RESOURCES = {res.name: res for res in openapi.descriptor_resources()}
@@ -86,21 +84,21 @@ def _as_int(name: str, value: str) -> int:
 
 
 def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str, Any]:
-    """Get-by-example: each parameter a key or scalar field, as a lookup on the stored body."""
-    paths = dict(resource.keys)
-    types = {k: v for k, v in _field_types(resource.struct).items() if v in SCALARS}
+    """Get-by-example: each parameter a key, scalar or reference field, as a lookup on the
+    stored body."""
+    paths = r.searchable(resource)
     lookups: dict[str, Any] = {}
     for name in params:
         value = str(params.get(name, ""))
         if name in PAGING or (reader and name == "localEducationAgencyId"):
             continue
-        path = paths.get(name) or ((name,) if name in types else None)
+        path = paths.get(name)
         if path is None:
             allowed = ", ".join(openapi.query_fields(resource))
             raise problems.bad_request(
                 f"{name!r} is not a field {resource.name} can be searched by; use {allowed}"
             )
-        kind = _path_type(resource.struct, path)
+        kind = r.path_type(resource.struct, path)
         if kind is int:
             lookups["body__" + "__".join(path)] = _as_int(name, value)
         elif kind is bool:
@@ -108,33 +106,6 @@ def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str,
         else:
             lookups["body__" + "__".join(path)] = value
     return lookups
-
-
-def _field_types(struct: type) -> dict[str, Any]:
-    """{JSON name: type} of a struct's fields, optional ones unwrapped (`X | None` → X)."""
-    hints = get_type_hints(struct, include_extras=False)
-    types: dict[str, Any] = {}
-    for attr, wire_name in zip(
-        struct.__struct_fields__,  # type: ignore[attr-defined]
-        struct.__struct_encode_fields__,  # type: ignore[attr-defined]
-        strict=True,
-    ):
-        kind = hints[attr]
-        if get_origin(kind) is not None:
-            args = [a for a in get_args(kind) if a is not type(None)]
-            kind = args[0] if len(args) == 1 else kind
-        types[wire_name] = kind
-    return types
-
-
-def _path_type(struct: type, path: tuple[str, ...]) -> Any:
-    """The type at a JSON path of a struct (`("schoolReference", "schoolId")` → int)."""
-    kind: Any = struct
-    for step in path:
-        kind = _field_types(kind).get(step)
-        if kind is None:
-            return None
-    return kind
 
 
 def page(
