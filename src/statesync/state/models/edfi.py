@@ -12,7 +12,7 @@ import hmac
 import secrets
 import uuid
 
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 from statesync.core.tokens import hash_token, new_token
@@ -20,6 +20,7 @@ from statesync.state.models.registry import District
 
 EDFI_TOKEN_PREFIX = "edfi_"  # an Ed-Fi client's bearer token
 TOKEN_LIFETIME = dt.timedelta(minutes=30)  # the ODS/API's default access-token lifetime
+LAST_USE_EVERY = dt.timedelta(minutes=1)  # how fresh a client's "last used" is kept
 
 
 class EdfiClient(models.Model):
@@ -107,14 +108,36 @@ class EdfiToken(models.Model):
         """The client of a live, unexpired token, or None."""
         if not token.startswith(EDFI_TOKEN_PREFIX):
             return None
-        found = (
-            cls.objects.select_related("client", "client__district")
-            .filter(token_hash=hash_token(token), expires_at__gt=timezone.now())
-            .first()
-        )
-        if found is None or found.client.revoked_at is not None:
+        # Every Ed-Fi request asks this: one plain query, not the ORM's join (profiled at a
+        # quarter of a POST's time).
+        using = router.db_for_read(cls)
+        with connections[using].cursor() as cursor:
+            now = timezone.now()
+            cursor.execute(_LIVE_TOKEN, [now - LAST_USE_EVERY, hash_token(token), now])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        return found.client
+        client_id, district_id, key, stale, number, name = row
+        district = None
+        if district_id is not None:
+            district = District(pk=district_id, number=number, name=name)
+            district._state.adding, district._state.db = False, using
+        # last_used_at None says "record this use"; otherwise it was recorded within the minute.
+        client = EdfiClient(
+            pk=client_id, district=district, key=key, last_used_at=None if stale else now
+        )
+        client._state.adding, client._state.db = False, using
+        return client
+
+
+_LIVE_TOKEN = (
+    "SELECT c.id, c.district_id, c.key, "
+    "CASE WHEN c.last_used_at IS NULL OR c.last_used_at < %s THEN 1 ELSE 0 END, d.number, d.name "
+    "FROM state_edfitoken t "
+    "JOIN state_edficlient c ON c.id = t.client_id "
+    "LEFT JOIN state_district d ON d.id = c.district_id "
+    "WHERE t.token_hash = %s AND t.expires_at > %s AND c.revoked_at IS NULL"
+)
 
 
 class EdfiDocument(models.Model):
