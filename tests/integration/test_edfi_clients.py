@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 from edfi_api_client import EdFiClient
-from scripts.edfi_grand_bend import convert, write
 
 from statesync.core.db.routers import state_db
 from statesync.state.models import EdfiClient, copy_model
+from statesync.tools.demo.edfi import SAMPLE, convert, write
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
-GRAND_BEND = Path(__file__).parents[1] / "data" / "edfi" / "grand-bend"
 LIGHTBEAM = str(Path(sys.executable).parent / "lightbeam")
 
 
@@ -66,7 +65,7 @@ def sample(records: dict[str, list[dict]]) -> dict[str, list[dict]]:
 def configured(live_server, registered, tmp_path):
     client, secret = EdfiClient.issue(registered[0], "lightbeam")
     data = tmp_path / "data"
-    counts = write(sample(convert(GRAND_BEND)), data)
+    counts = write(sample(convert(SAMPLE)), data)
     config = tmp_path / "lightbeam.yml"
     config.write_text(
         "\n".join(

@@ -28,7 +28,7 @@ from statesync.district.models import SchoolYear, dis_model
 from statesync.state.ingest import apply as ingest
 from statesync.state.ingest import copies
 from statesync.state.models import District, StatePerson
-from statesync.tools.bench import cpu
+from statesync.tools.bench import cpu, edfi
 from statesync.tools.bench.child import vm_hwm_kb
 from statesync.tools.bench.report import Figure, Report, machine, percentiles
 from statesync.tools.bench.stalled import STALLED, stalled_connections
@@ -90,6 +90,12 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
         with stalled_connections(server.port) as held:
             report.stalled_ms = {**selective_latency(server.url, secret, calls), "stalled": held}
         report.web_peak_mb = server.peak_mb()
+        reason = edfi.why_not()
+        if reason:
+            log(f"Ed-Fi POSTs: not measured, {reason}")
+        else:
+            log("Ed-Fi POSTs by lightbeam …")
+            report.figures.append(edfi.lightbeam_send(server.url))
     return report
 
 

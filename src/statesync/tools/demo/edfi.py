@@ -1,9 +1,10 @@
-"""Convert the Ed-Fi sample district "Grand Bend ISD" (XML interchanges) into Ed-Fi API JSON.
+"""The Ed-Fi sample district "Grand Bend ISD" (XML interchanges) as Ed-Fi API JSON.
 
-    python scripts/edfi_grand_bend.py tests/data/edfi/grand-bend OUT_DIR
+    .venv/bin/python -m statesync.tools.demo.edfi tests/data/edfi/grand-bend OUT_DIR
 
-writes one JSON Lines file per resource (`schools.jsonl`, …) into OUT_DIR: what lightbeam sends.
-The XML is the Ed-Fi Alliance's (Apache License 2.0, tests/data/edfi/grand-bend/LICENSE).
+writes one JSON Lines file per resource (`schools.jsonl`, …) into OUT_DIR: what lightbeam sends
+(the tests and `statesync bench` do the same through `convert` and `write`). The XML is the Ed-Fi
+Alliance's (Apache License 2.0, tests/data/edfi/grand-bend/LICENSE), kept with the tests.
 
 What the interchanges lack is derived, and said so here and in docs/EDFI.md:
 - enrollments (studentSchoolAssociations): Data Standard 5.1's StudentEnrollment interchange is
@@ -33,6 +34,8 @@ from statesync.core.catalog import GRADES as GRADE_CODES
 from statesync.state.edfi.descriptors import DESCRIPTORS
 
 LEA_ID = 255901
+# Where a checkout keeps the sample (the tests' data): the bench and demo read it from there.
+SAMPLE = Path(__file__).resolve().parents[4] / "tests" / "data" / "edfi" / "grand-bend"
 # Data Standard 2.0 spelled some race values otherwise than 5.x's RaceDescriptor does.
 RACES_DS2 = {"American Indian - Alaskan Native": "American Indian - Alaska Native"}
 # Kindergarten, then "First grade" … "Twelfth grade": the state's grade descriptors, in order.
@@ -147,14 +150,14 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
     calendar_xml = ET.parse(source / "ds5" / "EducationOrgCalendar.xml").getroot()
     first_day: dict[tuple[int, int], str] = {}
     for session in children(calendar_xml, "Session"):
-        school, school_year = school_ref(session), year(text(session, "SchoolYear") or "0")
+        at, school_year = school_ref(session), year(text(session, "SchoolYear") or "0")
         begin = text(session, "BeginDate") or ""
-        key = (school["schoolId"], school_year)
+        key = (at["schoolId"], school_year)
         first_day[key] = min(first_day.get(key, begin), begin)
         out["sessions"].append(
             {
                 "sessionName": text(session, "SessionName"),
-                "schoolReference": school,
+                "schoolReference": at,
                 "schoolYearTypeReference": {"schoolYear": school_year},
                 "beginDate": begin,
                 "endDate": text(session, "EndDate"),
@@ -164,12 +167,12 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
         )
     calendars = set()
     for calendar in children(calendar_xml, "Calendar"):
-        school, school_year = school_ref(calendar), year(text(calendar, "SchoolYear") or "0")
-        calendars.add((school["schoolId"], school_year))
+        at, school_year = school_ref(calendar), year(text(calendar, "SchoolYear") or "0")
+        calendars.add((at["schoolId"], school_year))
         out["calendars"].append(
             {
                 "calendarCode": text(calendar, "CalendarCode"),
-                "schoolReference": school,
+                "schoolReference": at,
                 "schoolYearTypeReference": {"schoolYear": school_year},
                 "calendarTypeDescriptor": text(calendar, "CalendarType"),
             }
@@ -265,7 +268,7 @@ def _people(
     older = {}
     for student in ET.parse(source / "ds2" / "Student.xml").getroot():
         older[text(student, "StudentUniqueId")] = student
-    born = {}
+    born: dict[str, str] = {}
     for student in children(ET.parse(source / "ds5" / "Student.xml").getroot(), "Student"):
         unique_id = text(student, "StudentUniqueId")
         body = {
@@ -280,7 +283,7 @@ def _people(
         ):
             if text(student, "Name", xml_name):
                 body[field] = text(student, "Name", xml_name)
-        born[unique_id] = body["birthDate"]
+        born[unique_id or ""] = body["birthDate"] or ""
         out["students"].append(body)
         association: dict[str, Any] = {
             "educationOrganizationReference": {"educationOrganizationId": LEA_ID},
@@ -296,7 +299,7 @@ def _people(
                 )
             association["races"] = [
                 {"raceDescriptor": f"uri://ed-fi.org/RaceDescriptor#{RACES_DS2.get(race, race)}"}
-                for race in (r.text for r in children(old, "Race"))
+                for race in (r.text or "" for r in children(old, "Race"))
             ]
         out["studentEducationOrganizationAssociations"].append(association)
     attendance = ET.parse(source / "ds5" / "StudentSchoolAttendance.xml").getroot()
@@ -340,7 +343,7 @@ def write(records: dict[str, list[dict[str, Any]]], target: Path) -> dict[str, i
 
 def main() -> None:
     if len(sys.argv) != 3:
-        sys.exit("usage: python scripts/edfi_grand_bend.py SOURCE_DIR OUT_DIR")
+        sys.exit("usage: python -m statesync.tools.demo.edfi SOURCE_DIR OUT_DIR")
     counts = write(convert(Path(sys.argv[1])), Path(sys.argv[2]))
     for resource, n in sorted(counts.items()):
         print(f"{n:>6}  {resource}")
