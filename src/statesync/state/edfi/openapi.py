@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from statesync.state.edfi import descriptors
+from statesync.state.edfi import descriptors, search
 from statesync.state.edfi import resources as r
 
 # Below 7.3, so edfi-api-client pages by offset: cursor paging (Next-Page-Token) is not served.
@@ -184,7 +184,7 @@ def _paths_for(resource: r.Resource) -> dict[str, Any]:
 
 def query_fields(resource: r.Resource) -> list[str]:
     """The names get-by-example takes (reads.searchable says where each is found)."""
-    return list(r.searchable(resource))
+    return list(search.searchable(resource))
 
 
 @cache

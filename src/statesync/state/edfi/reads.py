@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from statesync.core import catalog
 from statesync.core.db.routers import state_db
-from statesync.state.edfi import descriptors, openapi, problems
+from statesync.state.edfi import descriptors, openapi, problems, search
 from statesync.state.edfi import resources as r
 from statesync.state.edfi.mapping import RESOURCES
 from statesync.state.edfi.store import natural_key
@@ -86,7 +86,7 @@ def _as_int(name: str, value: str) -> int:
 def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str, Any]:
     """Get-by-example: each parameter a key, scalar or reference field, as a lookup on the
     stored body."""
-    paths = r.searchable(resource)
+    paths = search.searchable(resource)
     lookups: dict[str, Any] = {}
     for name in params:
         value = str(params.get(name, ""))
@@ -98,7 +98,7 @@ def _example(resource: r.Resource, params: QueryDict, reader: bool) -> dict[str,
             raise problems.bad_request(
                 f"{name!r} is not a field {resource.name} can be searched by; use {allowed}"
             )
-        kind = r.path_type(resource.struct, path)
+        kind = search.path_type(resource.struct, path)
         if kind is int:
             lookups["body__" + "__".join(path)] = _as_int(name, value)
         elif kind is bool:

@@ -79,8 +79,18 @@ def session_ref(element: ET.Element) -> dict[str, Any]:
 
 
 def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every resource's records, by endpoint, from the interchanges in `source`."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     orgs = ET.parse(source / "ds5" / "EducationOrganization.xml").getroot()
+    _agencies(orgs, out)
+    _courses(orgs, out)
+    first_day = _calendars(ET.parse(source / "ds5" / "EducationOrgCalendar.xml").getroot(), out)
+    _schedule(ET.parse(source / "ds5" / "MasterSchedule.xml").getroot(), out)
+    _people(source, out, first_day)
+    return out
+
+
+def _agencies(orgs: ET.Element, out: dict[str, list[dict[str, Any]]]) -> None:
     for lea in children(orgs, "LocalEducationAgency"):
         out["localEducationAgencies"].append(
             {
@@ -112,6 +122,9 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
                 ],
             }
         )
+
+
+def _courses(orgs: ET.Element, out: dict[str, list[dict[str, Any]]]) -> None:
     for period in children(orgs, "ClassPeriod"):
         out["classPeriods"].append(
             {
@@ -147,7 +160,12 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
                 ],
             }
         )
-    calendar_xml = ET.parse(source / "ds5" / "EducationOrgCalendar.xml").getroot()
+
+
+def _calendars(
+    calendar_xml: ET.Element, out: dict[str, list[dict[str, Any]]]
+) -> dict[tuple[int, int], str]:
+    """Sessions, calendars (derived where missing) and dates; each school year's first day."""
     first_day: dict[tuple[int, int], str] = {}
     for session in children(calendar_xml, "Session"):
         at, school_year = school_ref(session), year(text(session, "SchoolYear") or "0")
@@ -203,7 +221,10 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
                 ],
             }
         )
-    schedule = ET.parse(source / "ds5" / "MasterSchedule.xml").getroot()
+    return first_day
+
+
+def _schedule(schedule: ET.Element, out: dict[str, list[dict[str, Any]]]) -> None:
     for bell in children(schedule, "BellSchedule"):
         out["bellSchedules"].append(
             {
@@ -258,8 +279,6 @@ def convert(source: Path) -> dict[str, list[dict[str, Any]]]:
         if text(section, "SectionName"):
             body["sectionName"] = text(section, "SectionName")
         out["sections"].append(body)
-    _people(source, out, first_day)
-    return out
 
 
 def _people(
