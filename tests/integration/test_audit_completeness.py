@@ -64,6 +64,7 @@ AUDITED_VIEWS = {
     "field-settings-change": "state.field_owner (test_rights)",
     "district-value": "state.value_set (test_state_owned_pages)",
     "item": "state.edfi.delete (test_edfi); PUT as collection's POST",
+    "edfi-client": "state.edfi.client.issue, .rotate, .revoke (test_rights, test_edfi)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {

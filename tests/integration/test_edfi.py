@@ -284,3 +284,70 @@ def test_a_district_never_reads_or_writes_another_districts_records(live_server,
     assert len(reader.get("/schools", params={"localEducationAgencyId": LEA_ID}).json()) == 1
     assert reader.post("/schools", json=SCHOOL).status_code == 403
     assert copy_model(catalog.SCHOOL).objects.using(state_db()).count() == 1
+
+
+def test_the_district_page_shows_the_door_and_issues_credentials_with_the_right(
+    live_server, registered
+):
+    from django.test import Client
+
+    from tests.support.users import make_user
+
+    district = registered[0]
+    page = Client()
+    page.force_login(make_user("staff", [("state", "A"), ("state", "W")]))
+    before = page.get(f"/state/districts/{district.number}/").content.decode()
+    assert "Door: <strong>statesync</strong>" in before and "Issue Ed-Fi client" in before
+    issued = page.post(
+        f"/state/districts/{district.number}/edfi-client/", {"action": "issue", "label": "SIS"}
+    ).content.decode()
+    client = EdfiClient.objects.get(district=district)
+    secret = issued.split('id="edfi-secret">', 1)[1].split("<", 1)[0]
+    assert client.key in issued and client.secret_hash not in issued
+    assert EdfiClient.authenticate(client.key, secret) is not None
+    entry = AuditEntry.objects.get(action="state.edfi.client.issue")
+    assert entry.via == "web" and secret not in str(entry.detail)
+    after = page.get(f"/state/districts/{district.number}/").content.decode()
+    assert "Door: <strong>Ed-Fi</strong>" in after and "no statesync worker" in after
+    refused = page.post(
+        f"/state/districts/{district.number}/request/",
+        {"objects": ["School"], "mode": "differential"},
+    )
+    assert refused.status_code == 302 and not district.requests.exists()
+    page.post(
+        f"/state/districts/{district.number}/edfi-client/", {"action": "revoke", "key": client.key}
+    )
+    assert EdfiClient.authenticate(client.key, secret) is None
+    reader = Client()
+    reader.force_login(make_user("viewer", [("state", "R")]))
+    assert (
+        "Issue Ed-Fi client"
+        not in reader.get(f"/state/districts/{district.number}/").content.decode()
+    )
+    denied = reader.post(f"/state/districts/{district.number}/edfi-client/", {"action": "issue"})
+    assert denied.status_code == 403 and EdfiClient.objects.count() == 1
+
+
+def test_an_expired_token_and_a_rotated_secret_stop_working_and_no_secret_is_logged(
+    live_server, registered, caplog
+):
+    import datetime as dt
+
+    from statesync.state.models import EdfiToken
+
+    key, secret = credentials(registered[0])
+    edfi = connect(live_server.url, key, secret)
+    assert edfi.get("/schools").status_code == 200
+    EdfiToken.objects.update(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    expired = edfi.get("/schools")
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    client = EdfiClient.objects.get(key=key)
+    client.rotate()
+    old = httpx.post(
+        f"{live_server.url}/edfi/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(key, secret),
+    )
+    assert old.status_code == 401
+    assert secret not in caplog.text
+    assert not AuditEntry.objects.filter(detail__icontains=secret).exists()

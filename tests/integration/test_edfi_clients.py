@@ -13,6 +13,7 @@ import httpx
 import pytest
 from edfi_api_client import EdFiClient
 
+from statesync.core import catalog
 from statesync.core.db.routers import state_db
 from statesync.state.models import EdfiClient, copy_model
 from statesync.tools.demo.edfi import SAMPLE, convert, write
@@ -124,12 +125,21 @@ def test_lightbeam_sends_grand_bend_and_every_rejection_is_one_the_mapping_expla
     using = state_db()
     held = {
         name: copy_model(name)._default_manager.using(using).filter(tenant=district).count()  # type: ignore[misc]
-        for name in ("District", "School", "Calendar", "PersonIdentity", "Enrollment")
+        for name in catalog.NAMES
     }
     assert held == {
         "District": 1,
         "School": 3,
         "Calendar": 3,
+        "CourseSection": 0,  # refused, above
+        # Derived at the state (docs/EDFI.md): twelve months and one structure a calendar, a
+        # term schedule of each school's two sessions, a period schedule a bell schedule, a day
+        # a calendar date.
+        "SchoolMonth": 36,
+        "ScheduleStructure": 3,
+        "TermSchedule": 3,
+        "PeriodSchedule": counts["bellSchedules"],
+        "Day": counts["calendarDates"],
         "PersonIdentity": counts["students"],
         "Enrollment": counts["studentSchoolAssociations"],
     }
@@ -184,7 +194,7 @@ def test_lightbeam_sends_grand_bend_and_every_rejection_is_one_the_mapping_expla
     lightbeam(config, "delete", "--force")
     left = {
         name: copy_model(name)._default_manager.using(using).filter(tenant=district).count()  # type: ignore[misc]
-        for name in ("District", "School", "PersonIdentity", "Enrollment")
+        for name in catalog.NAMES
     }
     assert left == dict.fromkeys(left, 0)
 

@@ -131,6 +131,15 @@ def surfaces(run_id: int, sync_id: int, hold_id: int) -> list[Surface]:
             {"objects": ["School"], "mode": "differential"},
             "state.request_resync",
         ),
+        Surface(
+            "state Ed-Fi client",
+            "POST",
+            r("state:edfi-client", args=["0001"]),
+            ("state", "A"),
+            "action",
+            {"action": "issue", "label": "SIS"},
+            "state.edfi.client.issue",
+        ),
         Surface("year rollover", "GET", r("district:rollover"), ("rollover", "R"), "page"),
         # Refused (no end-of-year resync yet): allowed, but nothing changed to audit.
         Surface(

@@ -79,7 +79,11 @@ TOOLS: tuple[Tool, ...] = (
         "state",
         "state:districts",
         "The state's view of every district's sync and resync.",
-        {"R": "View districts' sync state", "W": "Request a district's resync"},
+        {
+            "R": "View districts' sync state",
+            "W": "Request a district's resync",
+            "A": "Issue, rotate and revoke a district's Ed-Fi client credentials",
+        },
     ),
     Tool(
         "yearstatus",

@@ -16,7 +16,7 @@ import msgspec
 
 from statesync.core import catalog, wire
 from statesync.core.db.routers import state_db
-from statesync.state.edfi import problems
+from statesync.state.edfi import derived, problems
 from statesync.state.edfi import resources as r
 from statesync.state.edfi.mapping import RESOURCES, Mapper, NotMappable, Unresolved
 from statesync.state.edfi.store import Documents, natural_key
@@ -47,10 +47,14 @@ def upsert(district: District, resource: r.Resource, raw: bytes) -> Outcome:
         raise problems.validation({exc.path: [exc.message]}) from None
     except Unresolved as exc:
         raise problems.unresolved(str(exc)) from None
-    for item in mapped:
-        result = apply_batch(district, catalog.get(item.object), wire.Batch(), [item.record])
-        if result.rejected:
-            raise problems.rejected(item.resource, item.object, result.rejected[0].errors)
+    for name in catalog.order():  # parents before children, one batch an object
+        items = [item for item in mapped if item.object == name]
+        if items:
+            result = apply_batch(
+                district, catalog.get(name), wire.Batch(), [item.record for item in items]
+            )
+            if result.rejected:
+                raise problems.rejected(items[0].resource, name, result.rejected[0].errors)
     if doc.body == body:
         return Outcome(200, doc)
     status = 201 if doc.body is None else 200
@@ -105,11 +109,16 @@ def delete(district: District, resource: r.Resource, resource_id: uuid.UUID) -> 
     referring = dependents(docs, resource, body, found.pk)
     if referring:
         raise problems.dependent(resource.name, referring)
-    if resource.carries:
-        envelope = wire.Batch(deletes=[found.pk])
-        result = apply_batch(district, catalog.get(resource.carries), envelope, [])
+    for name, record_id in derived.carried(resource.name, found.pk):
+        envelope = wire.Batch(deletes=[record_id])
+        result = apply_batch(district, catalog.get(name), envelope, [])
         if result.rejected:
-            raise problems.rejected(resource, resource.carries, result.rejected[0].errors)
+            raise problems.rejected(resource, name, result.rejected[0].errors)
+    if resource.name == "sessions":  # its calendars' term schedules, without it
+        session = msgspec.convert(body, r.Session)
+        for item in Mapper(docs, district.number).sessions_changed(session, sent=False):
+            apply_batch(district, catalog.get(item.object), wire.Batch(), [item.record])
+        _drop_empty_term_schedules(district, docs, session)
     docs.remove(found, key_values)
 
 
@@ -119,11 +128,14 @@ def dependents(
     """The resources with a held record referring to this one (for the 409 that names them)."""
     key = resource.key_values(body)
     found = []
-    if resource.carries:  # records the state holds under it, however they were linked
-        obj = catalog.get(resource.carries)
-        for child in catalog.children(obj.name):
+    carried = derived.carried(resource.name, doc_pk)
+    own = {name for name, _ in carried}
+    for name, record_id in carried:  # what the state holds under it, however it was linked
+        obj = catalog.get(name)
+        for child in catalog.children(name):
             rows = copy_model(child)._default_manager.using(docs.using)
-            if rows.filter(tenant=docs.district, **{obj.key: doc_pk}).exists():  # type: ignore[misc]
+            held = rows.filter(tenant=docs.district, **{obj.key: record_id})  # type: ignore[misc]
+            if child not in own and held.exists():
                 found.append(f"the state's {child} copies")
     for other in RESOURCES.values():
         for ref in other.references:
@@ -136,6 +148,20 @@ def dependents(
             if docs.all().filter(resource=other.name, body__isnull=False, **lookup).exists():
                 found.append(other.name)
     return found
+
+
+def _drop_empty_term_schedules(district: District, docs: Documents, session: r.Session) -> None:
+    """A calendar whose last session went has no term schedule left."""
+    school_id = session.school_reference.school_id
+    year = session.school_year_type_reference.school_year
+    left = [
+        s for s in docs.sessions_of(school_id, year) if s["sessionName"] != session.session_name
+    ]
+    if left:
+        return
+    for calendar in docs.calendars_of(school_id, year):
+        envelope = wire.Batch(deletes=[calendar.pk])
+        apply_batch(district, catalog.get("TermSchedule"), envelope, [])
 
 
 def _source(renames: dict[str, str], target_name: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from statesync.core import catalog, wire
-from statesync.state.edfi import descriptors
+from statesync.state.edfi import derived, descriptors
 from statesync.state.edfi import resources as r
 from statesync.state.edfi.store import Documents
 from statesync.state.models import EdfiDocument
@@ -154,7 +154,8 @@ class Mapper:
         )
 
     def _calendars(self, doc_id: int, calendar: r.Calendar) -> list[Mapped]:
-        school = self._held("schools", [calendar.school_reference.school_id])
+        school_id = calendar.school_reference.school_id
+        school = self._held("schools", [school_id])
         year = calendar.school_year_type_reference.school_year
         first, last = catalog.school_years(year)
         kind = descriptors.code_value(calendar.calendar_type_descriptor, "CalendarTypeDescriptor")
@@ -168,7 +169,45 @@ class Mapper:
             end_date=dt.date.fromisoformat(last),
             is_summer=kind == "Summer",
         )
-        return [Mapped("Calendar", record, RESOURCES["calendars"])]
+        parts = derived.calendar_parts(self.docs, doc_id, school_id, year)
+        here = RESOURCES["calendars"]
+        return [Mapped("Calendar", record, here), *(Mapped(o, x, here) for o, x in parts)]
+
+    def _sessions(self, doc_id: int, session: r.Session) -> list[Mapped]:
+        return self.sessions_changed(session, sent=True)
+
+    def sessions_changed(self, session: r.Session, sent: bool) -> list[Mapped]:
+        """The term schedules of the session's school and year, with it (`sent`) or without."""
+        school_id = session.school_reference.school_id
+        year = session.school_year_type_reference.school_year
+        body = msgspec.to_builtins(session)
+        found = []
+        for calendar in self.docs.calendars_of(school_id, year):
+            terms = derived.term_schedule(
+                self.docs,
+                calendar.pk,
+                school_id,
+                year,
+                sent=body if sent else None,
+                without=None if sent else session.session_name,
+            )
+            if terms is not None:
+                found.append(Mapped(terms[0], terms[1], RESOURCES["sessions"]))
+        return found
+
+    def _bellSchedules(self, doc_id: int, bell: r.BellSchedule) -> list[Mapped]:
+        made = derived.period_schedule(self.docs, doc_id, bell)
+        if isinstance(made, str):
+            raise Unresolved(made)
+        return [Mapped(made[0], made[1], RESOURCES["bellSchedules"])]
+
+    def _calendarDates(self, doc_id: int, date: r.CalendarDate) -> list[Mapped]:
+        ref = date.calendar_reference
+        calendar = self._held("calendars", [ref.calendar_code, ref.school_id, ref.school_year])
+        made = derived.day(self.docs, doc_id, date, calendar)
+        if isinstance(made, str):
+            raise Unresolved(made)
+        return [Mapped(made[0], made[1], RESOURCES["calendarDates"])]
 
     def _sections(self, doc_id: int, section: r.Section) -> list[Mapped]:
         ref = section.course_offering_reference

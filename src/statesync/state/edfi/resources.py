@@ -266,8 +266,6 @@ class Resource:
     # Natural key: query parameter name → path in the body, in key order.
     keys: tuple[tuple[str, tuple[str, ...]], ...]
     references: tuple[Reference, ...] = ()
-    # The statesync object it carries (the record's ID is its document's).
-    carries: str = ""
     # Where statesync's fields come from, for rejections keyed by JSON path.
     paths: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -316,7 +314,6 @@ RESOURCES: tuple[Resource, ...] = (
         "localEducationAgencies",
         LocalEducationAgency,
         keys=(("localEducationAgencyId", _ref("localEducationAgencyId")),),
-        carries="District",
         paths={"name": "$.nameOfInstitution", "state_district_number": "$.localEducationAgencyId"},
     ),
     Resource(
@@ -324,7 +321,6 @@ RESOURCES: tuple[Resource, ...] = (
         School,
         keys=(("schoolId", _ref("schoolId")),),
         references=(Reference("localEducationAgencyReference", ("localEducationAgencies",)),),
-        carries="School",
         paths={
             "district_id": "$.localEducationAgencyReference",
             "state_school_number": "$.identificationCodes",
@@ -353,7 +349,6 @@ RESOURCES: tuple[Resource, ...] = (
             ("schoolYear", _ref("schoolYearTypeReference", "schoolYear")),
         ),
         references=(SCHOOL_REF,),
-        carries="Calendar",
         paths={
             "school_id": "$.schoolReference",
             "school_year": "$.schoolYearTypeReference.schoolYear",
@@ -430,7 +425,6 @@ RESOURCES: tuple[Resource, ...] = (
             ("sessionName", _ref("courseOfferingReference", "sessionName")),
         ),
         references=(Reference("courseOfferingReference", ("courseOfferings",)),),
-        carries="CourseSection",
         paths={
             "calendar_id": "$.courseOfferingReference",
             "course_number": "$.courseOfferingReference.localCourseCode",
@@ -444,7 +438,6 @@ RESOURCES: tuple[Resource, ...] = (
         "students",
         Student,
         keys=(("studentUniqueId", _ref("studentUniqueId")),),
-        carries="PersonIdentity",
         paths={
             "last_name": "$.lastSurname",
             "first_name": "$.firstName",
@@ -484,7 +477,6 @@ RESOURCES: tuple[Resource, ...] = (
             STUDENT_REF,
             Reference("calendarReference", ("calendars",), required=False),
         ),
-        carries="Enrollment",
         paths={
             "person_id": "$.studentReference",
             "calendar_id": "$.calendarReference",

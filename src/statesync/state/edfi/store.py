@@ -31,6 +31,10 @@ _LEA = (
 )
 
 
+def _year_of(calendar: EdfiDocument) -> int:
+    return int((calendar.body or {}).get("schoolYearTypeReference", {}).get("schoolYear", 0))
+
+
 class Documents:
     """The documents of `district` in database `using`, each looked up once per request."""
 
@@ -78,17 +82,30 @@ class Documents:
                 self._lea = self._document(("localEducationAgencies", row[-1]), row[:-1])
         return self._lea
 
-    def calendars_of(self, school_id: int, year: int) -> list[EdfiDocument]:
-        return list(
-            self.all()
-            .filter(
-                resource="calendars",
-                body__isnull=False,
-                body__schoolReference__schoolId=school_id,
-                body__schoolYearTypeReference__schoolYear=year,
-            )
-            .order_by("pk")
+    def calendars_of(self, school_id: int, year: int | None) -> list[EdfiDocument]:
+        """A school's held calendars of `year` (None: every year, the latest last)."""
+        found = self.all().filter(
+            resource="calendars", body__isnull=False, body__schoolReference__schoolId=school_id
         )
+        if year is not None:
+            found = found.filter(body__schoolYearTypeReference__schoolYear=year)
+        return sorted(found, key=lambda c: (_year_of(c), c.pk))
+
+    def sessions_of(self, school_id: int, year: int) -> list[dict[str, Any]]:
+        """The bodies of a school's held sessions of `year`."""
+        found = self.all().filter(
+            resource="sessions",
+            body__isnull=False,
+            body__schoolReference__schoolId=school_id,
+            body__schoolYearTypeReference__schoolYear=year,
+        )
+        return [doc.body for doc in found.order_by("pk") if doc.body is not None]
+
+    def bell_schedules_of(self, school_id: int) -> list[EdfiDocument]:
+        found = self.all().filter(
+            resource="bellSchedules", body__isnull=False, body__schoolReference__schoolId=school_id
+        )
+        return list(found.order_by("pk"))
 
     def slot(self, resource: str, key: list[Any]) -> EdfiDocument:
         """The document row for this natural key, made (not yet held) if there is none: its

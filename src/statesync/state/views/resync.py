@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect, render
 
 from statesync.access import audit
@@ -15,6 +16,7 @@ from statesync.core.modes import MODE_HELP, Mode
 from statesync.state.models import (
     District,
     DownChange,
+    EdfiDocument,
     FieldSetting,
     Rejection,
     ResyncRequest,
@@ -57,14 +59,37 @@ def district(request, number: str):
             "owned": sorted(FieldSetting.state_owned(state_db())),
             "can_set_values": has_right(request.user, "fieldsettings", "W"),
             "down_pending": DownChange.objects.filter(district=found, applied_at=None).count(),
+            **edfi_door(request, found),
         },
     )
+
+
+def edfi_door(request, district: District) -> dict:
+    """The district's door and, for an Ed-Fi district, what it last sent and its clients."""
+    clients = list(district.edfi_clients.order_by("-created_at"))
+    documents = EdfiDocument.objects.using(state_db()).filter(district=district)
+    edfi = bool(clients) or documents.exists()
+    last = documents.aggregate(last=Max("last_modified"))["last"] if edfi else None
+    return {
+        "door": "Ed-Fi" if edfi else "statesync",
+        "edfi_clients": clients,
+        "edfi_last_received": last,
+        "edfi_held": documents.filter(body__isnull=False).count() if edfi else 0,
+        "can_issue_edfi": has_right(request.user, "state", "A"),
+    }
 
 
 @requires_right("state", "W")
 def request_resync(request, number: str):
     found = get_object_or_404(District, number=number)
     if request.method != "POST":
+        return redirect("state:district", number=number)
+    if edfi_door(request, found)["door"] == "Ed-Fi":
+        messages.error(
+            request,
+            f"District {number} sends through Ed-Fi: it has no statesync worker to run a "
+            "resync. Ask its Ed-Fi publisher to send again.",
+        )
         return redirect("state:district", number=number)
     try:
         objects = catalog.parse_names(request.POST.getlist("objects"))
