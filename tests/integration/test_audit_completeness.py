@@ -36,7 +36,16 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
 # (`year`: its rollover row in test_school_years.)
-AUDITS_ITSELF = {"cancel", "dis", "resync", "seed", "selective_sync", "state", "year"}
+AUDITS_ITSELF = {
+    "cancel",
+    "dis",
+    "edfi_sample",
+    "resync",
+    "seed",
+    "selective_sync",
+    "state",
+    "year",
+}
 
 # Views that change data, with the audit action each records and the test that proves it.
 AUDITED_VIEWS = {

@@ -50,6 +50,13 @@ def test_each_command_line_action_is_audited_once(dis, registered, seeded, tmp_p
     assert audited("state.district.add").target == "district 0002"
     capsys.readouterr()
 
+    call_command("state", "edfi-client", "--number", "0002", "--json")
+    assert audited("state.edfi.client.issue").detail == {"owner": "0002"}
+    call_command("edfi_sample", "--number", "0090")
+    loaded = audited("state.edfi.sample")
+    assert loaded.target == "district 0090" and loaded.detail["accepted"] > 2000
+    assert "accepted" in capsys.readouterr().out
+
 
 def test_refused_commands_leave_no_audit_row(dis, seeded):
     seeded()

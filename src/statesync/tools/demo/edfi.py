@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from statesync.core.catalog import GRADES as GRADE_CODES
+from statesync.state.edfi import intake
 from statesync.state.edfi.descriptors import DESCRIPTORS
+from statesync.state.edfi.mapping import RESOURCES
+from statesync.state.edfi.openapi import DEPENDENCY_ORDER
+from statesync.state.edfi.problems import Problem
+from statesync.state.models import District
 
 LEA_ID = 255901
 # Where a checkout keeps the sample (the tests' data): the bench and demo read it from there.
@@ -370,3 +375,20 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def load(district: District, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[int]]:
+    """Send `records` into `district`'s Ed-Fi copy in dependency order, in process, through the
+    door's own intake (the same checks, mapping and rules as a POST): {resource: [accepted,
+    refused]}."""
+    outcome: dict[str, list[int]] = {}
+    for name in sorted(records, key=lambda n: DEPENDENCY_ORDER.get(n, 99)):
+        resource = RESOURCES[name]
+        counts = outcome.setdefault(name, [0, 0])
+        for record in records[name]:
+            try:
+                intake.upsert(district, resource, json.dumps(record).encode())
+                counts[0] += 1
+            except Problem:
+                counts[1] += 1
+    return outcome

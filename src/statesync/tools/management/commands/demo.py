@@ -33,14 +33,20 @@ class Command(BaseCommand):
             help="Run the state and this many district editions, each with its own database, "
             "worker and web address (ports after --port); students move between neighbours.",
         )
+        parser.add_argument(
+            "--edfi",
+            action="store_true",
+            help="With --districts: also an Ed-Fi district at the state (0090), fed with the Ed-Fi "
+            "sample district Grand Bend through the Ed-Fi door (docs/EDFI.md).",
+        )
 
-    def handle(self, *args, scale, host, port, reseed, districts, **opts):
+    def handle(self, *args, scale, host, port, reseed, districts, edfi, **opts):
         if districts:
             if not 1 <= districts <= 9:
                 raise CommandError(f"--districts {districts}: run 1 to 9 district editions")
             for each in range(districts + 1):
                 _check_free(host, port + each)
-            MultiDemo(self, host, port, scale, reseed).run(districts)
+            MultiDemo(self, host, port, scale, reseed, edfi).run(districts)
             return
         if settings.ROLE != "both":
             raise CommandError(
@@ -103,9 +109,11 @@ class MultiDemo:
     """The state and N district editions (statesync.tools.demo.editions), each with its own web
     server and worker."""
 
-    def __init__(self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool):
+    def __init__(
+        self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool, edfi: bool
+    ):
         self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
-        self.scale, self.reseed = scale, reseed
+        self.scale, self.reseed, self.edfi = scale, reseed, edfi
         self.home = config.get_home()
         self.editions = Editions(self.home, host, port)
 
@@ -115,6 +123,9 @@ class MultiDemo:
         self.editions.cli(state, "migrate", "-v0")
         users = json.loads(self.editions.cli(state, "demo_users"))
         editions = [("State", state, self.port, users)]
+        if self.edfi:
+            self.out.write("Loading Grand Bend into Ed-Fi district 0090 at the state…")
+            self.out.write(self.editions.cli(state, "edfi_sample", "--number", "0090").strip())
         # Each district is prepared in its own processes: on several cores the demo starts sooner.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
