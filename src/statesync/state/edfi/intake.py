@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from django.db import transaction
+from django.utils import timezone
 
 from statesync.core import catalog, wire
 from statesync.core.db.routers import state_db
+from statesync.state import rules
 from statesync.state.edfi import derived, problems
 from statesync.state.edfi import resources as r
-from statesync.state.edfi.mapping import RESOURCES, Mapper, NotMappable, Unresolved
+from statesync.state.edfi.mapping import RESOURCES, Mapped, Mapper, NotMappable, Unresolved
 from statesync.state.edfi.store import Documents, natural_key
+from statesync.state.ingest import store
 from statesync.state.ingest.apply import apply_batch
 from statesync.state.models import District, EdfiDocument, copy_model
 
@@ -47,19 +51,45 @@ def upsert(district: District, resource: r.Resource, raw: bytes) -> Outcome:
         raise problems.validation({exc.path: [exc.message]}) from None
     except Unresolved as exc:
         raise problems.unresolved(str(exc)) from None
-    for name in catalog.order():  # parents before children, one batch an object
+    using = docs.using
+    try:
+        # One transaction: what the document carries and the document itself, or nothing.
+        with transaction.atomic(using=using):
+            _apply(district, mapped)
+            if doc.body == body:
+                return Outcome(200, doc)
+            status = 201 if doc.body is None else 200
+            docs.save(doc, body)
+            return Outcome(status, doc)
+    except Refused as refused:
+        # Nothing this POST carried stays (a calendar's months with it); the error log keeps why.
+        ctx = rules.Context(district.id, district.number, using, batch_object=refused.object)
+        errors = {r.id: r.errors for r in refused.rejected}
+        with transaction.atomic(using=using):
+            store.record_rejections(ctx, catalog.get(refused.object), errors, None, timezone.now())
+        raise problems.rejected(
+            refused.resource, refused.object, refused.rejected[0].errors
+        ) from None
+
+
+class Refused(Exception):
+    """The state's rules refused a record a document carries."""
+
+    def __init__(self, obj: str, resource: r.Resource, rejected: list[wire.Rejected]):
+        super().__init__(obj)
+        self.object, self.resource, self.rejected = obj, resource, rejected
+
+
+def _apply(district: District, mapped: list[Mapped]) -> None:
+    """Judge and store the records, parents before children, one batch an object."""
+    for name in catalog.order():
         items = [item for item in mapped if item.object == name]
         if items:
             result = apply_batch(
                 district, catalog.get(name), wire.Batch(), [item.record for item in items]
             )
             if result.rejected:
-                raise problems.rejected(items[0].resource, name, result.rejected[0].errors)
-    if doc.body == body:
-        return Outcome(200, doc)
-    status = 201 if doc.body is None else 200
-    docs.save(doc, body)
-    return Outcome(status, doc)
+                raise Refused(name, items[0].resource, result.rejected)
 
 
 def decode(resource: r.Resource, raw: bytes) -> tuple[dict[str, Any], r.Part]:
