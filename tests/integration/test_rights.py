@@ -426,6 +426,7 @@ def test_na_rights_do_not_exist():
         "errorlog_d",
         "state_r",
         "state_w",
+        "state_a",
         "rollover_r",
         "rollover_w",
         "verification_r",
