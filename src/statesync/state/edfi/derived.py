@@ -30,7 +30,8 @@ STRUCTURE_NAME = "Ed-Fi sessions"
 Record = tuple[str, wire.Record]  # (object, record)
 
 
-def _record(obj: str, record_id: int, **fields: Any) -> wire.Record:
+def new_record(obj: str, record_id: int, **fields: Any) -> wire.Record:
+    """A statesync record of object `obj`, as the wire's struct holds it."""
     return wire.record_type(obj)(id=record_id, **fields)
 
 
@@ -49,7 +50,7 @@ def calendar_parts(docs: Documents, calendar_pk: int, school_id: int, year: int)
         parts.append(
             (
                 "SchoolMonth",
-                _record(
+                new_record(
                     "SchoolMonth",
                     month_id(calendar_pk, seq),
                     calendar_id=calendar_pk,
@@ -60,7 +61,7 @@ def calendar_parts(docs: Documents, calendar_pk: int, school_id: int, year: int)
                 ),
             )
         )
-    structure = _record(
+    structure = new_record(
         "ScheduleStructure",
         calendar_pk,
         calendar_id=calendar_pk,
@@ -98,7 +99,7 @@ def term_schedule(
         )
         for seq, s in enumerate(ordered, 1)
     ]
-    record = _record(
+    record = new_record(
         "TermSchedule", calendar_pk, structure_id=calendar_pk, name="Sessions", terms=terms
     )
     return ("TermSchedule", record)
@@ -125,7 +126,7 @@ def period_schedule(docs: Documents, doc_id: int, bell: r.BellSchedule) -> Recor
                 end_time=times[-1]["endTime"][:5],
             )
         )
-    record = _record(
+    record = new_record(
         "PeriodSchedule",
         doc_id,
         structure_id=calendars[-1].pk,  # the latest year's calendar: its structure's pk
@@ -147,7 +148,7 @@ def day(docs: Documents, doc_id: int, date: r.CalendarDate, calendar_pk: int) ->
     ]
     instructional = any(e in INSTRUCTIONAL_EVENTS for e in events)
     codes = [descriptors.DESCRIPTORS["CalendarEventDescriptor"][e] for e in events]
-    record = _record(
+    record = new_record(
         "Day",
         doc_id,
         calendar_id=calendar_pk,

@@ -62,10 +62,6 @@ def school_year_of(day: dt.date) -> int:
     return day.year + 1 if day.month >= 7 else day.year
 
 
-def _record(obj: str, record_id: int, **fields: Any) -> wire.Record:
-    return wire.record_type(obj)(id=record_id, **fields)
-
-
 class Mapper:
     """Maps one district's documents, reading its other documents through `docs`."""
 
@@ -102,7 +98,7 @@ class Mapper:
                 f"district {self.district_number} is Ed-Fi LEA "
                 f"{_body(held)['localEducationAgencyId']}; a client sends for its own district",
             )
-        record = _record(
+        record = derived.new_record(
             "District",
             doc_id,
             state_district_number=self.district_number,
@@ -125,7 +121,7 @@ class Mapper:
         unknown = [g for g in grades if g not in order]
         low = unknown[0] if unknown else known[0] if known else None
         high = unknown[0] if unknown else known[-1] if known else None
-        record = _record(
+        record = derived.new_record(
             "School",
             doc_id,
             district_id=lea.pk,
@@ -159,7 +155,7 @@ class Mapper:
         year = calendar.school_year_type_reference.school_year
         first, last = catalog.school_years(year)
         kind = descriptors.code_value(calendar.calendar_type_descriptor, "CalendarTypeDescriptor")
-        record = _record(
+        record = derived.new_record(
             "Calendar",
             doc_id,
             school_id=school,
@@ -229,7 +225,7 @@ class Mapper:
                 system = code.get("courseIdentificationSystemDescriptor", "")
                 if system.endswith("#State course code"):
                     state_code = code.get("identificationCode")
-        record = _record(
+        record = derived.new_record(
             "CourseSection",
             doc_id,
             calendar_id=self._calendar_of(
@@ -293,7 +289,7 @@ class Mapper:
             ),
             None,
         )
-        record = _record(
+        record = derived.new_record(
             "PersonIdentity",
             person_id,
             district_id=lea.pk,
@@ -326,7 +322,7 @@ class Mapper:
             "ExitWithdrawTypeDescriptor",
             "$.exitWithdrawTypeDescriptor",
         )
-        record = _record(
+        record = derived.new_record(
             "Enrollment",
             doc_id,
             person_id=person,
