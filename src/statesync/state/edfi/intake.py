@@ -19,7 +19,7 @@ from django.utils import timezone
 from statesync.core import catalog, wire
 from statesync.core.db.routers import state_db
 from statesync.state import rules
-from statesync.state.edfi import derived, problems
+from statesync.state.edfi import derived, groups, problems
 from statesync.state.edfi import resources as r
 from statesync.state.edfi.mapping import RESOURCES, Mapped, Mapper, NotMappable, Unresolved
 from statesync.state.edfi.store import Documents, natural_key
@@ -51,6 +51,9 @@ def upsert(district: District, resource: r.Resource, raw: bytes) -> Outcome:
         raise problems.validation({exc.path: [exc.message]}) from None
     except Unresolved as exc:
         raise problems.unresolved(str(exc)) from None
+    if len(mapped) <= 1:  # judged alone, so it may share a transaction (groups.py)
+        status = groups.GROUPS.run(district, groups.Job(docs, doc, body, mapped))
+        return Outcome(status, doc)
     using = docs.using
     try:
         # One transaction: what the document carries and the document itself, or nothing.

@@ -1,0 +1,132 @@
+"""Group commit: the Ed-Fi POSTs that arrive together for one district, stored in one transaction.
+
+An Ed-Fi client sends one record a request, several at once (lightbeam: 8 connections). A
+district's batches are judged one at a time (its lock), so one transaction a record capped a
+district near 130-180 records/s whatever the cores did (docs/PERFORMANCE.md). Here the first
+request to find no transaction running for its district leads: it takes every request waiting
+for that district into one `apply_batch` per object and one commit, answers each, and goes
+again while more wait; the others only wait for their answer.
+
+Only a request whose document carries at most one record is grouped: the rules judge each
+record alone, so one refused record leaves the others of the group untouched. A document that
+carries several (a calendar and its months) is stored on its own, all or nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from statesync.core import catalog, wire
+from statesync.state.edfi import problems
+from statesync.state.edfi.mapping import Mapped
+from statesync.state.edfi.store import Documents
+from statesync.state.ingest.apply import apply_batch
+from statesync.state.models import District, EdfiDocument
+
+MOST = 200  # requests one transaction takes at most
+
+
+@dataclass
+class Job:
+    """One request's document, ready to store: what it carries is mapped already."""
+
+    docs: Documents
+    doc: EdfiDocument
+    body: dict[str, Any]
+    mapped: list[Mapped]
+    done: threading.Event = field(default_factory=threading.Event)
+    status: int = 0
+    error: BaseException | None = None
+
+    def keys(self) -> set[tuple[str, int]]:
+        """What two jobs of one transaction may not share: the document and its record."""
+        return {("document", self.doc.pk), *((m.object, m.record.id) for m in self.mapped)}
+
+
+@dataclass
+class GroupCommit:
+    """Each district's waiting jobs, and which districts have a leader at work."""
+
+    store: Callable[[District, list[Job]], None]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    waiting: dict[int, list[Job]] = field(default_factory=dict)
+    leading: set[int] = field(default_factory=set)
+
+    def run(self, district: District, job: Job) -> int:
+        """Store `job` with whatever else waits for its district; its status, or its error."""
+        with self.lock:
+            self.waiting.setdefault(district.pk, []).append(job)
+            lead = district.pk not in self.leading
+            if lead:
+                self.leading.add(district.pk)
+        if lead:
+            self._lead(district)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.status
+
+    def _lead(self, district: District) -> None:
+        while True:
+            with self.lock:
+                group = self._take(district.pk)
+                if not group:
+                    self.leading.discard(district.pk)
+                    return
+            try:
+                self.store(district, group)
+            except BaseException as exc:  # every waiting request hears why, then the leader
+                for job in group:
+                    job.error = job.error or exc
+                    job.done.set()
+                raise
+            for job in group:
+                job.done.set()
+
+    def _take(self, district_id: int) -> list[Job]:
+        """The next group: waiting jobs in arrival order, none sharing a document or record."""
+        queue = self.waiting.get(district_id, [])
+        group: list[Job] = []
+        taken: set[tuple[str, int]] = set()
+        left: list[Job] = []
+        for job in queue:
+            keys = job.keys()
+            if len(group) < MOST and not keys & taken:
+                group.append(job)
+                taken |= keys
+            else:
+                left.append(job)
+        self.waiting[district_id] = left
+        return group
+
+
+def store_group(district: District, jobs: list[Job]) -> None:
+    """Judge and store the group's records (one batch an object), then the accepted documents,
+    in one transaction; a refused job gets its problem, the others their status."""
+    using = jobs[0].docs.using
+    with transaction.atomic(using=using):
+        owner = {(m.object, m.record.id): (job, m) for job in jobs for m in job.mapped}
+        for name in catalog.order():
+            records = [m.record for job in jobs for m in job.mapped if m.object == name]
+            if not records:
+                continue
+            result = apply_batch(district, catalog.get(name), wire.Batch(), records)
+            for rejected in result.rejected:
+                job, item = owner[(name, rejected.id)]
+                job.error = problems.rejected(item.resource, name, rejected.errors)
+        for job in jobs:
+            if job.error is not None:
+                continue
+            if job.doc.body == job.body:
+                job.status = 200
+                continue
+            job.status = 201 if job.doc.body is None else 200
+            job.docs.save(job.doc, job.body)
+
+
+GROUPS = GroupCommit(store_group)
