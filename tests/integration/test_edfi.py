@@ -351,3 +351,34 @@ def test_an_expired_token_and_a_rotated_secret_stop_working_and_no_secret_is_log
     assert old.status_code == 401
     assert secret not in caplog.text
     assert not AuditEntry.objects.filter(detail__icontains=secret).exists()
+
+
+def test_posts_at_once_are_stored_together_and_a_refused_one_spares_the_rest(edfi, registered):
+    from concurrent.futures import ThreadPoolExecutor
+
+    send_all(edfi)
+    students = [
+        {**STUDENT, "studentUniqueId": f"7000{n:02d}", "firstName": f"Kid{n}"} for n in range(24)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda s: edfi.post("/students", json=s).status_code, students))
+    assert answers == [201] * 24
+    associations = [
+        {**SEOA, "studentReference": {"studentUniqueId": s["studentUniqueId"]}} for s in students
+    ]
+    associations[5]["sexDescriptor"] = "uri://ed-fi.org/SexDescriptor#Not Selected"
+    associations[9]["races"] = [{"raceDescriptor": "uri://ed-fi.org/RaceDescriptor#Other"}]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(
+                lambda a: edfi.post("/studentEducationOrganizationAssociations", json=a),
+                associations,
+            )
+        )
+    statuses = [a.status_code for a in answers]
+    assert statuses[9] == 400 and "E-CODE" in str(answers[9].json()["validationErrors"])
+    assert statuses[:9] + statuses[10:] == [201] * 23
+    people = copy_model("PersonIdentity").objects.using(state_db())
+    assert people.filter(tenant=registered[0]).count() == 1 + 23  # SEOA's student, and 23 of 24
+    held = EdfiDocument.objects.filter(resource="studentEducationOrganizationAssociations")
+    assert held.filter(body__isnull=False).count() == 1 + 23
