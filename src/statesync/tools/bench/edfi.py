@@ -15,9 +15,11 @@ from pathlib import Path
 
 from statesync.state.models import District, EdfiClient
 from statesync.tools.bench.report import Figure
-from statesync.tools.demo.edfi import SAMPLE, convert, write
+from statesync.tools.demo.edfi import SAMPLE, convert, first_students, write
 
 CONNECTIONS = 8  # lightbeam's default pool
+WHOLE_SAMPLE_FROM = 100_000  # records of the native district from which all of Grand Bend goes
+SMALL_SAMPLE = 60  # students of Grand Bend a smaller bench sends
 
 
 def lightbeam_path() -> Path:
@@ -33,13 +35,15 @@ def why_not() -> str:
     return ""
 
 
-def lightbeam_send(url: str) -> Figure:
-    """Send Grand Bend to the state at `url` as a new Ed-Fi district; the rate it was taken."""
+def lightbeam_send(url: str, students: int | None = None) -> Figure:
+    """Send Grand Bend (with only its first `students`, when given) to the state at `url` as a
+    new Ed-Fi district; the rate it was taken."""
     district = District.register("0042", "Grand Bend ISD (Ed-Fi)")
     client, secret = EdfiClient.issue(district, "bench")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        counts = write(convert(SAMPLE), root / "data")
+        records = convert(SAMPLE)
+        counts = write(first_students(records, students) if students else records, root / "data")
         config = root / "lightbeam.yml"
         config.write_text(
             "\n".join(
@@ -78,4 +82,7 @@ def lightbeam_send(url: str) -> Figure:
         f"lightbeam send, {CONNECTIONS} connections, one record a POST; "
         f"{failed:,} refused as docs/EDFI.md explains"
     )
-    return Figure("Ed-Fi POSTs (lightbeam, Grand Bend)", sum(counts.values()), seconds, note=note)
+    name = "Ed-Fi POSTs (lightbeam, Grand Bend)"
+    if students:
+        name = f"Ed-Fi POSTs (lightbeam, Grand Bend, {students} students)"
+    return Figure(name, sum(counts.values()), seconds, note=note)

@@ -355,6 +355,21 @@ def _grade(birth_date: str, school_year: int) -> str:
     return f"uri://ed-fi.org/GradeLevelDescriptor#{GRADES[index]}"
 
 
+def first_students(
+    records: dict[str, list[dict[str, Any]]], n: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The records with only the first `n` students (and their associations) and `n` sections:
+    a smaller sample of the same shape, where a test or a small bench needs one."""
+    kept = {s["studentUniqueId"] for s in records["students"][:n]}
+    for name in ("studentEducationOrganizationAssociations", "studentSchoolAssociations"):
+        records[name] = [
+            r for r in records[name] if r["studentReference"]["studentUniqueId"] in kept
+        ]
+    records["students"] = records["students"][:n]
+    records["sections"] = records["sections"][:n]
+    return records
+
+
 def write(records: dict[str, list[dict[str, Any]]], target: Path) -> dict[str, int]:
     """Write one JSONL file per resource into `target`; the count of each."""
     target.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,11 @@ class Command(EverydayCommand):
     def add_arguments(self, parser):
         parser.add_argument("--number", default="0090", help="The district's 4-digit number.")
         parser.add_argument("--name", default="Grand Bend ISD (Ed-Fi)")
+        parser.add_argument(
+            "--students", type=int, help="Only the first N students (and as many sections)."
+        )
 
-    def handle(self, *args, number, name, **opts):
+    def handle(self, *args, number, name, students, **opts):
         if settings.ROLE not in ("state", "both"):
             raise CommandError("this is a district edition: Ed-Fi districts are the state's")
         # The state's models exist only where the state edition is installed.
@@ -33,7 +36,10 @@ class Command(EverydayCommand):
                 district = District.register(number, name)
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-        outcome = edfi.load(district, edfi.convert(edfi.SAMPLE))
+        records = edfi.convert(edfi.SAMPLE)
+        if students:
+            records = edfi.first_students(records, students)
+        outcome = edfi.load(district, records)
         accepted = sum(a for a, _ in outcome.values())
         refused = sum(r for _, r in outcome.values())
         audit.record_command(
