@@ -97,7 +97,10 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "statesync", "demo", "--districts", "2", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "statesync", "demo", "--districts", "2", "--edfi"),
+                *("--port", str(port)),
+            ],
             env={**env, "STATESYNC_HOME": str(tmp_path / "home")},
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -109,6 +112,8 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
         except AssertionError as exc:  # what the demo said so far says where it stuck
             raise AssertionError(f"{exc}; the demo said:\n{log.read_text()[-4000:]}") from None
         said = log.read_text()
+        # The Ed-Fi district (--edfi): Grand Bend through the Ed-Fi door's intake.
+        assert "District 0090 Grand Bend ISD (Ed-Fi):" in said and "Ed-Fi records accepted" in said
         for name, at in (("State", port), ("District 0001", port + 1), ("District 0002", port + 2)):
             assert f"{name}: http://127.0.0.1:{at}/" in said
             wait_for(lambda a=at: _answers(f"http://127.0.0.1:{a}/login/"), 60, f"{name}")

@@ -123,12 +123,12 @@ class MultiDemo:
         self.editions.cli(state, "migrate", "-v0")
         users = json.loads(self.editions.cli(state, "demo_users"))
         editions = [("State", state, self.port, users)]
-        if self.edfi:
-            self.out.write("Loading Grand Bend into Ed-Fi district 0090 at the state…")
-            self.out.write(self.editions.cli(state, "edfi_sample", "--number", "0090").strip())
         # Each district is prepared in its own processes: on several cores the demo starts sooner.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            loaded = pool.submit(self._edfi_district, state) if self.edfi else None
             editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
+            if loaded is not None:
+                self.out.write(loaded.result())
         self._announce(editions)
         servers = [
             subprocess.Popen(server_argv(self.host, port, workers=1), env=env)
@@ -145,6 +145,11 @@ class MultiDemo:
         argv = [sys.executable, "-m", "statesync", "worker"]
         workers = [subprocess.Popen(argv, env=env) for _, env, _, _ in editions[1:]]
         watch([*servers, *workers])
+
+    def _edfi_district(self, state: dict[str, str]) -> str:
+        """Grand Bend loaded into Ed-Fi district 0090 at the state; what the load said."""
+        self.out.write("Loading Grand Bend into Ed-Fi district 0090 at the state…")
+        return self.editions.cli(state, "edfi_sample", "--number", "0090").strip()
 
     def _prepare(self, state: dict[str, str], k: int) -> tuple:
         """District edition `k`, ready: (name, env, port, users)."""
