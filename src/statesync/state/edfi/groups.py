@@ -9,7 +9,8 @@ again while more wait; the others only wait for their answer.
 
 Only a request whose document carries at most one record is grouped: the rules judge each
 record alone, so one refused record leaves the others of the group untouched. A document that
-carries several (a calendar and its months) is stored on its own, all or nothing.
+carries several (a calendar and its months: intake.CARRY_SEVERAL) is stored on its own, all or
+nothing.
 """
 
 from __future__ import annotations
@@ -23,29 +24,40 @@ from django.db import transaction
 
 from statesync.core import catalog, wire
 from statesync.state.edfi import problems
-from statesync.state.edfi.mapping import Mapped
-from statesync.state.edfi.store import Documents
+from statesync.state.edfi import resources as r
+from statesync.state.edfi.mapping import Mapped, Mapper, NotMappable, Unresolved
+from statesync.state.edfi.store import Documents, natural_key
 from statesync.state.ingest.apply import apply_batch
 from statesync.state.models import District, EdfiDocument
 
 MOST = 200  # requests one transaction takes at most
+PERSON_TOO = "studentEducationOrganizationAssociations"  # carries its student's person
 
 
 @dataclass
 class Job:
-    """One request's document, ready to store: what it carries is mapped already."""
+    """One request's document, checked; the leader gives it its row and maps it."""
 
     docs: Documents
-    doc: EdfiDocument
+    mapper: Mapper
+    resource: r.Resource
     body: dict[str, Any]
-    mapped: list[Mapped]
+    typed: r.Part
+    key: list[Any]
+    doc: EdfiDocument = field(init=False)
+    mapped: list[Mapped] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     status: int = 0
     error: BaseException | None = None
 
-    def keys(self) -> set[tuple[str, int]]:
-        """What two jobs of one transaction may not share: the document and its record."""
-        return {("document", self.doc.pk), *((m.object, m.record.id) for m in self.mapped)}
+    def keys(self) -> set[tuple[str, str]]:
+        """What two jobs of one transaction may not share: the document, and the person a
+        student and its district association both carry."""
+        keys = {(self.resource.name, natural_key(self.key))}
+        student = self.body.get("studentReference", {}).get("studentUniqueId")
+        if self.resource.name == PERSON_TOO and student is not None:
+            keys.add(("students", natural_key([student])))
+        return keys
 
 
 @dataclass
@@ -92,7 +104,7 @@ class GroupCommit:
         """The next group: waiting jobs in arrival order, none sharing a document or record."""
         queue = self.waiting.get(district_id, [])
         group: list[Job] = []
-        taken: set[tuple[str, int]] = set()
+        taken: set[tuple[str, str]] = set()
         left: list[Job] = []
         for job in queue:
             keys = job.keys()
@@ -106,10 +118,21 @@ class GroupCommit:
 
 
 def store_group(district: District, jobs: list[Job]) -> None:
-    """Judge and store the group's records (one batch an object), then the accepted documents,
-    in one transaction; a refused job gets its problem, the others their status."""
+    """Give each job its document row and map it, judge and store the group's records (one
+    batch an object), then the accepted documents, in one transaction: on SQLite no request
+    writes beside the leader (a writer waiting for the lock sleeps). A refused job gets its
+    problem, the others their status."""
     using = jobs[0].docs.using
     with transaction.atomic(using=using):
+        for job in jobs:
+            job.doc = job.docs.slot(job.resource.name, job.key)
+            try:
+                job.mapped = job.mapper.records(job.resource, job.doc.pk, job.typed)
+            except NotMappable as exc:
+                job.error = problems.validation({exc.path: [exc.message]})
+            except Unresolved as exc:
+                job.error = problems.unresolved(str(exc))
+        jobs = [job for job in jobs if job.error is None]
         owner = {(m.object, m.record.id): (job, m) for job in jobs for m in job.mapped}
         for name in catalog.order():
             records = [m.record for job in jobs for m in job.mapped if m.object == name]

@@ -31,6 +31,11 @@ from statesync.state.models import District, EdfiDocument, copy_model
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate", "link")
 
 
+# Resources whose document carries several records (a calendar and its months, a session's
+# calendars' term schedules): each is stored on its own, all or nothing.
+CARRY_SEVERAL = frozenset({"calendars", "sessions"})
+
+
 @dataclass
 class Outcome:
     status: int  # 201 new, 200 changed or the same
@@ -42,18 +47,19 @@ def upsert(district: District, resource: r.Resource, raw: bytes) -> Outcome:
     body, typed = decode(resource, raw)
     docs = Documents(district, state_db())
     mapper = Mapper(docs, district.number)
+    key = list(resource.key_values(body).values())
     try:
         mapper.check_descriptors(typed)
         check_references(docs, resource, body)
-        doc = docs.slot(resource.name, list(resource.key_values(body).values()))
+        if resource.name not in CARRY_SEVERAL:  # judged alone: it may share a transaction
+            job = groups.Job(docs, mapper, resource, body, typed, key)
+            return Outcome(groups.GROUPS.run(district, job), job.doc)
+        doc = docs.slot(resource.name, key)
         mapped = mapper.records(resource, doc.pk, typed)
     except NotMappable as exc:
         raise problems.validation({exc.path: [exc.message]}) from None
     except Unresolved as exc:
         raise problems.unresolved(str(exc)) from None
-    if len(mapped) <= 1:  # judged alone, so it may share a transaction (groups.py)
-        status = groups.GROUPS.run(district, groups.Job(docs, doc, body, mapped))
-        return Outcome(status, doc)
     using = docs.using
     try:
         # One transaction: what the document carries and the document itself, or nothing.
