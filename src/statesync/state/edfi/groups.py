@@ -128,20 +128,12 @@ def store_group(district: District, jobs: list[Job]) -> None:
             job.doc = job.docs.slot(job.resource.name, job.key)
             try:
                 job.mapped = job.mapper.records(job.resource, job.doc.pk, job.typed)
-            except NotMappable as exc:
-                job.error = problems.validation({exc.path: [exc.message]})
-            except Unresolved as exc:
-                job.error = problems.unresolved(str(exc))
+            except (NotMappable, Unresolved) as exc:
+                job.error = exc.problem()
         jobs = [job for job in jobs if job.error is None]
-        owner = {(m.object, m.record.id): (job, m) for job in jobs for m in job.mapped}
-        for name in catalog.order():
-            records = [m.record for job in jobs for m in job.mapped if m.object == name]
-            if not records:
-                continue
-            result = apply_batch(district, catalog.get(name), wire.Batch(), records)
-            for rejected in result.rejected:
-                job, item = owner[(name, rejected.id)]
-                job.error = problems.rejected(item.resource, name, rejected.errors)
+        job_of = {id(m): job for job in jobs for m in job.mapped}
+        for item, rejected in judge_and_store(district, [m for j in jobs for m in j.mapped]):
+            job_of[id(item)].error = problems.rejected(item.resource, item.object, rejected.errors)
         for job in jobs:
             if job.error is not None:
                 continue
@@ -150,6 +142,19 @@ def store_group(district: District, jobs: list[Job]) -> None:
                 continue
             job.status = 201 if job.doc.body is None else 200
             job.docs.save(job.doc, job.body)
+
+
+def judge_and_store(district: District, mapped: list[Mapped]) -> list[tuple[Mapped, wire.Rejected]]:
+    """Judge and store records, parents before children, one batch an object; the refused
+    ones, each with why."""
+    owner = {(m.object, m.record.id): m for m in mapped}
+    refused: list[tuple[Mapped, wire.Rejected]] = []
+    for name in catalog.order():
+        records = [m.record for m in mapped if m.object == name]
+        if records:
+            result = apply_batch(district, catalog.get(name), wire.Batch(), records)
+            refused += [(owner[(name, x.id)], x) for x in result.rejected]
+    return refused
 
 
 GROUPS = GroupCommit(store_group)

@@ -21,7 +21,7 @@ from statesync.core.db.routers import state_db
 from statesync.state import rules
 from statesync.state.edfi import derived, groups, problems
 from statesync.state.edfi import resources as r
-from statesync.state.edfi.mapping import RESOURCES, Mapped, Mapper, NotMappable, Unresolved
+from statesync.state.edfi.mapping import RESOURCES, Mapper, NotMappable, Unresolved
 from statesync.state.edfi.store import Documents, natural_key
 from statesync.state.ingest import store
 from statesync.state.ingest.apply import apply_batch
@@ -56,15 +56,17 @@ def upsert(district: District, resource: r.Resource, raw: bytes) -> Outcome:
             return Outcome(groups.GROUPS.run(district, job), job.doc)
         doc = docs.slot(resource.name, key)
         mapped = mapper.records(resource, doc.pk, typed)
-    except NotMappable as exc:
-        raise problems.validation({exc.path: [exc.message]}) from None
-    except Unresolved as exc:
-        raise problems.unresolved(str(exc)) from None
+    except (NotMappable, Unresolved) as exc:
+        raise exc.problem() from None
     using = docs.using
     try:
         # One transaction: what the document carries and the document itself, or nothing.
         with transaction.atomic(using=using):
-            _apply(district, mapped)
+            refused = groups.judge_and_store(district, mapped)
+            if refused:
+                first = refused[0][0]
+                rejected = [x for m, x in refused if m.object == first.object]
+                raise Refused(first.object, first.resource, rejected)
             if doc.body == body:
                 return Outcome(200, doc)
             status = 201 if doc.body is None else 200
@@ -87,18 +89,6 @@ class Refused(Exception):
     def __init__(self, obj: str, resource: r.Resource, rejected: list[wire.Rejected]):
         super().__init__(obj)
         self.object, self.resource, self.rejected = obj, resource, rejected
-
-
-def _apply(district: District, mapped: list[Mapped]) -> None:
-    """Judge and store the records, parents before children, one batch an object."""
-    for name in catalog.order():
-        items = [item for item in mapped if item.object == name]
-        if items:
-            result = apply_batch(
-                district, catalog.get(name), wire.Batch(), [item.record for item in items]
-            )
-            if result.rejected:
-                raise Refused(name, items[0].resource, result.rejected)
 
 
 def decode(resource: r.Resource, raw: bytes) -> tuple[dict[str, Any], r.Part]:

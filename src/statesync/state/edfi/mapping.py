@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from statesync.core import catalog, wire
-from statesync.state.edfi import derived, descriptors
+from statesync.state.edfi import derived, descriptors, problems
 from statesync.state.edfi import resources as r
 from statesync.state.edfi.store import Documents
 from statesync.state.models import EdfiDocument
@@ -33,9 +33,15 @@ class NotMappable(Exception):
         super().__init__(message)
         self.path, self.message = path, message
 
+    def problem(self) -> problems.Problem:
+        return problems.validation({self.path: [self.message]})
+
 
 class Unresolved(Exception):
     """A document whose reference the state does not hold: 409, naming it."""
+
+    def problem(self) -> problems.Problem:
+        return problems.unresolved(str(self))
 
 
 @dataclass

@@ -76,13 +76,13 @@ def validation(errors: dict[str, list[str]]) -> Problem:
     )
 
 
-def unresolved(message: str) -> Problem:
+def unresolved(*messages: str) -> Problem:
     return Problem(
         409,
         "urn:ed-fi:api:data-conflict:unresolved-reference",
         "Unresolved Reference",
         "The referenced item does not exist.",
-        errors=[message],
+        errors=list(messages),
     )
 
 
@@ -150,13 +150,7 @@ def rejected(resource: r.Resource, obj: str, errors: Sequence[wire.RecordError])
     """The state's rules refused a record: its rule codes and the error log's messages, keyed
     by where in the document each field came from; a missing parent is a 409."""
     if all(e.code == wire.RuleCode.PARENT for e in errors):
-        return Problem(
-            409,
-            "urn:ed-fi:api:data-conflict:unresolved-reference",
-            "Unresolved Reference",
-            "The referenced item does not exist.",
-            errors=[f"{e.code}: {e.message}" for e in errors],
-        )
+        return unresolved(*(f"{e.code}: {e.message}" for e in errors))
     keyed: dict[str, list[str]] = {}
     for e in errors:
         keyed.setdefault(resource.paths.get(e.field, "$"), []).append(f"{e.code}: {e.message}")

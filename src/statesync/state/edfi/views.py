@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import msgspec
 from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from statesync.access.audit import client_address
 from statesync.access.models import AuditEntry
 from statesync.core.db.routers import state_db
+from statesync.core.http.api import json_response
 from statesync.state.edfi import intake, openapi, problems, reads
 from statesync.state.edfi.problems import Problem
 from statesync.state.models import EdfiClient, EdfiToken
@@ -33,9 +33,7 @@ RETRY_AFTER = 1  # seconds a client waits when the database is busy
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    answer = HttpResponse(
-        msgspec.json.encode(value), status=status, content_type="application/json"
-    )
+    answer = json_response(value, status)
     for name, header in (headers or {}).items():
         answer[name] = header
     return answer
