@@ -382,3 +382,36 @@ def test_posts_at_once_are_stored_together_and_a_refused_one_spares_the_rest(edf
     assert people.filter(tenant=registered[0]).count() == 1 + 23  # SEOA's student, and 23 of 24
     held = EdfiDocument.objects.filter(resource="studentEducationOrganizationAssociations")
     assert held.filter(body__isnull=False).count() == 1 + 23
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"totalCount": "maybe"}, "totalCount"),
+        ({"minChangeVersion": "x"}, "minChangeVersion"),
+        ({"schoolId": "GBHS"}, "schoolId"),
+    ],
+)
+def test_bad_paging_and_search_parameters_are_400s_that_name_them(edfi, query, named):
+    answer = edfi.get("/schools", params=query)
+    assert answer.status_code == 400 and named in answer.json()["detail"]
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_id_that_is_not_one_is_404_and_a_busy_database_503_with_retry_after(edfi, monkeypatch):
+    from django.db import OperationalError
+
+    from statesync.state.edfi import intake
+
+    assert edfi.get("/schools/not-a-uuid").status_code == 404
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(intake, "upsert", busy)
+    answer = edfi.post("/localEducationAgencies", json=LEA)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
+    assert answer.json()["type"] == "urn:ed-fi:api:service-unavailable"
