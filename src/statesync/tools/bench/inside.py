@@ -356,7 +356,8 @@ class StateServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+        # Generous: under a loaded machine (the full test suite on PostgreSQL) it took over 30 s.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 httpx.get(self.url + "/login/", timeout=1)
