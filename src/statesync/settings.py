@@ -189,6 +189,13 @@ STATESYNC_BASE_URL = os.environ.get("STATESYNC_BASE_URL", "http://127.0.0.1:8000
 # for the latest this-many runs; what the state rejects now is always kept.
 ERRORLOG_KEEP_DAYS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_DAYS", 90))
 ERRORLOG_KEEP_RUNS = int(os.environ.get("STATESYNC_ERRORLOG_KEEP_RUNS", 0)) or None
+# The Message History (docs/MESSAGES.md): what was sent, byte for byte, is kept this many days;
+# the messages' rows (times, results, records' IDs) this many.
+SENT_KEEP_DAYS = int(os.environ.get("STATESYNC_SENT_KEEP_DAYS", 7))
+MESSAGES_KEEP_DAYS = int(os.environ.get("STATESYNC_MESSAGES_KEEP_DAYS", 90))
+# 0 leaves a resync run's batches out of the Message History (every other door is recorded);
+# `statesync bench` runs a forced resync both ways to print what recording costs.
+RECORD_RUN_MESSAGES = os.environ.get("STATESYNC_RECORD_RUN_MESSAGES", "1") != "0"
 
 # Seconds of silence after which `statesync serve` closes a connection sending a request.
 READ_TIMEOUT = int(os.environ.get("STATESYNC_READ_TIMEOUT", 30))

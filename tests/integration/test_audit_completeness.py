@@ -40,6 +40,8 @@ AUDITS_ITSELF = {
     "cancel",
     "dis",
     "edfi_sample",
+    "messages",
+    "record",
     "resync",
     "seed",
     "selective_sync",
@@ -74,6 +76,9 @@ AUDITED_VIEWS = {
     "district-value": "state.value_set (test_state_owned_pages)",
     "item": "state.edfi.delete (test_edfi); PUT as collection's POST",
     "edfi-client": "state.edfi.client.issue, .rotate, .revoke (test_rights, test_edfi)",
+    "messages-report": "messages.export (test_message_history)",
+    "message-resend": "messages.resend (test_message_history)",
+    "record-deleter": "records.remove (test_record_deleter)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {
@@ -203,6 +208,7 @@ def counts() -> dict[str, int]:
 def read_only_urls() -> list[str]:
     """Every view not known to change data, by URL (with arguments that resolve)."""
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
+    args |= {"message": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
     args |= {"api-down-changes": ["0001"], "deletes": ["schools"], "not-served": ["nothing"]}

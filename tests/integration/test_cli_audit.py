@@ -7,7 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from statesync.access.models import AuditEntry
+from statesync.core import wire
 from statesync.district.models import Run, SelectiveSync
+from statesync.district.services import messages
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -43,6 +45,16 @@ def test_each_command_line_action_is_audited_once(dis, registered, seeded, tmp_p
         and entry.pk
     )
 
+    rejected = messages.Sending("save", None, "School", [1])
+    rejected = messages.record(
+        rejected, wire.BatchResult(object="School", rejected=[_rejection(1)])
+    )
+    call_command("messages", "--resend", str(rejected.pk))
+    assert audited("messages.resend").detail["accepted"] == [1]
+    call_command("record", "delete", "School", "1", "--district", "0001")  # shown only
+    call_command("record", "delete", "School", "1", "--district", "0001", "--yes")
+    assert audited("records.remove").detail["removed"]["School"] == [1]
+
     call_command("dis", "configure", "--url", dis.url, "--token", registered[1])
     assert audited("dis.configure").detail == {"token_prefix": registered[1][:10]}
 
@@ -56,6 +68,10 @@ def test_each_command_line_action_is_audited_once(dis, registered, seeded, tmp_p
     loaded = audited("state.edfi.sample")
     assert loaded.target == "district 0090" and loaded.detail["accepted"] > 300
     assert "accepted" in capsys.readouterr().out
+
+
+def _rejection(record_id: int) -> wire.Rejected:
+    return wire.Rejected(record_id, [wire.RecordError("E-FORMAT", "name", "a test's rejection")])
 
 
 def test_refused_commands_leave_no_audit_row(dis, seeded):

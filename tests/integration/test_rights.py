@@ -440,6 +440,10 @@ def test_na_rights_do_not_exist():
         "fieldsettings_r",
         "fieldsettings_w",
         "conflicts_r",
+        "messages_r",
+        "messages_w",
+        "recorddeleter_r",
+        "recorddeleter_d",
     }
 
 

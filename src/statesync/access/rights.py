@@ -74,6 +74,14 @@ TOOLS: tuple[Tool, ...] = (
         {"R": "View and export", "W": "Run a verify"},
     ),
     Tool(
+        "messages",
+        "Message History",
+        "district",
+        "district:messages",
+        "Every message to and from the state: when, how many tries, what was sent, the answer.",
+        {"R": "View, search and export", "W": "Send a rejected or unsent message again"},
+    ),
+    Tool(
         "state",
         "Resync State Data (State)",
         "state",
@@ -84,6 +92,14 @@ TOOLS: tuple[Tool, ...] = (
             "W": "Request a district's resync",
             "A": "Issue, rotate and revoke a district's Ed-Fi client credentials",
         },
+    ),
+    Tool(
+        "recorddeleter",
+        "Record Deleter",
+        "state",
+        "state:districts",
+        "Remove from a district's copy records it no longer has or sent in error.",
+        {"R": "View what a removal would take", "D": "Remove records"},
     ),
     Tool(
         "yearstatus",

@@ -12,6 +12,9 @@ import csv
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,3 +37,27 @@ class Writer:
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+class _Echo:
+    """A file that hands back what is written: each row becomes a piece of the response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def streaming_response(
+    stem: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]
+) -> StreamingHttpResponse:
+    """A CSV download streamed row by row (no row limit, flat memory), named stem-TIME.csv."""
+    writer = Writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.csv"'
+    return response

@@ -13,9 +13,10 @@ from statesync.district.worker.tasks import drain_outbox
 log = logging.getLogger(__name__)
 
 
-def record_change(sender, instance, **kwargs) -> None:
+def record_change(sender, instance, created: bool = False, **kwargs) -> None:
     # Same connection and transaction as the change: both commit or neither does.
-    OutboxEntry.objects.create(object=sender.dis_object.name, record_id=instance.pk)
+    action = "delete" if kwargs["signal"] is post_delete else "add" if created else "change"
+    OutboxEntry.objects.create(object=sender.dis_object.name, record_id=instance.pk, action=action)
     # One wake-up per transaction, not one per record of a cascading delete.
     pending = transaction.get_connection().run_on_commit
     if not any(callback is _wake_drainer for _, callback, _ in pending):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statesync.district.views import batch, errors, notifications, selective, years
+from statesync.district.views import batch, errors, messages, notifications, selective, years
 
 app_name = "district"
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
     path("errors/", errors.error_log, name="errors"),
     path("errors/report.csv", errors.error_report, name="errors-report"),
     path("errors/clear/", errors.error_clear, name="errors-clear"),
+    path("messages/", messages.message_history, name="messages"),
+    path("messages/report.csv", messages.message_report, name="messages-report"),
+    path("messages/<int:pk>/", messages.message_detail, name="message"),
+    path("messages/<int:pk>/resend/", messages.message_resend, name="message-resend"),
     path("selective/", selective.selective_tool, name="selective"),
     path("selective/<int:pk>/", selective.selective_result, name="selective-result"),
     path("selective/history/delete/", selective.selective_delete, name="selective-delete"),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from statesync.state.views import deleter
 from statesync.state.views import edfi as edfi_views
 from statesync.state.views import owned as owned_views
 from statesync.state.views import resync as views
@@ -29,5 +30,10 @@ urlpatterns = [
     path("state/districts/<str:number>/", views.district, name="district"),
     path("state/districts/<str:number>/request/", views.request_resync, name="request-resync"),
     path("state/districts/<str:number>/value/", owned_views.district_value, name="district-value"),
+    path(
+        "state/districts/<str:number>/record-deleter/",
+        deleter.record_deleter,
+        name="record-deleter",
+    ),
     path("state/districts/<str:number>/edfi-client/", edfi_views.edfi_client, name="edfi-client"),
 ]

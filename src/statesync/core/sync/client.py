@@ -6,6 +6,7 @@ import functools
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,6 +33,18 @@ class StateRefused(StateError):
 
 
 CONFLICT = 409
+
+
+@dataclass
+class Trace:
+    """What happened to one request: the body as sent, when, how many tries, and the answer's
+    bytes. Filled as it goes, so a request that failed still says what it tried."""
+
+    body: bytes = b""
+    sent_at: float | None = None  # time.time() of the first try
+    answered_at: float | None = None
+    attempts: int = 0
+    answer: bytes = b""
 
 
 class NotConfigured(StateError):
@@ -117,12 +130,20 @@ class StateClient:
         return f"/districts/{self.district_number}{path}"
 
     def _request(
-        self, method: str, path: str, absolute: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        absolute: bool = False,
+        trace: Trace | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         url = path if absolute else self._url(path)
+        trace = trace or Trace()
+        trace.sent_at = trace.sent_at or time.time()
         attempt = 0
         while True:
             attempt += 1
+            trace.attempts = attempt
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
@@ -135,6 +156,7 @@ class StateClient:
                     ) from exc
             else:
                 if response.status_code < 400:
+                    trace.answered_at, trace.answer = time.time(), response.content
                     return response
                 if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
                     if attempt > self.retries:
@@ -143,6 +165,7 @@ class StateClient:
                             f"{_detail(response)} after {attempt} tries. Try again later."
                         )
                 else:
+                    trace.answered_at, trace.answer = time.time(), response.content
                     raise StateRefused(_refusal(response), response.status_code)
             self.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
 
@@ -154,11 +177,15 @@ class StateClient:
         run: int | None = None,
         school_year: int | None = None,
         deleted_as_of: int | None = None,
+        trace: Trace | None = None,
     ) -> wire.BatchResult:
         """Send records (source.Outgoing, already encoded, with their versions) and deletions
-        of one object; `deleted_as_of` is the district's clock when the deleted were gone."""
+        of one object; `deleted_as_of` is the district's clock when the deleted were gone.
+        `trace` keeps the body, the times and the tries, for the Message History."""
         body = batch_body(upserts, deletes, run, school_year, deleted_as_of)
-        response = self._request("POST", f"/objects/{name}/batch", content=body)
+        if trace is not None:
+            trace.body = body
+        response = self._request("POST", f"/objects/{name}/batch", content=body, trace=trace)
         return msgspec.json.decode(response.content, type=wire.BatchResult)
 
     def digest_pages(

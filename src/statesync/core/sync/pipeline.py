@@ -19,7 +19,7 @@ from typing import Protocol
 from statesync.core import catalog, wire
 from statesync.core.modes import Mode
 from statesync.core.sync import source
-from statesync.core.sync.client import StateClient
+from statesync.core.sync.client import StateClient, StateError, Trace
 from statesync.core.sync.diff import Change, Kind, compare
 from statesync.core.sync.prefetch import prefetched
 from statesync.core.sync.source import Outgoing, Unreadable
@@ -59,6 +59,12 @@ class BatchOutcome:
     judged: list[int] = field(default_factory=list)
     # Verify: the columns that differ, for each record different at the state.
     changed_fields: dict[int, list[str]] = field(default_factory=dict)
+    # What went to the state, for the Message History: the upserts' IDs, those the state
+    # did not hold (adds), when the batch was handed to the sender, and the send's trace.
+    sent: list[int] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)
+    queued_at: float = 0.0
+    trace: Trace | None = None
 
 
 class Journal(Protocol):
@@ -69,6 +75,9 @@ class Journal(Protocol):
 
     def record(self, outcome: BatchOutcome) -> None:
         """Save an answered batch, its counts, problems, differences and checkpoint at once."""
+
+    def unsent(self, outcome: BatchOutcome, error: str) -> None:
+        """Note a batch the state did not take (the error is raised on after)."""
 
 
 def problems_from(name: str, rejected: list[wire.Rejected]) -> list[Problem]:
@@ -119,6 +128,7 @@ class ObjectSync:
         self.after = after
         self.position = after
         self.upserts: list[Outgoing] = []
+        self.added: list[int] = []
         self.extras: list[int] = []
         self._fresh()
         self.in_flight: deque[BatchOutcome] = deque()
@@ -186,6 +196,8 @@ class ObjectSync:
                 self.changed.append(change.record)
         elif change.record is not None:
             self.upserts.append(change.record)
+            if not change.held:
+                self.added.append(change.id)
 
     def flush(self) -> None:
         """Hand what is pending to the sender; take the answers that are in."""
@@ -201,6 +213,8 @@ class ObjectSync:
             pending.counts["at_state"] += len(pending.deletes)
             pending.differences += [(i, Kind.EXTRA) for i in pending.deletes]
         elif self.upserts or pending.deletes:
+            pending.sent, pending.added = [r.id for r in self.upserts], self.added
+            pending.queued_at, pending.trace = time.time(), Trace()
             pending.answer = self.sender.submit(
                 self.client.send_batch,
                 self.obj.name,
@@ -209,9 +223,10 @@ class ObjectSync:
                 run=self.run_id,
                 school_year=self.school_year,
                 deleted_as_of=as_of,
+                trace=pending.trace,
             )
         self.in_flight.append(pending)
-        self.upserts, self.extras = [], []
+        self.upserts, self.added, self.extras = [], [], []
         self._fresh()
         self.last_flush = self.clock()
         while self.in_flight and (len(self.in_flight) > IN_FLIGHT or _ready(self.in_flight[0])):
@@ -226,7 +241,11 @@ class ObjectSync:
 
     def _complete(self, pending: BatchOutcome) -> None:
         if pending.answer is not None:
-            answer = pending.answer.result()  # a StateError raises here
+            try:
+                answer = pending.answer.result()
+            except StateError as exc:
+                self.journal.unsent(pending, str(exc))
+                raise
             pending.counts.update(
                 inserted=answer.inserted,
                 updated=answer.updated,

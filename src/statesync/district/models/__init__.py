@@ -7,6 +7,14 @@ from statesync.district.models.errors import (
     ErrorSource,
 )
 from statesync.district.models.locks import RunLock
+from statesync.district.models.messages import (
+    Action,
+    Message,
+    MessageBucket,
+    Origin,
+    Result,
+    SentBody,
+)
 from statesync.district.models.notifications import Notification
 from statesync.district.models.objects import DIS_MODELS, DisRecord, dis_model
 from statesync.district.models.outbox import OutboxEntry
@@ -20,22 +28,28 @@ __all__ = [
     "DIFFERENCE_OF",
     "DIS_MODELS",
     "MODE_HELP",
+    "Action",
     "AppliedChange",
     "Difference",
     "DifferenceKind",
     "DisRecord",
     "ErrorLogEntry",
     "ErrorSource",
+    "Message",
+    "MessageBucket",
     "Mode",
     "Notification",
     "ObjectStatus",
+    "Origin",
     "OutboxEntry",
+    "Result",
     "Run",
     "RunLock",
     "RunObject",
     "RunStatus",
     "SchoolYear",
     "SelectiveSync",
+    "SentBody",
     "StateOwnedField",
     "dis_model",
 ]

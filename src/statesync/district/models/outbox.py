@@ -15,6 +15,12 @@ class OutboxEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.IntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # "add", "change" or "delete" (messages.Action): what the save did, for the Message History.
+    action = models.CharField(max_length=6, default="change")
+    # The Message History's "waiting to retry" message for this entry, once a drain failed.
+    message = models.ForeignKey(
+        "district.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "district_outbox"

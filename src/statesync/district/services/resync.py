@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ from statesync.district.models import (
     RunObject,
     RunStatus,
 )
-from statesync.district.services import statechanges, years
+from statesync.district.services import messages, statechanges, years
 from statesync.district.services.dis import state_client, with_the_state
 from statesync.district.worker import outages
 
@@ -186,6 +187,8 @@ class RunJournal:
                 ErrorLogEntry.supersede(ro.object, outcome.judged)
             ErrorLogEntry.objects.bulk_create(entries)
             Difference.objects.bulk_create(differences)
+            if outcome.answer is not None and settings.RECORD_RUN_MESSAGES:
+                messages.record(self._sending(outcome), outcome.answer.result())
             ro.save(
                 update_fields=[
                     "checkpoint",
@@ -200,6 +203,22 @@ class RunJournal:
             self.run.beat()
         if self.on_progress:
             self.on_progress(ro)
+
+    def unsent(self, outcome: BatchOutcome, error: str) -> None:
+        if settings.RECORD_RUN_MESSAGES:
+            messages.record(self._sending(outcome), None, error)
+
+    def _sending(self, outcome: BatchOutcome) -> messages.Sending:
+        return messages.Sending(
+            messages.Origin.RUN,
+            self.run.pk,
+            self.ro.object,
+            outcome.sent,
+            outcome.deletes,
+            added=outcome.added,
+            queued_at=outcome.queued_at,
+            trace=outcome.trace or messages.Trace(),
+        )
 
     def _explain(self, differences: list[Difference]) -> None:
         """Verify: a record missing or different at the state because the state rejected it

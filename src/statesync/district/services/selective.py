@@ -9,7 +9,6 @@ the state has what the record references.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -17,58 +16,25 @@ from django.utils import timezone
 
 from statesync.core import catalog, wire
 from statesync.core import output as words
+from statesync.core.idlists import MAX_IDS, ParsedIds, SelectionError, parse_ids
 from statesync.core.sync import source
 from statesync.core.sync.client import StateClient, StateError
 from statesync.core.sync.pipeline import STATE, Problem
 from statesync.core.sync.source import Outgoing, Unreadable
-from statesync.district.models import ErrorLogEntry, ErrorSource, SelectiveSync
+from statesync.district.models import ErrorLogEntry, ErrorSource, Origin, SelectiveSync
+from statesync.district.services import messages
 from statesync.district.services.dis import state_client
 from statesync.district.worker.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
+__all__ = [
+    "MAX_IDS",
+    "ParsedIds",
+    "SelectionError",
+    "parse_ids",
+]  # selective sync's own words for its callers
 OBJECTS = tuple(o.name for o in catalog.selective_objects())
-MAX_IDS = 10_000
-MAX_ID = 2**63 - 1
 SEND_BATCH = 2000
-_SEPARATORS = re.compile(r"[\s,]+")
-_DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: int() takes any script's digits
-
-
-class SelectionError(ValueError):
-    """Input that cannot be synced at all; the message says what to do instead."""
-
-
-@dataclass
-class ParsedIds:
-    ids: list[int] = field(default_factory=list)
-    not_ids: list[str] = field(default_factory=list)
-    duplicates: int = 0
-
-
-def parse_ids(text: str, limit: int = MAX_IDS) -> ParsedIds:
-    """Split `text` into distinct IDs (in the order given) and the tokens that are not IDs."""
-    parsed = ParsedIds()
-    seen: set[int] = set()
-    for token in _SEPARATORS.split(text.strip()):
-        if not token:
-            continue
-        value = int(token) if _DIGITS.fullmatch(token) else 0
-        if not 0 < value <= MAX_ID:
-            if len(parsed.not_ids) < 1000:  # say enough to fix the paste, not everything
-                # Shown back, and stored: NUL as a visible symbol (no database keeps NUL).
-                parsed.not_ids.append(token[:40].replace("\x00", "\u2400"))
-            continue
-        if value in seen:
-            parsed.duplicates += 1
-            continue
-        seen.add(value)
-        parsed.ids.append(value)
-        if len(parsed.ids) > limit:
-            raise SelectionError(
-                f"More than {limit:,} IDs were entered; one sync takes at most {limit:,}. "
-                "Split the list, or use Resync State Data - Batch to resync whole objects."
-            )
-    return parsed
 
 
 @dataclass
@@ -80,10 +46,28 @@ class SelectiveResult:
     sent_first_label: str = ""  # what those parents are ("person")
 
 
-def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
-    """Send the records of `name` with these IDs; report what happened to each."""
+def sync(
+    name: str,
+    ids: list[int],
+    client: StateClient,
+    origin: tuple[str, int | None] = (Origin.SELECTIVE, None),
+) -> SelectiveResult:
+    """Send the records of `name` with these IDs; report what happened to each. `origin`
+    is what the Message History says sent them (selective sync N, a resend)."""
     if name not in OBJECTS:
         raise SelectionError(f"Selective sync takes {' or '.join(OBJECTS)}, not {name!r}.")
+    return send_now(name, ids, client, origin, parents=OBJECTS)
+
+
+def send_now(
+    name: str,
+    ids: list[int],
+    client: StateClient,
+    origin: tuple[str, int | None],
+    parents: tuple[str, ...] | None = None,
+) -> SelectiveResult:
+    """Send these records of any object as they are now, their parents (of `parents`, or
+    all) first; what happened to each."""
     result = SelectiveResult()
     for start in range(0, len(ids), SEND_BATCH):
         part = ids[start : start + SEND_BATCH]
@@ -95,26 +79,33 @@ def sync(name: str, ids: list[int], client: StateClient) -> SelectiveResult:
                 {"code": wire.RuleCode.FORMAT, "field": bad.field, "message": bad.message}
             ]
         if records:
-            _send_parents_first(client, name, records, result)
-            answer = client.send_batch(name, records)
+            _send_parents_first(client, name, records, result, origin, parents)
+            sending = messages.Sending(*origin, name, [r.id for r in records])
+            answer = messages.send(client, sending, records)
             _take(answer, records, result)
     result.synced.sort()
     return result
 
 
 def _send_parents_first(
-    client: StateClient, name: str, records: list[Outgoing], result: SelectiveResult
+    client: StateClient,
+    name: str,
+    records: list[Outgoing],
+    result: SelectiveResult,
+    origin: tuple[str, int | None],
+    among: tuple[str, ...] | None,
 ) -> None:
     obj = catalog.get(name)
     for parent, key in zip(obj.parent_objects, obj.parent_keys, strict=True):
-        if parent.name not in OBJECTS:
+        if among is not None and parent.name not in among:
             continue
         parent_ids = sorted({p for r in records if (p := r.value(name, key)) is not None})
         parents = [
             r for r in source.by_ids(parent.name, parent_ids).values() if isinstance(r, Outgoing)
         ]
         if parents:
-            client.send_batch(parent.name, parents)
+            sending = messages.Sending(*origin, parent.name, [p.id for p in parents])
+            messages.send(client, sending, parents)
             result.sent_first += [p.id for p in parents]
             result.sent_first_label = (parent.label or parent.name).lower()
 
@@ -150,7 +141,7 @@ def _perform(
     own_client = client is None
     try:
         client = client or state_client()
-        result = sync(entry.object, entry.ids_asked, client)
+        result = sync(entry.object, entry.ids_asked, client, (Origin.SELECTIVE, entry.pk))
     except StateError as exc:
         entry.status = SelectiveSync.Status.FAILED
         entry.message = str(exc)

@@ -32,6 +32,7 @@ from statesync.district.models import (
     StateOwnedField,
     dis_model,
 )
+from statesync.district.services import messages
 from statesync.district.services.dis import with_the_state
 from statesync.district.services.notify import batch_runners
 
@@ -189,6 +190,7 @@ def _record(fresh: list[handoff.DownChangeItem], outcomes: dict[int, tuple[Any, 
         audits.append((now, STATE_ACTOR, action, target, wire.json_text(detail), "state"))
     bulk.insert_rows(connection, AppliedChange._meta.db_table, APPLIED_COLUMNS, applied)
     bulk.insert_rows(connection, AuditEntry._meta.db_table, AUDIT_COLUMNS, audits)
+    messages.record_down(fresh, {i: outcome for i, (_, outcome) in outcomes.items()})
 
 
 APPLIED_COLUMNS = (

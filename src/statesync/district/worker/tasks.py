@@ -12,7 +12,14 @@ from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 from statesync.core.sync.client import NotConfigured, StateError
 from statesync.district.models import SelectiveSync
 from statesync.district.models.selective import MAX_ATTEMPTS
-from statesync.district.services import errorlog, realtime, selective, statechanges, years
+from statesync.district.services import (
+    errorlog,
+    messages,
+    realtime,
+    selective,
+    statechanges,
+    years,
+)
 from statesync.district.services.dis import state_client
 from statesync.district.worker import workers
 
@@ -128,6 +135,15 @@ def housekeeping() -> None:
 def prune_error_log() -> int:
     """Every hour: error-log history past its retention goes (errorlog.prune)."""
     return errorlog.prune()
+
+
+@db_periodic_task(crontab(minute="23"))
+def prune_messages() -> tuple[int, int]:
+    """Every hour: sent bodies and messages past their age go, and the log says how many
+    (messages.prune)."""
+    bodies, removed = messages.prune()
+    log.info("Message History: removed %s sent bodies and %s messages", bodies, removed)
+    return bodies, removed
 
 
 _started = threading.Lock()

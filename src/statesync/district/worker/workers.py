@@ -17,6 +17,7 @@ from statesync.access.audit import record_by_the_state
 from statesync.core import catalog
 from statesync.core.sync.client import StateClient, StateRefused
 from statesync.district.models import Run, RunLock, RunStatus
+from statesync.district.services import messages
 from statesync.district.services.dis import get_district_number
 from statesync.district.services.notify import notify_run_ended
 from statesync.district.services.resync import Progress, execute
@@ -159,6 +160,7 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
                 message=f"Requested by the state ({request.requested_by})."
             )
             record_state_request(run, request.id, request.requested_by)
+            messages.record_request(request, run.pk)
             enqueue(run.pk)
             taken += 1
         else:  # another worker took it first

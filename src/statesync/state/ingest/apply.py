@@ -23,7 +23,7 @@ from statesync.core import catalog, versions, wire
 from statesync.core.db import planner
 from statesync.core.db.routers import state_db
 from statesync.state import rules
-from statesync.state.ingest import locks, store
+from statesync.state.ingest import locks, removal, store
 from statesync.state.models import District, FieldSetting, StateYear
 from statesync.state.people import resolver, stateowned
 
@@ -93,7 +93,10 @@ def gather(
     latest = {r.id: (r, v) for r, v in zip(records, sent, strict=True)}
     held = ctx.fetch(obj, latest, (*_held_columns(obj), *(f.name for f in owned)))
     buried = store.tombstones(ctx, obj, list(latest))
+    removed = store.removals(ctx, obj, list(latest))
     stale = _stale(latest, held, buried)
+    if removed and envelope.run is None:  # a run's batch brings a removed record back
+        stale |= removal.removed_stale(latest, removed)
     fresh = [r for r, _ in latest.values() if r.id not in stale]
     deletes = list(envelope.deletes)
     batch = rules.Batch(
@@ -105,6 +108,7 @@ def gather(
         deletes=deletes,
         failures=failures,
         buried=buried,
+        removed=removed,
     )
     return batch, {i: v for i, (_, v) in latest.items()}
 

@@ -35,8 +35,10 @@ def write(
     refused = {i: e for i, e in verdicts.errors.items() if i not in batch.refused_deletes}
     record_rejections(ctx, obj, refused, envelope.run, now)
     _forget_rejections(ctx, obj, [r.id for r in accepted])
-    # A record accepted newer than its deletion lives again: its tombstone goes.
-    _forget_tombstones(ctx, obj, [i for i in stamped if i in batch.buried])
+    # A record accepted newer than its deletion lives again: its tombstone goes, and so does
+    # the Record Deleter's note of its removal.
+    _forget(ctx, obj, "state_tombstone", [i for i in stamped if i in batch.buried])
+    _forget(ctx, obj, "state_removal", [i for i in stamped if i in batch.removed])
     for found in batch.to_record:
         found(ctx)
     deletes = batch.allowed_deletes()
@@ -47,10 +49,18 @@ def write(
 
 def tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, int]:
     """Record ID → the clock it was deleted at, for those of `ids` the district deleted."""
-    found: dict[int, int] = {}
-    sql = (
-        "SELECT record_id, version FROM state_tombstone WHERE district_id = %s AND object = %s AND "
-    )
+    return _versions(ctx, obj, "state_tombstone", ids)
+
+
+def removals(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> dict[int, int | None]:
+    """Record ID → the version of the copy removed, for those of `ids` the Record Deleter
+    removed (ingest/removal.py)."""
+    return _versions(ctx, obj, "state_removal", ids)
+
+
+def _versions(ctx: rules.Context, obj: catalog.DisObject, table: str, ids: list[int]) -> dict:
+    found: dict = {}
+    sql = f"SELECT record_id, version FROM {table} WHERE district_id = %s AND object = %s AND "
     connection = connections[ctx.using]
     with connection.cursor() as cursor:
         for condition, params in sqlin.matching(connection, "record_id", ids):
@@ -59,11 +69,15 @@ def tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> di
     return found
 
 
-def _forget_tombstones(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> None:
+def _forget(ctx: rules.Context, obj: catalog.DisObject, table: str, ids: list[int]) -> None:
     if ids:
-        copies.delete_where(
-            ctx.using, "state_tombstone", "district_id", ctx.tenant_id, ids, object=obj.name
-        )
+        copies.delete_where(ctx.using, table, "district_id", ctx.tenant_id, ids, object=obj.name)
+
+
+def delete_with_children(ctx: rules.Context, obj: catalog.DisObject, ids: list[int]) -> int:
+    """Delete `ids` of `obj` and every record under them, as a district's delete does (the
+    Record Deleter's removal); how many of `ids` there were."""
+    return _delete(ctx, obj, ids)
 
 
 def _store(

@@ -10,6 +10,7 @@ from statesync.state.models.identity import IdentityWork
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
 from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
+from statesync.state.models.removals import Removal
 from statesync.state.models.requests import ResyncRequest
 from statesync.state.models.years import DistrictYear, StateYear
 
@@ -29,6 +30,7 @@ __all__ = [
     "MatchHold",
     "Owner",
     "Rejection",
+    "Removal",
     "ResyncRequest",
     "StateCopy",
     "StatePerson",

@@ -50,6 +50,8 @@ class Batch:
     deletes: list[int] = field(default_factory=list)
     # Record ID → the district's clock when it deleted it, for records it deleted (tombstones).
     buried: dict[int, int] = field(default_factory=dict)
+    # Record ID → the version of the copy the Record Deleter removed, for those it removed.
+    removed: dict[int, int | None] = field(default_factory=dict)
     # Records the wire could not read: each is rejected with E-FORMAT.
     failures: Sequence[DecodeFailure] = ()
     # Deletes a rule refused (each with its verdict): the others go ahead.

@@ -70,6 +70,7 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             report.figures.append(timed_resync(name, mode, env, note, server))
             if mode == "force":
                 report.figures.append(alone)
+                report.figures += message_history_cost(env, server)
         changed = change_one_percent()
         log("differential, 1% changed by SQL …")
         report.figures.append(
@@ -99,6 +100,16 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             students = None if total >= edfi.WHOLE_SAMPLE_FROM else edfi.SMALL_SAMPLE
             report.figures.append(edfi.lightbeam_send(server.url, students))
     return report
+
+
+def message_history_cost(env: dict, server: StateServer) -> list[Figure]:
+    """A forced resync again, without and then with its batches in the Message History: the
+    pair's difference is what recording costs a run (docs/MESSAGES.md)."""
+    off = {**env, "STATESYNC_RECORD_RUN_MESSAGES": "0"}
+    return [
+        timed_resync("force again, Message History off", "force", off, "", server),
+        timed_resync("force again, Message History on", "force", env, "", server),
+    ]
 
 
 def state_alone(school_year: int) -> Figure:

@@ -1,3 +1,4 @@
+import json
 import re
 
 from django import template
@@ -35,3 +36,23 @@ def spaced(name: str) -> str:
 def field_label(name: str) -> str:
     """`birth_date` → "Birth Date"."""
     return catalog.field_label(name)
+
+
+@register.filter
+def lag(ms: int | None) -> str:
+    """Milliseconds as a person reads a wait: "850 ms", "2.4 s", "3 min", "2.5 h"."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    if ms < 3_600_000:
+        return f"{ms / 60_000:.0f} min"
+    return f"{ms / 3_600_000:.1f} h"
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """`value` as indented JSON, for a page that shows what was sent or answered."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
