@@ -79,6 +79,7 @@ AUDITED_VIEWS = {
     "messages-report": "messages.export (test_message_history)",
     "message-resend": "messages.resend (test_message_history)",
     "record-deleter": "records.remove (test_record_deleter)",
+    "data-tool-sync": "datatool.sync (test_data_tool)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {

@@ -442,6 +442,8 @@ def test_na_rights_do_not_exist():
         "conflicts_r",
         "messages_r",
         "messages_w",
+        "datatool_r",
+        "datatool_w",
         "recorddeleter_r",
         "recorddeleter_d",
     }

@@ -82,6 +82,14 @@ TOOLS: tuple[Tool, ...] = (
         {"R": "View, search and export", "W": "Send a rejected or unsent message again"},
     ),
     Tool(
+        "datatool",
+        "Data Tool",
+        "district",
+        "district:data-tool",
+        "One record on both sides: the district's values, the last sent, the state's copy.",
+        {"R": "Look records up", "W": "Sync a record now"},
+    ),
+    Tool(
         "state",
         "Resync State Data (State)",
         "state",

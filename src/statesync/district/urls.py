@@ -1,6 +1,14 @@
 from django.urls import path
 
-from statesync.district.views import batch, errors, messages, notifications, selective, years
+from statesync.district.views import (
+    batch,
+    datatool,
+    errors,
+    messages,
+    notifications,
+    selective,
+    years,
+)
 
 app_name = "district"
 urlpatterns = [
@@ -16,6 +24,8 @@ urlpatterns = [
     path("messages/report.csv", messages.message_report, name="messages-report"),
     path("messages/<int:pk>/", messages.message_detail, name="message"),
     path("messages/<int:pk>/resend/", messages.message_resend, name="message-resend"),
+    path("data-tool/", datatool.data_tool, name="data-tool"),
+    path("data-tool/sync/", datatool.data_tool_sync, name="data-tool-sync"),
     path("selective/", selective.selective_tool, name="selective"),
     path("selective/<int:pk>/", selective.selective_result, name="selective-result"),
     path("selective/history/delete/", selective.selective_delete, name="selective-delete"),

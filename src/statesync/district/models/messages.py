@@ -24,6 +24,7 @@ class Origin(models.TextChoices):
     DOWN = "down", "A change the state sent down"
     REQUEST = "request", "A request the state made"
     RESEND = "resend", "Sent again from the Message History"
+    DATA_TOOL = "datatool", "Sent from the Data Tool"
 
 
 class Result(models.TextChoices):
@@ -102,6 +103,7 @@ class Message(models.Model):
             Origin.RUN: f"run {self.origin_ref}",
             Origin.SELECTIVE: f"selective sync {self.origin_ref}",
             Origin.RESEND: f"resend of message {self.origin_ref}",
+            Origin.DATA_TOOL: f"Data Tool (record {self.origin_ref})",
         }
         return labels.get(self.origin, self.get_origin_display())  # type: ignore[call-overload]
 

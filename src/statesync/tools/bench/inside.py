@@ -102,14 +102,18 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
     return report
 
 
-def message_history_cost(env: dict, server: StateServer) -> list[Figure]:
-    """A forced resync again, without and then with its batches in the Message History: the
-    pair's difference is what recording costs a run (docs/MESSAGES.md)."""
-    off = {**env, "STATESYNC_RECORD_RUN_MESSAGES": "0"}
-    return [
-        timed_resync("force again, Message History off", "force", off, "", server),
-        timed_resync("force again, Message History on", "force", env, "", server),
-    ]
+def message_history_cost(env: dict, server: StateServer, pairs: int = 2) -> list[Figure]:
+    """A forced resync again, without and then with its batches in the Message History, in
+    alternating pairs (this machine's speed drifts within minutes): each pair's difference is
+    what recording costs a run (docs/MESSAGES.md)."""
+    off_env = {**env, "STATESYNC_RECORD_RUN_MESSAGES": "0"}
+    figures = []
+    for _ in range(pairs):
+        off = timed_resync("force again, Message History off", "force", off_env, "", server)
+        on = timed_resync("force again, Message History on", "force", env, "", server)
+        on.note = f"{on.seconds / off.seconds - 1:+.1%} of the time of the run before it"
+        figures += [off, on]
+    return figures
 
 
 def state_alone(school_year: int) -> Figure:
