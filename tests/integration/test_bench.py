@@ -36,6 +36,13 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     assert report["selective_ms"]["calls"] == 20
     stalled = report["selective_ms_beside_stalled_clients"]
     assert stalled["calls"] == 20 and stalled["stalled"] == 300
+    # The forced run again, its batches left out of the Message History and then recorded.
+    assert names.count("force again, Message History off") == 2
+    assert names.count("force again, Message History on") == 2
+    # The Message History at a fiftieth of the seed scale's million: searched, exported whole.
+    history = report["message_history"]
+    assert history["messages"] == 20_000 and history["csv"]["rows"] == 20_000
+    assert all(s["count"] == 20 for s in history["searches"].values())
 
 
 @pytest.mark.slow

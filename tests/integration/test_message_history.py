@@ -23,6 +23,7 @@ from statesync.core import catalog, wire
 from statesync.district.models import (
     Message,
     MessageBucket,
+    MessageTally,
     OutboxEntry,
     Run,
     SelectiveSync,
@@ -178,13 +179,23 @@ def test_pruning_removes_exactly_what_is_past_its_age(transactional_db, settings
     settings.SENT_KEEP_DAYS, settings.MESSAGES_KEEP_DAYS = 7, 90
     fresh = _message(6.9)
     week_old = _message(7.1)
-    old = _message(90.1)
+    kept = _message(89)  # messages go by whole days: the 90th day back is kept whole
+    old = _message(91.5)
     waiting = _message(120, result="retrying")
-    assert messages.prune() == (3, 1)  # bodies of week_old, old and waiting; the old message
+    assert MessageTally.objects.get(day=old.queued_at.date()).messages == 1
+    # The bodies of all but the fresh one; the one message of a day past 90 days.
+    assert messages.prune() == (4, 1)
     assert SentBody.objects.filter(message=fresh).exists()
-    assert not SentBody.objects.filter(message__in=[week_old, waiting]).exists()
-    assert set(Message.objects.values_list("pk", flat=True)) == {fresh.pk, week_old.pk, waiting.pk}
+    assert not SentBody.objects.filter(message__in=[week_old, kept, waiting]).exists()
+    assert set(Message.objects.values_list("pk", flat=True)) == {
+        fresh.pk,
+        week_old.pk,
+        kept.pk,
+        waiting.pk,
+    }
     assert not MessageBucket.objects.filter(message_id=old.pk).exists()
+    assert not MessageTally.objects.filter(day=old.queued_at.date()).exists()
+    assert MessageTally.objects.get(day=waiting.queued_at.date()).result == "retrying"
     assert messages.prune() == (0, 0)
 
 
@@ -243,7 +254,7 @@ def test_the_command_line_filters_and_streams_json_and_csv(transactional_db, cap
         _message(n, result="accepted" if n else "rejected")
     call_command("messages", "--json")
     found = json.loads(capsys.readouterr().out)
-    assert [m["result"] for m in found] == ["accepted", "accepted", "rejected"]
+    assert [m["result"] for m in found] == ["rejected", "accepted", "accepted"]  # newest first
     call_command("messages", "--result", "rejected", "--format", "csv")
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 2 and rows[1][8] == "rejected"

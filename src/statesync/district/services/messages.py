@@ -26,6 +26,7 @@ from statesync.core.sync.source import Outgoing
 from statesync.district.models.messages import (
     Message,
     MessageBucket,
+    MessageTally,
     Origin,
     Result,
     SentBody,
@@ -58,8 +59,13 @@ class Sending:
     trace: Trace = field(default_factory=Trace)
 
 
-def record(sending: Sending, answer: wire.BatchResult | None, error: str = "") -> Message:
-    """Save one message: accepted or rejected by `answer`, or not sent."""
+def record(
+    sending: Sending,
+    answer: wire.BatchResult | None,
+    error: str = "",
+    unsent: str = Result.NOT_SENT,
+) -> Message:
+    """Save one message: accepted or rejected by `answer`, or (without one) `unsent`."""
     trace = sending.trace
     problems = {
         str(r.id): ",".join(sorted({e.code for e in r.errors}))
@@ -75,7 +81,7 @@ def record(sending: Sending, answer: wire.BatchResult | None, error: str = "") -
     message.answered_at = moment(answered)
     message.lag_ms = _lag(queued, answered)
     message.attempts += trace.attempts
-    message.result = Result.NOT_SENT if answer is None else rejected
+    message.result = unsent if answer is None else rejected
     message.records = len(sending.upserts) + len(sending.deletes)
     message.rejected = len(problems)
     message.codes = ",".join(sorted({c for cs in problems.values() for c in cs.split(",")}))[:200]
@@ -138,10 +144,7 @@ def send(
 
 def waiting(sending: Sending, error: str) -> Message:
     """A real-time message the state did not take yet: it stays waiting, its tries counted."""
-    message = record(sending, None, error)
-    Message.objects.filter(pk=message.pk).update(result=Result.RETRYING)
-    message.result = Result.RETRYING
-    return message
+    return record(sending, None, error, unsent=Result.RETRYING)
 
 
 def record_down(items: Sequence[handoff.DownChangeItem], outcomes: dict[int, str]) -> None:
@@ -196,21 +199,26 @@ def record_request(request: handoff.ResyncRequestItem, run_id: int) -> None:
 
 
 def prune(now: dt.datetime | None = None) -> tuple[int, int]:
-    """Delete bodies past SENT_KEEP_DAYS and messages past MESSAGES_KEEP_DAYS (never one still
-    waiting to retry); how many of each went."""
+    """Delete bodies past SENT_KEEP_DAYS and messages of the days past MESSAGES_KEEP_DAYS
+    (whole days, so the day's tally goes with them; never one still waiting to retry); how
+    many of each went."""
     now = now or timezone.now()
     body_cutoff = now - dt.timedelta(days=settings.SENT_KEEP_DAYS)
-    message_cutoff = now - dt.timedelta(days=settings.MESSAGES_KEEP_DAYS)
-    bodies = messages = 0
+    first_day = (now - dt.timedelta(days=settings.MESSAGES_KEEP_DAYS)).astimezone(dt.UTC).date()
+    message_cutoff = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
+    bodies = removed = 0
     # In pages of IDs, each page its own statements: a quarter's messages never sit in memory.
     for pk_range in _pages(SentBody.objects.filter(message__queued_at__lt=body_cutoff), "pk"):
         bodies += SentBody.objects.filter(pk__in=pk_range).delete()[0]
     old = Message.objects.filter(queued_at__lt=message_cutoff).exclude(result=Result.RETRYING)
     for pk_range in _pages(old, "pk"):
-        MessageBucket.objects.filter(message_id__in=pk_range).delete()
-        SentBody.objects.filter(pk__in=pk_range).delete()
-        messages += Message.objects.filter(pk__in=pk_range)._raw_delete(connection.alias)
-    return bodies, messages
+        with transaction.atomic():
+            MessageBucket.objects.filter(message_id__in=pk_range).delete()
+            SentBody.objects.filter(pk__in=pk_range).delete()
+            removed += Message.objects.filter(pk__in=pk_range)._raw_delete(connection.alias)
+    tallies = MessageTally.objects.filter(day__lt=first_day).exclude(result=Result.RETRYING)
+    tallies.delete()
+    return bodies, removed
 
 
 PRUNE_PAGE = 5000

@@ -37,10 +37,12 @@ def message_history(request):
     except FilterError as bad:
         flash.error(request, f"Nothing is shown: {bad}")
         chosen, found = MessageFilter(), Message.objects.none()
+        summary = messagehistory.Summary.empty()
     else:
-        found = chosen.messages()
-    summary = messagehistory.summarize(found)
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        found, summary = chosen.messages(), messagehistory.summarize(chosen)
+    paginator = Paginator(found, PAGE_SIZE)
+    paginator.count = summary.total  # counted once, by the summary
+    page = paginator.get_page(request.GET.get("page"))
     previews = {m.pk: [item.record_id for item in m.items()[:PREVIEW]] for m in page.object_list}
     return render(
         request,

@@ -38,6 +38,27 @@ def child_resync(mode: str) -> None:
     print(json.dumps(report))
 
 
+def child_csv_report() -> None:
+    """In a fresh process: GET the Message History's CSV of every message through its view,
+    counting rows as they stream; print rows, seconds and this process's peak memory."""
+    django.setup()
+    from django.contrib.auth import get_user_model  # noqa: PLC0415  (after setup)
+    from django.test import Client  # noqa: PLC0415
+    from django.urls import reverse  # noqa: PLC0415
+
+    from statesync.tools.bench.history import BENCH_USER  # noqa: PLC0415
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=BENCH_USER))
+    began = time.perf_counter()
+    response = client.get(reverse("district:messages-report"))
+    chunks = response.streaming_content  # type: ignore[attr-defined]
+    lines = sum(chunk.count(b"\n") for chunk in chunks)
+    seconds = time.perf_counter() - began
+    peak = vm_hwm_kb("self") / 1024
+    print(json.dumps({"rows": lines - 1, "seconds": round(seconds, 2), "peak_mb": round(peak)}))
+
+
 def vm_hwm_kb(pid: int | str) -> int:
     """Peak resident memory of a process since its exec, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -28,7 +28,7 @@ from statesync.district.models import SchoolYear, dis_model
 from statesync.state.ingest import apply as ingest
 from statesync.state.ingest import copies
 from statesync.state.models import District, StatePerson
-from statesync.tools.bench import cpu, edfi
+from statesync.tools.bench import cpu, edfi, history
 from statesync.tools.bench.child import vm_hwm_kb
 from statesync.tools.bench.report import Figure, Report, machine, percentiles
 from statesync.tools.bench.stalled import STALLED, stalled_connections
@@ -99,7 +99,17 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             # Below the seed scale (the tests' small bench), a sample of Grand Bend's size.
             students = None if total >= edfi.WHOLE_SAMPLE_FROM else edfi.SMALL_SAMPLE
             report.figures.append(edfi.lightbeam_send(server.url, students))
+    report.history = message_history_at_scale(total, log)
     return report
+
+
+def message_history_at_scale(total: int, log) -> dict:
+    """A million messages beside the seed scale's (a small bench, a fiftieth), searched by
+    the page and exported whole (docs/MESSAGES.md)."""
+    count = history.MESSAGES if total >= edfi.WHOLE_SAMPLE_FROM else history.MESSAGES // 50
+    log(f"Message History: {count:,} messages …")
+    history.fill(count)
+    return {"messages": count, "searches": history.searches(), "csv": history.csv_report()}
 
 
 def message_history_cost(env: dict, server: StateServer, pairs: int = 2) -> list[Figure]:
