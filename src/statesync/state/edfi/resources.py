@@ -489,3 +489,8 @@ RESOURCES: tuple[Resource, ...] = (
         },
     ),
 )
+
+# msgspec builds a type's decoding info on its first use; two of the server's threads doing
+# so at once crashed the process (a segfault in msgspec's get_class_annotations, seen once in
+# the suite). Built here, at import, in one thread.
+_DECODERS = tuple(msgspec.json.Decoder(resource.struct) for resource in RESOURCES)

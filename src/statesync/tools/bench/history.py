@@ -80,7 +80,7 @@ BENCH_USER = "bench-history"
 SEARCHES: dict[str, dict[str, str | int]] = {
     "every message, first page": {},
     "a week, first page": {"start": -7, "end": 0},
-    "rejected School, first page": {"object": "School", "result": "rejected"},
+    "rejected schools, first page": {"object": catalog.SCHOOL, "result": "rejected"},
     "a person's ID": {"ids": "12345", "object": catalog.PERSON},
 }
 

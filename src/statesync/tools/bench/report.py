@@ -158,7 +158,8 @@ class Report:
     def _history_lines(self) -> list[str]:
         if not self.history:
             return []
-        lines = [f"Message History, {self.history['messages']:,} messages"]
+        held = self.history["held"]
+        lines = [f"Message History, {held:,} messages ({self.history['messages']:,} written)"]
         for name, s in self.history["searches"].items():
             lines.append(
                 f"  {name:<32} {s['count']:>10} "
