@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
 from statesync.core import catalog
 from statesync.district.models import Message, Run, dis_model
 from statesync.district.services.resync import execute
+from tests.support.users import client_with
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 URL = reverse("district:data-tool")
@@ -26,20 +24,6 @@ URL = reverse("district:data-tool")
 def synced(dis, seeded):
     seeded("small", defects=False)
     assert execute(Run.plan(catalog.NAMES)).status == "succeeded"
-
-
-def client_with(*codenames: str, superuser: bool = False) -> Client:
-    model = get_user_model()
-    if superuser:
-        user = model.objects.create_superuser("admin", "a@example.org", "pw")
-    else:
-        user = model.objects.create_user(f"user-{'-'.join(codenames) or 'none'}")
-        group = Group.objects.create(name=f"group {user.username}")
-        group.permissions.set(Permission.objects.filter(codename__in=codenames))
-        user.groups.add(group)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_difference_planted_with_sql_is_shown_and_sync_now_clears_it(synced):

@@ -10,11 +10,8 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,6 +32,7 @@ from statesync.district.services.resync import execute
 from statesync.district.services.selective import perform
 from statesync.state.models import copy_model
 from tests.support.proxy import Proxy
+from tests.support.users import client_with
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 School = dis_model("School")
@@ -53,20 +51,7 @@ def proxied_state(live_server, registered, resolving, monkeypatch):
 
 @pytest.fixture
 def admin_client():
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.org", "pw")
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def user_with(*codenames: str) -> Client:
-    user = get_user_model().objects.create_user(f"user-{'-'.join(codenames) or 'none'}")
-    group = Group.objects.create(name=f"group {user.username}")
-    group.permissions.set(Permission.objects.filter(codename__in=codenames))
-    user.groups.add(group)
-    client = Client()
-    client.force_login(user)
-    return client
+    return client_with(superuser=True)
 
 
 def test_a_run_a_save_a_selective_sync_and_a_sync_down_are_each_recorded(proxied_state, seeded):
@@ -240,9 +225,9 @@ def test_the_page_filters_summarises_pages_and_exports(transactional_db, admin_c
 
 def test_rights_view_and_resend(transactional_db):
     rejected = _message(0, result="rejected", rejected=1)
-    nobody = user_with()
+    nobody = client_with()
     assert nobody.get(reverse("district:messages")).status_code == 403
-    reader = user_with("messages_r")
+    reader = client_with("messages_r")
     assert reader.get(reverse("district:messages")).status_code == 200
     assert b"Send again" not in reader.get(reverse("district:message", args=[rejected.pk])).content
     assert reader.post(reverse("district:message-resend", args=[rejected.pk])).status_code == 403

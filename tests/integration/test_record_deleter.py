@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
@@ -22,6 +19,7 @@ from statesync.district.services.resync import execute
 from statesync.district.services.selective import send_now
 from statesync.state.ingest import removal
 from statesync.state.models import District, Removal, StateYear, copy_model
+from tests.support.users import client_with
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 School = dis_model("School")
@@ -36,20 +34,6 @@ def synced(dis, seeded):
     run = execute(Run.plan(catalog.NAMES))
     assert run.status == "succeeded"
     return District.objects.get(number="0001")
-
-
-def client_with(*codenames: str, superuser: bool = False) -> Client:
-    model = get_user_model()
-    if superuser:
-        user = model.objects.create_superuser("admin", "a@example.org", "pw")
-    else:
-        user = model.objects.create_user(f"user-{'-'.join(codenames) or 'none'}")
-        group = Group.objects.create(name=f"group {user.username}")
-        group.permissions.set(Permission.objects.filter(codename__in=codenames))
-        user.groups.add(group)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def held(model, district, record_id) -> bool:

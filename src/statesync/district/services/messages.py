@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -158,14 +159,11 @@ def record_down(items: Sequence[handoff.DownChangeItem], outcomes: dict[int, str
         queued = min(dt.datetime.fromisoformat(c.created_at) for c in changes)
         ids = [c.record_id for c in changes]
         problems = {str(c.record_id): MISSING for c in changes if outcomes[c.id] == MISSING}
-        message = Message.objects.create(
-            object=name,
-            origin=Origin.DOWN,
-            queued_at=queued,
-            sent_at=queued,
-            answered_at=now,
-            lag_ms=max(0, round((now - queued).total_seconds() * 1000)),
-            attempts=1,
+        message = _from_the_state(
+            name,
+            Origin.DOWN,
+            queued,
+            now,
             result=Result.REJECTED if problems else Result.ACCEPTED,
             records=len(changes),
             rejected=len(problems),
@@ -184,18 +182,32 @@ def record_request(request: handoff.ResyncRequestItem, run_id: int) -> None:
     queued = dt.datetime.fromisoformat(request.created_at)
     now = timezone.now()
     for name in request.objects:
-        Message.objects.create(
-            object=name,
-            origin=Origin.REQUEST,
+        _from_the_state(
+            name,
+            Origin.REQUEST,
+            queued,
+            now,
             origin_ref=request.id,
-            queued_at=queued,
-            sent_at=queued,
-            answered_at=now,
-            lag_ms=max(0, round((now - queued).total_seconds() * 1000)),
-            attempts=1,
             result=Result.ACCEPTED,
             reason=f"{request.mode} resync requested by {request.requested_by}: run {run_id}",
         )
+
+
+def _from_the_state(
+    name: str, origin: str, queued: dt.datetime, now: dt.datetime, **fields: Any
+) -> Message:
+    """A message the state made (queued then) that the district took now, in one try."""
+    lag_ms = max(0, round((now - queued).total_seconds() * 1000))
+    return Message.objects.create(
+        object=name,
+        origin=origin,
+        queued_at=queued,
+        sent_at=queued,
+        answered_at=now,
+        lag_ms=lag_ms,
+        attempts=1,
+        **fields,
+    )
 
 
 def prune(now: dt.datetime | None = None) -> tuple[int, int]:
