@@ -171,6 +171,17 @@ def shoot(password: str) -> None:
         page.wait_for_selector("section.result")
         page.screenshot(path=OUT / "selective-sync.png", full_page=True)
 
+        page.goto(BASE + "/district/messages/")  # the resyncs' batches, the selective sync's
+        page.screenshot(path=OUT / "message-history.png", full_page=True)
+        page.goto(BASE + "/district/data-tool/?object=School&id=3")
+        page.screenshot(path=OUT / "data-tool.png", full_page=True)
+        page.goto(BASE + "/state/districts/0001/record-deleter/")
+        page.select_option("select[name=object]", "Calendar")
+        page.fill("textarea[name=ids]", "5, 6 999999")
+        page.click("button:has-text('Show what would go')")
+        page.wait_for_selector("table.summary")
+        page.screenshot(path=OUT / "record-deleter.png", full_page=True)
+
         page.goto(BASE + "/district/notifications/")
         page.screenshot(path=OUT / "notifications.png")
         page.goto(BASE + "/state/districts/")

@@ -209,7 +209,7 @@ def counts() -> dict[str, int]:
 def read_only_urls() -> list[str]:
     """Every view not known to change data, by URL (with arguments that resolve)."""
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
-    args |= {"message": [1]}
+    args |= {"message": [1], "record": ["0001"]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
     args |= {"api-down-changes": ["0001"], "deletes": ["schools"], "not-served": ["nothing"]}

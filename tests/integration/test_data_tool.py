@@ -51,6 +51,9 @@ def test_a_difference_planted_with_sql_is_shown_and_sync_now_clears_it(synced):
     sent = Message.objects.get(origin="datatool", object="School")
     assert sent.result == "accepted" and sent.origin_label == "Data Tool (record 1)"
     assert after.context["look"].messages[0] == sent
+    # Each message says what became of this record, not of the batch it travelled in.
+    [(_, item)] = [(m, i) for m, i in after.context["look"].record_messages if m == sent]
+    assert (item.record_id, item.result) == (1, "accepted")
     entry = AuditEntry.objects.get(action="datatool.sync")
     assert entry.target == "School 1" and entry.detail == {"accepted": True}
 
@@ -95,6 +98,7 @@ def test_the_command_line_shows_a_record_on_both_sides(synced, capsys):
     call_command("record", "show", "School", "1", "--district", "0001", "--json")
     at_state = json.loads(capsys.readouterr().out)
     assert at_state["state"]["name"] == shown["fields"]["name"]["state"]
-    assert at_state["rejected"] == [] and at_state["removed"] == []
+    assert at_state["rejected"] == [] and at_state["removed"] is None
+    assert at_state["state_owned"] == [] and at_state["children"]["Calendar"] > 0
     with pytest.raises(CommandError, match="No district '7777'"):
         call_command("record", "show", "School", "1", "--district", "7777")

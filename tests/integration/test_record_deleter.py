@@ -69,10 +69,26 @@ def test_a_record_and_its_children_are_shown_then_removed_and_audited(synced):
     assert audited.detail["removed"]["Calendar"] == sorted(calendars)
     assert audited.detail["total"] == plan.total
 
+    # The state's side of the Data Tool says so, and what still holds.
+    looked = admin.get(reverse("state:record", args=["0001"]), {"object": "School", "id": "1"})
+    gone = looked.context["held"]
+    assert gone.values is None and gone.removal.removed_by == "admin"
+    assert b"Removed by admin with the Record Deleter" in looked.content
+    other = admin.get(reverse("state:record", args=["0001"]), {"object": "School", "id": "2"})
+    assert other.context["held"].values["name"] == School.objects.get(pk=2).name
+    assert ("Calendar", Calendar.objects.filter(school_id=2).count()) in other.context[
+        "held"
+    ].children
+    assert b"Remove it with the Record Deleter" in other.content
+
 
 def test_removing_needs_d_and_viewing_needs_r(synced):
     url = reverse("state:record-deleter", args=["0001"])
     assert client_with().get(url).status_code == 403
+    looking = reverse("state:record", args=["0001"])
+    assert client_with("batch_r").get(looking).status_code == 403  # the state's R, not a district's
+    bad = client_with("state_r").get(looking, {"object": "School", "id": "x1"})
+    assert b"is not a record ID" in bad.content
     viewer = client_with("recorddeleter_r")
     form = {"object": "School", "ids": "2"}
     shown = viewer.post(url, form)

@@ -3,6 +3,7 @@ from django.urls import path
 from statesync.state.views import deleter
 from statesync.state.views import edfi as edfi_views
 from statesync.state.views import owned as owned_views
+from statesync.state.views import record as record_views
 from statesync.state.views import resync as views
 from statesync.state.views import years as year_views
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("state/districts/<str:number>/", views.district, name="district"),
     path("state/districts/<str:number>/request/", views.request_resync, name="request-resync"),
     path("state/districts/<str:number>/value/", owned_views.district_value, name="district-value"),
+    path("state/districts/<str:number>/record/", record_views.held_record_page, name="record"),
     path(
         "state/districts/<str:number>/record-deleter/",
         deleter.record_deleter,

@@ -9,6 +9,7 @@ from statesync.district.models.errors import (
 from statesync.district.models.locks import RunLock
 from statesync.district.models.messages import (
     Action,
+    Item,
     Message,
     MessageBucket,
     MessageTally,
@@ -36,6 +37,7 @@ __all__ = [
     "DisRecord",
     "ErrorLogEntry",
     "ErrorSource",
+    "Item",
     "Message",
     "MessageBucket",
     "MessageTally",

@@ -17,6 +17,7 @@ from statesync.core.sync.client import StateClient, StateError
 from statesync.core.sync.source import Outgoing, Unreadable
 from statesync.district.models import (
     ErrorLogEntry,
+    Item,
     Message,
     Origin,
     SentBody,
@@ -67,6 +68,15 @@ class Look:
     parents: list[tuple[str, int]] = field(default_factory=list)
     children: list[tuple[str, int, list[int]]] = field(default_factory=list)  # name, count, IDs
     messages: list[Message] = field(default_factory=list)
+
+    @property
+    def record_messages(self) -> list[tuple[Message, Item | None]]:
+        """Each message with what became of this record in it (a batch's other records had
+        their own results)."""
+        return [
+            (m, next((i for i in m.items() if i.record_id == self.record_id), None))
+            for m in self.messages
+        ]
 
     @property
     def differences(self) -> list[str]:
@@ -190,6 +200,12 @@ def as_dict(found: Look) -> dict[str, Any]:
         "parents": [f"{name} {pk}" for name, pk in found.parents],
         "children": {name: count for name, count, _ in found.children},
         "messages": [
-            {"message": m.pk, "origin": m.origin_label, "result": m.result} for m in found.messages
+            {
+                "message": m.pk,
+                "origin": m.origin_label,
+                "result": item.result if item else m.result,
+                "codes": item.codes if item else m.codes,
+            }
+            for m, item in found.record_messages
         ],
     }

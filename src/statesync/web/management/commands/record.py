@@ -79,24 +79,9 @@ class Command(EverydayCommand):
         return datatool.as_dict(look)
 
     def _state_look(self, district, name: str, record_id: int) -> dict[str, Any]:
-        from statesync.core.db.routers import state_db  # noqa: PLC0415
-        from statesync.state.ingest import copies  # noqa: PLC0415  (the state's)
-        from statesync.state.models import Rejection, Removal  # noqa: PLC0415
+        from statesync.state.reports.record import held_record  # noqa: PLC0415  (the state's)
 
-        obj = catalog.get(name)
-        held = copies.held_records(state_db(), obj, district.pk, [record_id]).items
-        copy = held[0] if held else None
-        where = {"district": district, "object": obj.name, "record_id": record_id}
-        rejection = Rejection.objects.filter(**where).values_list("errors", flat=True).first()
-        removed = Removal.objects.filter(**where).values("removed_by", "removed_at", "version")
-        return {
-            "object": obj.name,
-            "id": record_id,
-            "district": district.number,
-            "state": copy,
-            "rejected": rejection or [],
-            "removed": [{**r, "removed_at": r["removed_at"].isoformat()} for r in removed],
-        }
+        return held_record(district, name, record_id).as_dict()
 
     def _write(self, found: dict[str, Any], as_json: bool) -> None:
         if as_json:
