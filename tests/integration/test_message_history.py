@@ -212,6 +212,10 @@ def test_the_page_filters_summarises_pages_and_exports(transactional_db, admin_c
 
     bad = admin_client.get(reverse("district:messages"), {"start": "yesterday"})
     assert b"start: &#x27;yesterday&#x27; is not a date" in bad.content
+    last_day = admin_client.get(reverse("district:messages"), {"end": "9999-12-31"})
+    assert last_day.status_code == 200 and last_day.context["page"].paginator.count == 60
+    report = admin_client.get(reverse("district:messages-report"), {"end": "9999-12-31"})
+    assert report.status_code == 200
     pasted = admin_client.get(reverse("district:messages"), {"ids": "12 abc"})
     assert b"not IDs: abc" in pasted.content
 

@@ -136,8 +136,9 @@ class Message(models.Model):
             found.append(Item(record_id, action, result, codes))
         return found
 
-    def carries(self, ids: set[int]) -> bool:
-        return not ids.isdisjoint(unpack(self.upserts)) or not ids.isdisjoint(unpack(self.deletes))
+    def first_ids(self, count: int) -> list[int]:
+        """The lowest `count` record IDs carried: a row's preview, without building items."""
+        return sorted(unpack(self.upserts) + unpack(self.deletes))[:count]
 
     @property
     def can_resend(self) -> bool:

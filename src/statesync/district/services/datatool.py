@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from statesync.core import catalog, wire
 from statesync.core.sync import source
@@ -98,7 +98,9 @@ def look(name: str, record_id: int, client: StateClient | None) -> Look:
         except StateError as exc:
             found.state_problem = str(exc)
     found.at_state = state is not None
-    sent, found.sent_in = _last_sent(obj, record_id)
+    # The messages that carried it, looked for once: the last values sent come from them too.
+    carried = MessageFilter(object=obj.name, ids=[record_id]).messages()
+    sent, found.sent_in = _last_sent(carried, record_id)
     owned = StateOwnedField.of(obj.name)
     found.rows = [
         Row(
@@ -119,8 +121,7 @@ def look(name: str, record_id: int, client: StateClient | None) -> Look:
         if (value := district.get(key)) is not None
     ]
     found.children = _children(obj, record_id)
-    chosen = MessageFilter(object=obj.name, ids=[record_id])
-    found.messages = list(chosen.messages()[:MESSAGES_SHOWN])
+    found.messages = list(carried[:MESSAGES_SHOWN])
     return found
 
 
@@ -133,12 +134,9 @@ def _values(obj: catalog.DisObject, record: Outgoing | Unreadable | None) -> dic
     return row or {}
 
 
-def _last_sent(obj: catalog.DisObject, record_id: int) -> tuple[dict | None, Message | None]:
-    """The values of the latest message still holding its body that sent this record."""
-    candidates = MessageFilter(object=obj.name, ids=[record_id]).messages()
-    kept = candidates.filter(
-        pk__in=SentBody.objects.filter(message__in=candidates.values("pk")).values("message_id")
-    )
+def _last_sent(carried: QuerySet[Message], record_id: int) -> tuple[dict | None, Message | None]:
+    """The values of the latest of the messages that `carried` the record whose body is kept."""
+    kept = carried.filter(pk__in=SentBody.objects.values("message_id"))
     for message in kept[:MESSAGES_SHOWN]:
         values = sentbodies.read(message, [record_id]).values.get(record_id)
         if values is not None:

@@ -79,7 +79,7 @@ class MessageFilter:
         found = Message.objects.all()
         if self.start:
             found = found.filter(queued_at__gte=_midnight(self.start))
-        if self.end:
+        if self.end and self.end < dt.date.max:  # the last day there is has no end to bound
             found = found.filter(queued_at__lt=_midnight(self.end + dt.timedelta(days=1)))
         if self.object:
             found = found.filter(object=self.object)

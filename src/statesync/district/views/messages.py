@@ -43,13 +43,12 @@ def message_history(request):
     paginator = Paginator(found, PAGE_SIZE)
     paginator.count = summary.total  # counted once, by the summary
     page = paginator.get_page(request.GET.get("page"))
-    previews = {m.pk: [item.record_id for item in m.items()[:PREVIEW]] for m in page.object_list}
     return render(
         request,
         "district/messages.html",
         {
             "page": page,
-            "rows": [(m, previews[m.pk]) for m in page.object_list],
+            "rows": [(m, m.first_ids(PREVIEW)) for m in page.object_list],
             "summary": summary,
             "chosen": chosen,
             "query": urlencode(chosen.as_query()),
