@@ -75,3 +75,14 @@ def test_message_history_sent_records_data_tool_and_record_deleter(page, dis, se
     expect(page.locator(".messages")).to_contain_text("Removed")
     assert not SchoolCopy.objects.filter(record_id=4).exists()
     expect(page.locator("main")).to_contain_text("Removed lately")
+
+    # The state's own Message History of the district: its messages, searched by a record's ID.
+    page.goto("/state/districts/0001/")
+    page.click("a:has-text('Message History')")
+    expect(page.locator("h1")).to_contain_text("Message History of 0001")
+    page.select_option("select[name=object]", "School")
+    page.fill("textarea[name=ids]", "2")
+    page.click("button:has-text('Search')")
+    expect(page.locator("table.messages tbody tr").first).to_contain_text("School")
+    page.locator("table.messages tbody tr a").first.click()
+    expect(page.locator("table.entries")).to_contain_text("2")

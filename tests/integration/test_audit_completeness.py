@@ -78,6 +78,7 @@ AUDITED_VIEWS = {
     "edfi-client": "state.edfi.client.issue, .rotate, .revoke (test_rights, test_edfi)",
     "messages-report": "messages.export (test_message_history)",
     "message-resend": "messages.resend (test_message_history)",
+    "received-messages-report": "statemessages.export (test_state_message_history)",
     "record-deleter": "records.remove (test_record_deleter)",
     "data-tool-sync": "datatool.sync (test_data_tool)",
 }
@@ -209,7 +210,8 @@ def counts() -> dict[str, int]:
 def read_only_urls() -> list[str]:
     """Every view not known to change data, by URL (with arguments that resolve)."""
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
-    args |= {"message": [1], "record": ["0001"]}
+    args |= {"message": [1], "record": ["0001"], "received-messages": ["0001"]}
+    args |= {"received-message": ["0001", 1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
     args |= {"api-down-changes": ["0001"], "deletes": ["schools"], "not-served": ["nothing"]}

@@ -9,7 +9,14 @@ import pytest
 from statesync.access.models import AuditEntry
 from statesync.core import catalog
 from statesync.core.db.routers import state_db
-from statesync.state.models import District, EdfiClient, EdfiDocument, Rejection, copy_model
+from statesync.state.models import (
+    District,
+    EdfiClient,
+    EdfiDocument,
+    ReceivedMessage,
+    Rejection,
+    copy_model,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -167,6 +174,10 @@ def test_records_sent_land_in_the_same_copy_with_201_then_200(edfi, registered):
     assert renamed.status_code == 200
     school = copy_model("School").objects.using(using).get(tenant=district)
     assert school.name == "GBHS"  # type: ignore[attr-defined]
+    # Each request is a message in the state's Message History, through the Ed-Fi door.
+    door = ReceivedMessage.objects.using(using).filter(district=district, origin="edfi")
+    assert door.filter(object="School").count() == 3
+    assert set(door.values_list("result", flat=True)) == {"accepted"}
 
 
 def test_reads_page_count_find_by_example_and_by_id(edfi):

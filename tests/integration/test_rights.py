@@ -446,6 +446,7 @@ def test_na_rights_do_not_exist():
         "datatool_w",
         "recorddeleter_r",
         "recorddeleter_d",
+        "statemessages_r",
     }
 
 

@@ -102,6 +102,14 @@ TOOLS: tuple[Tool, ...] = (
         },
     ),
     Tool(
+        "statemessages",
+        "Message History (State)",
+        "state",
+        "state:districts",
+        "Every message a district's doors brought the state, and what the state answered.",
+        {"R": "View, search and export"},
+    ),
+    Tool(
         "recorddeleter",
         "Record Deleter",
         "state",

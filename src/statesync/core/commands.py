@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from django.core.management.base import BaseCommand
+
+from statesync.core import csvfile, wire
 
 
 class EverydayCommand(BaseCommand):
@@ -14,6 +18,20 @@ class EverydayCommand(BaseCommand):
     """
 
     requires_system_checks: list[str] = []
+
+    def write_rows(self, header: Sequence[str], rows: Iterable[Sequence], form: str) -> None:
+        """Rows as CSV, or as a JSON array of objects written an item at a time (a million
+        rows never sit in memory)."""
+        if form == "csv":
+            writer = csvfile.Writer(self.stdout, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+            return
+        self.stdout.write("[", ending="")
+        for n, row in enumerate(rows):
+            item = dict(zip(header, row, strict=True))
+            self.stdout.write(("," if n else "") + wire.json_text(item), ending="")
+        self.stdout.write("]")
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from statesync.state.views import deleter
 from statesync.state.views import edfi as edfi_views
+from statesync.state.views import messages as message_views
 from statesync.state.views import owned as owned_views
 from statesync.state.views import record as record_views
 from statesync.state.views import resync as views
@@ -36,6 +37,21 @@ urlpatterns = [
         "state/districts/<str:number>/record-deleter/",
         deleter.record_deleter,
         name="record-deleter",
+    ),
+    path(
+        "state/districts/<str:number>/messages/",
+        message_views.received_messages,
+        name="received-messages",
+    ),
+    path(
+        "state/districts/<str:number>/messages/report.csv",
+        message_views.received_report,
+        name="received-messages-report",
+    ),
+    path(
+        "state/districts/<str:number>/messages/<int:pk>/",
+        message_views.received_message,
+        name="received-message",
     ),
     path("state/districts/<str:number>/edfi-client/", edfi_views.edfi_client, name="edfi-client"),
 ]

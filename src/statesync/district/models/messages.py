@@ -11,11 +11,11 @@ state's answer are kept apart (`SentBody`) for fewer days than the messages.
 from __future__ import annotations
 
 import datetime as dt
-from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
+
+from statesync.core.messagelog import BUCKET_BITS, hour_of, lag_bucket_of, unpack
 
 
 class Origin(models.TextChoices):
@@ -39,16 +39,6 @@ class Action(models.TextChoices):
     ADD = "add", "Add"
     CHANGE = "change", "Change"
     DELETE = "delete", "Delete"
-
-
-def lag_bucket_of(lag_ms: int | None) -> int | None:
-    """Bucket b holds lags under upper_ms(b): 1 ms, 2, 4, 8 … (a percentile is read as the
-    upper bound of its bucket, so it is at most twice the true value)."""
-    return None if lag_ms is None else max(0, lag_ms).bit_length()
-
-
-def upper_ms(bucket: int) -> int:
-    return 2**bucket
 
 
 class Message(models.Model):
@@ -103,7 +93,7 @@ class Message(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         """Save, keeping its hour, its lag's bucket and the day's tally with it."""
-        self.hour = int(self.queued_at.timestamp() // 3600)
+        self.hour = hour_of(self.queued_at)
         self.lag_bucket = lag_bucket_of(self.lag_ms)
         with transaction.atomic():
             if self.pk is not None:
@@ -145,25 +135,6 @@ class Message(models.Model):
         """Up-going messages that did not all reach the state can be sent again."""
         failed = self.result in (Result.REJECTED, Result.NOT_SENT)
         return failed and self.origin not in (Origin.DOWN, Origin.REQUEST)
-
-
-BUCKET_BITS = 8  # a bucket holds 256 consecutive record IDs
-
-
-def pack(ids: Iterable[int]) -> bytes:
-    """Record IDs as the message keeps them: 8 bytes each, in order."""
-    return array("q", ids).tobytes()
-
-
-def unpack(data: bytes | memoryview | None) -> list[int]:
-    found = array("q")
-    if data:
-        found.frombytes(bytes(data))
-    return found.tolist()
-
-
-def buckets(ids: Iterable[int]) -> set[int]:
-    return {i >> BUCKET_BITS for i in ids}
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,22 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from statesync.core import catalog
 from statesync.core.db import sqlin
-from statesync.core.idlists import SelectionError, parse_ids
+from statesync.core.messagelog import (
+    Summary,
+    as_query,
+    buckets,
+    carrying,
+    choice_field,
+    date_range,
+    day_bounds,
+    hourly_lags,
+    ids_field,
+    iso,
+)
 from statesync.district.models import (
     Message,
     MessageBucket,
@@ -26,17 +37,12 @@ from statesync.district.models import (
     Result,
     dis_model,
 )
-from statesync.district.models.messages import buckets, unpack, upper_ms
 
 ID_KINDS = {
     "record": "the records' own IDs",
     "person": "person IDs (the person and the person's enrollments)",
     "state": "state IDs (the person and the person's enrollments)",
 }
-
-
-class FilterError(ValueError):
-    """A filter the history cannot apply; the message names the field and what it takes."""
 
 
 @dataclass
@@ -53,34 +59,22 @@ class MessageFilter:
     def parse(cls, query: Mapping[str, str]) -> MessageFilter:
         """The filter from a page's query (or the command line's options), FilterError naming
         the first field that is wrong."""
+        start, end = date_range(query)
         found = cls(
-            start=_date(query, "start"),
-            end=_date(query, "end"),
-            object=_choice(query, "object", catalog.order()),
-            origin=_choice(query, "origin", Origin.values),
-            result=_choice(query, "result", Result.values),
-            id_kind=_choice(query, "id_kind", list(ID_KINDS)) or "record",
+            start=start,
+            end=end,
+            object=choice_field(query, "object", catalog.order()),
+            origin=choice_field(query, "origin", Origin.values),
+            result=choice_field(query, "result", Result.values),
+            id_kind=choice_field(query, "id_kind", list(ID_KINDS)) or "record",
         )
-        if found.start and found.end and found.start > found.end:
-            raise FilterError(f"start ({found.start}) is after end ({found.end}).")
-        text = query.get("ids", "")
-        if text.strip():
-            try:
-                parsed = parse_ids(text)
-            except SelectionError as exc:
-                raise FilterError(f"ids: {exc}") from exc
-            if parsed.not_ids:
-                raise FilterError(f"ids: not IDs: {', '.join(parsed.not_ids[:10])}.")
-            found.ids = parsed.ids
+        found.ids = ids_field(query)
         return found
 
     def messages(self) -> QuerySet[Message]:
         """The messages that match, newest first."""
-        found = Message.objects.all()
-        if self.start:
-            found = found.filter(queued_at__gte=_midnight(self.start))
-        if self.end and self.end < dt.date.max:  # the last day there is has no end to bound
-            found = found.filter(queued_at__lt=_midnight(self.end + dt.timedelta(days=1)))
+        bounds = day_bounds(self.start, self.end)
+        found = Message.objects.filter(**{f"queued_at__{op}": at for op, at in bounds.items()})
         if self.object:
             found = found.filter(object=self.object)
         if self.origin:
@@ -117,11 +111,7 @@ class MessageFilter:
                 near = near.filter(object=name)
             candidates = Message.objects.filter(pk__in=near.values("message_id"))
             rows = candidates.values_list("pk", "object", "upserts", "deletes")
-            for pk, obj, upserts, deletes in rows.iterator(chunk_size=2000):
-                if (not name or obj == name) and not ids.isdisjoint(
-                    unpack(upserts) + unpack(deletes)
-                ):
-                    found.add(pk)
+            found |= carrying(rows.iterator(chunk_size=2000), name, ids)
         return sorted(found)
 
     def _wanted(self) -> dict[str, set[int]]:
@@ -141,50 +131,7 @@ class MessageFilter:
         }
 
     def as_query(self) -> dict[str, str]:
-        """The filter as a page's query, for links (the CSV, the next page)."""
-        query = {
-            "start": self.start.isoformat() if self.start else "",
-            "end": self.end.isoformat() if self.end else "",
-            "object": self.object,
-            "origin": self.origin,
-            "result": self.result,
-            "ids": " ".join(map(str, self.ids)),
-            "id_kind": self.id_kind if self.ids else "",
-        }
-        return {k: v for k, v in query.items() if v}
-
-
-def _date(query: Mapping[str, str], name: str) -> dt.date | None:
-    text = query.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"{name}: {text!r} is not a date (YYYY-MM-DD).") from None
-
-
-def _choice(query: Mapping[str, str], name: str, choices) -> str:
-    text = query.get(name, "").strip()
-    if text and text not in choices:
-        raise FilterError(f"{name}: {text!r} is not one of {', '.join(choices)}.")
-    return text
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-
-
-@dataclass
-class Summary:
-    total: int
-    records: int
-    by_result: dict[str, int]
-    hours: list[dict]  # {hour, messages, p50_ms, p95_ms}: upper bounds of the lag buckets
-
-    @classmethod
-    def empty(cls) -> Summary:
-        return cls(0, 0, dict.fromkeys(Result.values, 0), [])
+        return as_query(self)
 
 
 def summarize(chosen: MessageFilter, hours: int = 48) -> Summary:
@@ -198,36 +145,7 @@ def summarize(chosen: MessageFilter, hours: int = 48) -> Summary:
     else:
         tallies = chosen.tallies().values_list("result")
         counted = tallies.annotate(n=Sum("messages"), r=Sum("records"))
-    by_result = {result: (n, records or 0) for result, n, records in counted}
-    latest = messages.aggregate(latest=Max("hour"))["latest"]
-    histogram = (
-        messages.filter(lag_bucket__isnull=False, hour__gt=(latest or 0) - hours)
-        .values_list("hour", "lag_bucket")
-        .annotate(n=Count("id"))
-        .order_by("-hour", "lag_bucket")
-    )
-    per_hour: dict[int, list[tuple[int, int]]] = {}
-    for hour, bucket, n in histogram.iterator() if latest is not None else ():
-        per_hour.setdefault(hour, []).append((bucket, n))
-    return Summary(
-        total=sum(n for n, _ in by_result.values()),
-        records=sum(r for _, r in by_result.values()),
-        by_result={r: by_result.get(r, (0, 0))[0] for r in Result.values},
-        hours=[_percentiles(hour, counts) for hour, counts in per_hour.items()],
-    )
-
-
-def _percentiles(hour: int, counts: list[tuple[int, int]]) -> dict:
-    total = sum(n for _, n in counts)
-    found: dict = {"hour": dt.datetime.fromtimestamp(hour * 3600, tz=dt.UTC), "messages": total}
-    for name, share in (("p50_ms", 0.5), ("p95_ms", 0.95)):
-        seen = 0
-        for bucket, n in counts:
-            seen += n
-            if seen >= share * total:
-                found[name] = upper_ms(bucket)
-                break
-    return found
+    return Summary.of(counted, Result.values, hourly_lags(messages, hours))
 
 
 CSV_HEADER = (
@@ -261,14 +179,7 @@ def csv_rows(messages: QuerySet[Message]) -> Iterator[tuple]:
         while chunk := cursor.fetchmany(CSV_CHUNK):
             for pk, obj, origin, ref, queued, sent, answered, *rest in chunk:
                 origin_text = f"{origin} {ref}" if ref is not None else origin
-                yield (pk, obj, origin_text, _iso(queued), _iso(sent), _iso(answered), *rest)
+                yield (pk, obj, origin_text, iso(queued), iso(sent), iso(answered), *rest)
 
 
 CSV_CHUNK = 5000
-
-
-def _iso(moment: dt.datetime | None) -> str:
-    """ISO 8601 with its zone; SQLite's datetimes come back naive, and are kept in UTC."""
-    if moment is None:
-        return ""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from statesync.core import handoff, wire
 from statesync.core.db import bulk
+from statesync.core.messagelog import buckets, pack
 from statesync.core.sync.client import StateClient, StateError, Trace
 from statesync.core.sync.source import Outgoing
 from statesync.district.models.messages import (
@@ -31,8 +32,6 @@ from statesync.district.models.messages import (
     Origin,
     Result,
     SentBody,
-    buckets,
-    pack,
 )
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,11 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog, csvfile
+from statesync.core.messagelog import FilterError, Summary
 from statesync.district.models import Message, Origin, Result
 from statesync.district.services import messagehistory, resend, sentbodies
 from statesync.district.services.dis import state_client
-from statesync.district.services.messagehistory import FilterError, MessageFilter
+from statesync.district.services.messagehistory import MessageFilter
 
 PAGE_SIZE = 50
 RECORDS_PAGE = 100
@@ -37,7 +38,7 @@ def message_history(request):
     except FilterError as bad:
         flash.error(request, f"Nothing is shown: {bad}")
         chosen, found = MessageFilter(), Message.objects.none()
-        summary = messagehistory.Summary.empty()
+        summary = Summary.of((), Result.values, [])
     else:
         found, summary = chosen.messages(), messagehistory.summarize(chosen)
     paginator = Paginator(found, PAGE_SIZE)

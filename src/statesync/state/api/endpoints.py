@@ -26,7 +26,7 @@ from statesync.core.http.api import ApiProblem, json_response, malformed, read_b
 from statesync.core.http.jsonapi import JsonApi, json_answer, json_body, ref
 from statesync.state.api.auth import DistrictToken, get_district
 from statesync.state.ingest import apply as ingest
-from statesync.state.ingest import copies
+from statesync.state.ingest import copies, received
 from statesync.state.models import (
     DistrictYear,
     DownChange,
@@ -34,6 +34,7 @@ from statesync.state.models import (
     IdentityWork,
     ResyncRequest,
 )
+from statesync.state.models.messages import Origin
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -260,6 +261,8 @@ def claim_resync_request(
     if not taken:
         raise ApiProblem(409, "already claimed", f"request {id} was picked up already")
     found.refresh_from_db()
+    what = ", ".join(found.objects_requested)[:40]
+    received.record_exchange(state_db(), tenant, Origin.REQUEST, what, 0, ref=found.pk)
     return json_response(found.as_item())
 
 
@@ -317,7 +320,10 @@ def down_changes_applied(request: HttpRequest, number: str = NUMBER) -> HttpResp
     )
     if applied.ids is not None:
         done = done.filter(pk__in=sqlin.among(connections[state_db()], applied.ids))
-    return json_response(handoff.AppliedResult(applied=done.update(applied_at=timezone.now())))
+    count = done.update(applied_at=timezone.now())
+    if count:
+        received.record_exchange(state_db(), tenant, Origin.DOWN, "changes applied", count)
+    return json_response(handoff.AppliedResult(applied=count))
 
 
 @api.put(

@@ -29,6 +29,7 @@ from statesync.state.edfi.mapping import Mapped, Mapper, NotMappable, Unresolved
 from statesync.state.edfi.store import Documents, natural_key
 from statesync.state.ingest.apply import apply_batch
 from statesync.state.models import District, EdfiDocument
+from statesync.state.models.messages import Origin
 
 MOST = 200  # requests one transaction takes at most
 PERSON_TOO = "studentEducationOrganizationAssociations"  # carries its student's person
@@ -152,7 +153,9 @@ def judge_and_store(district: District, mapped: list[Mapped]) -> list[tuple[Mapp
     for name in catalog.order():
         records = [m.record for m in mapped if m.object == name]
         if records:
-            result = apply_batch(district, catalog.get(name), wire.Batch(), records)
+            result = apply_batch(
+                district, catalog.get(name), wire.Batch(), records, origin=Origin.EDFI
+            )
             refused += [(owner[(name, x.id)], x) for x in result.rejected]
     return refused
 

@@ -26,6 +26,7 @@ from statesync.state.edfi.store import Documents, natural_key
 from statesync.state.ingest import store
 from statesync.state.ingest.apply import apply_batch
 from statesync.state.models import District, EdfiDocument, copy_model
+from statesync.state.models.messages import Origin
 
 # Fields the server owns: a client's copy of them is not part of what it sends.
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate", "link")
@@ -140,13 +141,15 @@ def delete(district: District, resource: r.Resource, resource_id: uuid.UUID) -> 
         raise problems.dependent(resource.name, referring)
     for name, record_id in derived.carried(resource.name, found.pk):
         envelope = wire.Batch(deletes=[record_id])
-        result = apply_batch(district, catalog.get(name), envelope, [])
+        result = apply_batch(district, catalog.get(name), envelope, [], origin=Origin.EDFI)
         if result.rejected:
             raise problems.rejected(resource, name, result.rejected[0].errors)
     if resource.name == "sessions":  # its calendars' term schedules, without it
         session = msgspec.convert(body, r.Session)
         for item in Mapper(docs, district.number).sessions_changed(session, sent=False):
-            apply_batch(district, catalog.get(item.object), wire.Batch(), [item.record])
+            apply_batch(
+                district, catalog.get(item.object), wire.Batch(), [item.record], origin=Origin.EDFI
+            )
         _drop_empty_term_schedules(district, docs, session)
     docs.remove(found, key_values)
 
@@ -190,7 +193,7 @@ def _drop_empty_term_schedules(district: District, docs: Documents, session: r.S
         return
     for calendar in docs.calendars_of(school_id, year):
         envelope = wire.Batch(deletes=[calendar.pk])
-        apply_batch(district, catalog.get("TermSchedule"), envelope, [])
+        apply_batch(district, catalog.get("TermSchedule"), envelope, [], origin=Origin.EDFI)
 
 
 def _source(renames: dict[str, str], target_name: str) -> str:

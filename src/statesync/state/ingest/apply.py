@@ -23,7 +23,7 @@ from statesync.core import catalog, versions, wire
 from statesync.core.db import planner
 from statesync.core.db.routers import state_db
 from statesync.state import rules
-from statesync.state.ingest import locks, removal, store
+from statesync.state.ingest import locks, received, removal, store
 from statesync.state.models import District, FieldSetting, StateYear
 from statesync.state.people import resolver, stateowned
 
@@ -34,8 +34,11 @@ def apply_batch(
     envelope: wire.Batch,
     records: list[wire.Record],
     failures: Sequence[wire.DecodeFailure] = (),
+    origin: str | None = None,
 ) -> wire.BatchResult:
-    """Judge `records`, store the accepted ones, apply the batch's deletes; return the counts."""
+    """Judge `records`, store the accepted ones, apply the batch's deletes, and keep the
+    message in the state's Message History (from `origin`: by default, a run's or a real-time
+    batch); return the counts."""
     using = state_db()
     result = wire.BatchResult(object=obj.name)
     ctx = rules.Context(tenant.id, tenant.number, using, batch_object=obj.name)
@@ -53,10 +56,16 @@ def apply_batch(
         digests = store.write(ctx, batch, accepted, stamps, verdicts, envelope, now, result)
         waiting = people if obj.name == catalog.PERSON else accepted
         result.awaiting_identity = resolver.enqueue(ctx, obj, waiting, digests, envelope.run)
+        result.rejected = [
+            wire.Rejected(record_id, errors)
+            for record_id, errors in sorted(verdicts.errors.items())
+        ]
+        upserts = [r.id for r in records] + [f.id for f in failures if f.id is not None]
+        door = origin or received.origin_of(envelope)
+        received.record_batch(
+            using, tenant, result, upserts, envelope.deletes, door, envelope.run, now
+        )
     _stamp_district(using, tenant, envelope, now)
-    result.rejected = [
-        wire.Rejected(record_id, errors) for record_id, errors in sorted(verdicts.errors.items())
-    ]
     return result
 
 

@@ -7,6 +7,7 @@ from statesync.state.models.copies import (
 )
 from statesync.state.models.edfi import EdfiChange, EdfiClient, EdfiDocument, EdfiToken
 from statesync.state.models.identity import IdentityWork
+from statesync.state.models.messages import ReceivedBucket, ReceivedMessage
 from statesync.state.models.ownership import Conflict, DownChange, FieldSetting, Owner
 from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
@@ -29,6 +30,8 @@ __all__ = [
     "IdentityWork",
     "MatchHold",
     "Owner",
+    "ReceivedBucket",
+    "ReceivedMessage",
     "Rejection",
     "Removal",
     "ResyncRequest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, render
 
@@ -9,6 +10,7 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog
 from statesync.state.models import District
+from statesync.state.reports.messages import messages_of_record
 from statesync.state.reports.record import held_record
 
 
@@ -25,4 +27,7 @@ def held_record_page(request, number: str):
         else:
             context["held"] = held_record(district, name, int(text))
             context["can_remove"] = has_right(request.user, "recorddeleter", "R")
+            if has_right(request.user, "statemessages", "R"):
+                context["record_messages"] = messages_of_record(district, name, int(text))
+                context["messages_keep_days"] = settings.MESSAGES_KEEP_DAYS
     return render(request, "state/record.html", context)

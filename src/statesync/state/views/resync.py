@@ -59,6 +59,7 @@ def district(request, number: str):
             "owned": sorted(FieldSetting.state_owned(state_db())),
             "can_set_values": has_right(request.user, "fieldsettings", "W"),
             "can_delete_records": has_right(request.user, "recorddeleter", "R"),
+            "can_see_messages": has_right(request.user, "statemessages", "R"),
             "down_pending": DownChange.objects.filter(district=found, applied_at=None).count(),
             **edfi_door(request, found),
         },

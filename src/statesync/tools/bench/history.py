@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from statesync.core import catalog
 from statesync.core.db import bulk
+from statesync.core.messagelog import buckets, lag_bucket_of, pack
 from statesync.district.models import Message, MessageBucket, Origin, Result
-from statesync.district.models.messages import buckets, lag_bucket_of, pack
 from statesync.tools.bench.report import percentiles
 
 MESSAGES = 1_000_000

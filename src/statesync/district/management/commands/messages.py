@@ -1,12 +1,13 @@
 from django.core.management.base import CommandError
 
 from statesync.access.audit import record_command
-from statesync.core import catalog, csvfile, wire
+from statesync.core import wire
 from statesync.core.commands import EverydayCommand
+from statesync.core.messagelog import FilterError, options_query, output_form
 from statesync.district.models import Message, Origin, Result
 from statesync.district.services import messagehistory, resend
 from statesync.district.services.dis import state_client
-from statesync.district.services.messagehistory import FilterError, MessageFilter
+from statesync.district.services.messagehistory import MessageFilter
 
 
 class Command(EverydayCommand):
@@ -32,27 +33,16 @@ class Command(EverydayCommand):
     def handle(self, *args, **opts):
         if opts["resend"]:
             return self._resend(opts["resend"], opts["json"])
-        if opts["object"]:
-            try:
-                opts["object"] = catalog.parse_names([opts["object"]])[0]
-            except catalog.UnknownObject as exc:
-                raise CommandError(str(exc)) from None
-        query = {k: str(opts[k] or "") for k in ("start", "end", "object", "origin", "result")}
-        query |= {"ids": opts["ids"] or "", "id_kind": opts["id_kind"]}
         try:
-            found = MessageFilter.parse(query).messages()
+            found = MessageFilter.parse(options_query(opts)).messages()
         except FilterError as bad:
             raise CommandError(str(bad)) from None
         if opts["limit"]:
             found = found[: opts["limit"]]
         rows = messagehistory.csv_rows(found)
         header = messagehistory.CSV_HEADER
-        if opts["json"] or opts["format"] == "json":
-            self._json(dict(zip(header, row, strict=True)) for row in rows)
-        elif opts["format"] == "csv":
-            writer = csvfile.Writer(self.stdout, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
+        if output_form(opts) != "table":
+            self.write_rows(header, rows, output_form(opts))
         else:
             self.stdout.write(
                 f"{'message':>8}  {'queued':<25} {'object':<18} {'origin':<14} result"
@@ -60,13 +50,6 @@ class Command(EverydayCommand):
             for pk, obj, origin, queued, _, _, _, _, result, records, rejected, codes, _ in rows:
                 detail = f" {rejected}/{records} ({codes})" if rejected else f" {records} records"
                 self.stdout.write(f"{pk:>8}  {queued:<25} {obj:<18} {origin:<14} {result}{detail}")
-
-    def _json(self, items) -> None:
-        """A JSON array written an item at a time: a million messages never sit in memory."""
-        self.stdout.write("[", ending="")
-        for n, item in enumerate(items):
-            self.stdout.write(("," if n else "") + wire.json_text(item), ending="")
-        self.stdout.write("]")
 
     def _resend(self, pk: int, as_json: bool) -> None:
         message = Message.objects.filter(pk=pk).first()
