@@ -268,3 +268,10 @@ LOGGING = {
         },
     },
 }
+
+# Student Records Transfer (docs/TRANSFERS.md): a request not answered is reminded after this
+# many days and expires (with any packet released for it) after this many.
+TRANSFER_REMIND_DAYS = int(os.environ.get("STATESYNC_TRANSFER_REMIND_DAYS", 7))
+TRANSFER_KEEP_DAYS = int(os.environ.get("STATESYNC_TRANSFER_KEEP_DAYS", 30))
+# A document attached to a release: at most this many bytes (PDF, PNG or JPEG).
+TRANSFER_MAX_FILE_BYTES = int(os.environ.get("STATESYNC_TRANSFER_MAX_FILE_BYTES", 3 * 1024 * 1024))

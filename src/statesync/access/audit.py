@@ -72,6 +72,18 @@ def record(
     )
 
 
+def record_by_district(request, district, action: str, target: str = "", **detail: Any):
+    """Write one audit entry at the state for what a district's token did through the API."""
+    return AuditEntry.objects.create(
+        username=f"district {district.number} (API token)",
+        action=action,
+        target=target[:200],
+        detail=detail,
+        address=client_address(request),
+        via="api",
+    )
+
+
 def record_refused_request(
     method: str, path: str, address: str | None, reason: str, via: str, **detail: Any
 ) -> AuditEntry:

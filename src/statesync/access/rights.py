@@ -90,6 +90,26 @@ TOOLS: tuple[Tool, ...] = (
         {"R": "Look records up", "W": "Sync a record now"},
     ),
     Tool(
+        "transfers",
+        "Student Records Transfer",
+        "district",
+        "district:transfers",
+        "Ask for an incoming student's records; release or decline a request routed here.",
+        {
+            "R": "View requests, what came and its documents",
+            "W": "Request, release and decline; receive records",
+            "D": "Delete a request",
+        },
+    ),
+    Tool(
+        "statetransfers",
+        "Student Records Transfer (State)",
+        "state",
+        "state:transfers",
+        "Every records request between districts: its state, its age, who is slow to answer.",
+        {"R": "View"},
+    ),
+    Tool(
         "state",
         "Resync State Data (State)",
         "state",

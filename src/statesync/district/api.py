@@ -6,7 +6,7 @@ OpenAPI document (`openapi.json`) is generated from these schemas by django-ninj
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.db import models
@@ -15,13 +15,16 @@ from ninja import Field, Path, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from statesync.access import audit
 from statesync.access.models import PersonalToken
 from statesync.access.rights import has_right, right_label
 from statesync.core import catalog
 from statesync.core.http.jsonapi import ApiErrorOut, JsonApi
 from statesync.core.modes import Mode
-from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
-from statesync.district.services import actions, selective
+from statesync.core.sync.client import StateError
+from statesync.district.models import ErrorLogEntry, Run, SelectiveSync, Transfer
+from statesync.district.services import actions, receipts, releases, selective, transfers
+from statesync.district.services.dis import state_client
 
 MAX_ID = 2**63 - 1
 RecordId = Path(..., ge=1, le=MAX_ID)
@@ -222,3 +225,174 @@ def selective_sync(request: HttpRequest, body: SelectiveIn) -> Status[dict]:
 def selective_status(request: HttpRequest, pk: int = RecordId) -> dict:
     require(request, "selective", "R")
     return get_or_404(SelectiveSync, pk).as_dict()
+
+
+# Student Records Transfer (docs/TRANSFERS.md): the same steps as its page and command line.
+
+
+class TransferDocumentOut(Schema):
+    id: int
+    kind: str
+    label: str
+    received: bool
+    size: int
+
+
+class TransferOut(Schema):
+    id: int = Field(..., description="The state's transfer ID.")
+    side: str = Field(..., description="asked (this district asked) or routed (asked of it)")
+    status: str
+    state_id: str
+    first_name: str
+    last_name: str
+    birth_date: date
+    other_district: str
+    other_name: str
+    requested_by: str
+    requested_at: datetime
+    candidates: list[dict[str, Any]]
+    reason: str
+    answered_at: datetime | None
+    expires_at: datetime
+    reminded_at: datetime | None
+    person_id: int | None
+    received_at: datetime | None
+    documents: list[TransferDocumentOut]
+    prior_enrollments: int
+
+
+class TransferAskIn(Schema, extra="forbid"):
+    enrollment: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The student's enrollment here"
+    )
+    state_id: str = Field("", max_length=10)
+    last_name: str = Field("", max_length=60)
+    first_name: str = Field("", max_length=60)
+    birth_date: date | None = None
+
+
+class TransferDeclineIn(Schema, extra="forbid"):
+    reason: str = Field(..., min_length=1, max_length=1000)
+
+
+class TransferReceiveIn(Schema, extra="forbid"):
+    person: int | None = Field(None, ge=1, le=MAX_ID, description="Match to this person here")
+    create: bool = Field(False, description="Create the person, with the state ID, instead")
+
+
+TRANSFER_ERRORS = {404: ApiErrorOut, 409: ApiErrorOut, 502: ApiErrorOut, **ERRORS}
+
+
+def transfer_step(request: HttpRequest, action: str, work) -> dict:
+    """Run one step against the state; its audit entry; the transfer as it stands after it.
+    A step refused says why (409); a state that cannot be reached, 502."""
+    try:
+        with state_client(retries=1) as client:
+            transfers.refresh(client, client.district_number)
+            done, detail = work(client)
+    except transfers.TransferError as exc:
+        raise HttpError(409, str(exc)) from None
+    except StateError as exc:
+        code = 409 if getattr(exc, "status", None) == 409 else 502
+        raise HttpError(code, str(exc)) from None
+    audit.record(request, f"transfer.{action}", f"transfer {done.state_ref}", via="api", **detail)
+    return transfers.as_dict(done)
+
+
+def transfer_or_404(ref: int) -> Transfer:
+    found = Transfer.objects.filter(state_ref=ref).first()
+    if found is None:
+        raise HttpError(404, f"this district has no transfer {ref}")
+    return found
+
+
+@api.get(
+    "/transfers",
+    response={200: list[TransferOut], **ERRORS},
+    summary="This district's records transfers, asked and routed, newest first",
+    description="Needs R on Student Records Transfer.",
+)
+def transfer_list(request: HttpRequest) -> list[dict]:
+    require(request, "transfers", "R")
+    transfers.refresh_now()
+    return [transfers.as_dict(t) for t in Transfer.objects.all()[:500]]
+
+
+@api.post(
+    "/transfers",
+    response={200: TransferOut, **TRANSFER_ERRORS},
+    summary="Ask for an incoming student's records",
+    description="Needs W on Student Records Transfer. Name the student by enrollment, state "
+    "ID, or last name and birth date.",
+)
+def transfer_request(request: HttpRequest, body: TransferAskIn) -> dict:
+    require(request, "transfers", "W")
+    by = request.user.get_username()
+
+    def ask(client):
+        person = transfers.find_person(
+            body.enrollment, body.state_id, body.last_name, body.first_name, body.birth_date
+        )
+        return transfers.request(client, person, by), {"person": person.pk}
+
+    return transfer_step(request, "request", ask)
+
+
+@api.post(
+    "/transfers/{ref}/release",
+    response={200: TransferOut, **TRANSFER_ERRORS},
+    summary="Release the records asked for (with the documents attached on its page)",
+    description="Needs W on Student Records Transfer, and membership of the group named to "
+    "release records where one is.",
+)
+def transfer_release(request: HttpRequest, ref: int = RecordId) -> dict:
+    require(request, "transfers", "W")
+    transfer = transfer_or_404(ref)
+
+    def release(client):
+        releases.may_release(request.user)
+        done = releases.release(client, transfer, request.user.get_username())
+        return done, {"documents": transfer.files.count()}
+
+    return transfer_step(request, "release", release)
+
+
+@api.post(
+    "/transfers/{ref}/decline",
+    response={200: TransferOut, **TRANSFER_ERRORS},
+    summary="Decline a request routed here, saying why",
+    description="Needs W on Student Records Transfer.",
+)
+def transfer_decline(request: HttpRequest, body: TransferDeclineIn, ref: int = RecordId) -> dict:
+    require(request, "transfers", "W")
+    transfer = transfer_or_404(ref)
+    by = request.user.get_username()
+    return transfer_step(
+        request,
+        "decline",
+        lambda client: (
+            releases.decline(client, transfer, body.reason, by),
+            {"reason": body.reason},
+        ),
+    )
+
+
+@api.post(
+    "/transfers/{ref}/receive",
+    response={200: TransferOut, **TRANSFER_ERRORS},
+    summary="Take released records in: matched to a person here, or a person created",
+    description="Needs W on Student Records Transfer.",
+)
+def transfer_receive(request: HttpRequest, body: TransferReceiveIn, ref: int = RecordId) -> dict:
+    require(request, "transfers", "W")
+    transfer = transfer_or_404(ref)
+    if (body.person is None) == (not body.create):
+        raise HttpError(400, "give either person (a person ID here) or create: true")
+    person = receipts.CREATE if body.create else body.person
+    by = request.user.get_username()
+
+    def receive(client):
+        done = receipts.receive(client, transfer, person, by)
+        return done, {"person": done.person_id}
+
+    return transfer_step(request, "receive", receive)

@@ -7,6 +7,7 @@ from statesync.district.views import (
     messages,
     notifications,
     selective,
+    transfers,
     years,
 )
 
@@ -31,6 +32,16 @@ urlpatterns = [
     path("selective/history/delete/", selective.selective_delete, name="selective-delete"),
     path("years/rollover/", years.rollover, name="rollover"),
     path("years/verification/", years.verification, name="verification"),
+    path("transfers/", transfers.transfer_list, name="transfers"),
+    path("transfers/request/", transfers.transfer_request, name="transfer-request"),
+    path("transfers/<int:ref>/", transfers.transfer_detail, name="transfer"),
+    path("transfers/<int:ref>/do/", transfers.transfer_action, name="transfer-action"),
+    path("transfers/<int:ref>/delete/", transfers.transfer_delete, name="transfer-delete"),
+    path(
+        "transfers/<int:ref>/documents/<int:pk>/",
+        transfers.transfer_document,
+        name="transfer-document",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification"),
     path("notifications/read-all/", notifications.notification_read_all, name="notifications-read"),

@@ -6,6 +6,7 @@ from statesync.state.views import messages as message_views
 from statesync.state.views import owned as owned_views
 from statesync.state.views import record as record_views
 from statesync.state.views import resync as views
+from statesync.state.views import transfers as transfer_views
 from statesync.state.views import years as year_views
 
 app_name = "state"
@@ -28,6 +29,7 @@ urlpatterns = [
         name="field-settings-change",
     ),
     path("state/conflicts/", owned_views.conflicts, name="conflicts"),
+    path("state/transfers/", transfer_views.transfers, name="transfers"),
     path("state/districts/", views.districts, name="districts"),
     path("state/districts/<str:number>/", views.district, name="district"),
     path("state/districts/<str:number>/request/", views.request_resync, name="request-resync"),

@@ -7,13 +7,16 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
 from statesync.core import config, handoff, wire
+from statesync.core import transfers as transfer_wire
 from statesync.core.sync.source import Outgoing
+
+T = TypeVar("T")
 
 
 class StateError(Exception):
@@ -242,6 +245,23 @@ class StateClient:
             "POST", "/changes/applied", content=wire.encode(handoff.Applied(max(ids), ids))
         )
         return msgspec.json.decode(response.content, type=handoff.AppliedResult).applied
+
+    def transfers(self) -> list[transfer_wire.Item]:
+        """The district's records transfers: those it asked for and those routed to it."""
+        response = self._request("GET", "/transfers")
+        return msgspec.json.decode(response.content, type=list[transfer_wire.Item])
+
+    def transfer(
+        self,
+        path: str,
+        body: msgspec.Struct | None = None,
+        answer: type[T] = transfer_wire.Item,  # type: ignore[assignment]
+        method: str = "POST",
+    ) -> T:
+        """`method` `/transfers{path}` with `body`, the state's answer read as `answer`."""
+        content = wire.encode(body) if body is not None else None
+        response = self._request(method, f"/transfers{path}", content=content)
+        return msgspec.json.decode(response.content, type=answer)
 
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""

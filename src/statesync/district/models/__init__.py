@@ -23,6 +23,13 @@ from statesync.district.models.outbox import OutboxEntry
 from statesync.district.models.runs import COUNTERS, ObjectStatus, Run, RunObject, RunStatus
 from statesync.district.models.selective import SelectiveSync
 from statesync.district.models.stateowned import AppliedChange, StateOwnedField
+from statesync.district.models.transfers import (
+    PriorEnrollment,
+    Side,
+    Transfer,
+    TransferDocument,
+    TransferSettings,
+)
 from statesync.district.models.years import SchoolYear
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "ObjectStatus",
     "Origin",
     "OutboxEntry",
+    "PriorEnrollment",
     "Result",
     "Run",
     "RunLock",
@@ -54,6 +62,10 @@ __all__ = [
     "SchoolYear",
     "SelectiveSync",
     "SentBody",
+    "Side",
     "StateOwnedField",
+    "Transfer",
+    "TransferDocument",
+    "TransferSettings",
     "dis_model",
 ]

@@ -1,4 +1,5 @@
-"""Telling the person who started a run how it ended: in the app, and by e-mail if configured."""
+"""Telling people what concerns them — how a run they started ended, a records transfer — in the
+app, and by e-mail where it is set up."""
 
 from __future__ import annotations
 
@@ -73,15 +74,23 @@ def notify_run_ended(run: Run) -> list[Notification]:
 
 def _notify(run: Run, user) -> Notification:
     title = f"Resync run {run.pk}: {run.get_status_display()}"
-    body = run_summary(run)
     url = reverse("district:run", args=[run.pk])
+    errors = f"{reverse('district:errors')}?run={run.pk}"
+    return tell(user, title, run_summary(run), url, run=run, also={"Errors": errors})
+
+
+def tell(
+    user, title: str, body: str, url: str, run: Run | None = None, also: dict | None = None
+) -> Notification:
+    """A notification for `user`, and an e-mail with its links where they have an address."""
     note = Notification.objects.create(user=user, run=run, title=title, body=body, url=url)
     if user.email:
         base = get_base_url()
-        errors = f"{reverse('district:errors')}?run={run.pk}"
-        links = f"\n\nRun: {base}{url}\nErrors: {base}{errors}"
+        links = "".join(
+            f"\n{name}: {base}{path}" for name, path in {"Open": url, **(also or {})}.items()
+        )
         try:
-            send_mail(title, body + links, None, [user.email])
+            send_mail(title, f"{body}\n{links}", None, [user.email])
         except OSError as exc:  # mail is a courtesy: the in-app notification stands
-            log.warning("could not e-mail %s about run %s: %s", user.email, run.pk, exc)
+            log.warning("could not e-mail %s about %r: %s", user.email, title, exc)
     return note

@@ -18,6 +18,7 @@ from statesync.district.services import (
     realtime,
     selective,
     statechanges,
+    transfers,
     years,
 )
 from statesync.district.services.dis import state_client
@@ -116,10 +117,11 @@ def poll_state_requests() -> int:
 @db_task()
 def keep_in_touch() -> None:
     """Take the state's resync requests, tell it where each school year stands, apply what it
-    sent down."""
+    sent down, and hear of records transfers (telling whom they concern)."""
     poll_state_requests.call_local()
     years.report_years_now()
     statechanges.take_state_changes_now()
+    transfers.refresh_now()
 
 
 @db_periodic_task(crontab(minute="*"))

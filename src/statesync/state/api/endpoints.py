@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Query
 
-from statesync.core import catalog, handoff, wire
+from statesync.core import catalog, handoff, transfers, wire
 from statesync.core.db import sqlin
 from statesync.core.db.routers import state_db
 from statesync.core.http.api import ApiProblem, json_response, malformed, read_body
@@ -66,6 +66,11 @@ api = JsonApi(
         handoff.DownChanges,
         handoff.Applied,
         handoff.AppliedResult,
+        transfers.Ask,
+        transfers.Route,
+        transfers.Decline,
+        transfers.Item,
+        transfers.Packet,
     ],
 )
 NUMBER = Path(..., description="The district's 4-digit state number; the token's district.")
@@ -360,3 +365,7 @@ def year_report(
             )
     DistrictYear.take(tenant, report)
     return json_response(report)
+
+
+# Student Records Transfer's operations, on the same API (imported last: they use the above).
+from statesync.state.api import transfers as _transfers  # noqa: E402, F401

@@ -13,6 +13,7 @@ from statesync.state.models.people import MatchHold, StatePerson
 from statesync.state.models.registry import ApiToken, District
 from statesync.state.models.removals import Removal
 from statesync.state.models.requests import ResyncRequest
+from statesync.state.models.transfers import Transfer, TransferPacket
 from statesync.state.models.years import DistrictYear, StateYear
 
 __all__ = [
@@ -39,5 +40,7 @@ __all__ = [
     "StatePerson",
     "StateYear",
     "Tombstone",
+    "Transfer",
+    "TransferPacket",
     "copy_model",
 ]

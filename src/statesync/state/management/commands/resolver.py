@@ -11,13 +11,14 @@ from statesync.core.output import say
 from statesync.state.ingest import received
 from statesync.state.models import IdentityWork
 from statesync.state.people import resolver
+from statesync.state.transfers import relay
 
 
 class Command(BaseCommand):
     help = (
         "Run the state's identity resolver: state IDs issued and matched, enrollments checked "
         "across districts, for every batch in the order it arrived; and every hour, prune the "
-        "state's Message History. `statesync serve` starts "
+        "state's Message History and remind and expire records transfers. `statesync serve` starts "
         "one beside the web server; run it alone where the web servers are started with "
         "--no-resolver."
     )
@@ -52,25 +53,26 @@ class Command(BaseCommand):
         if with_parent:
             watch = threading.Thread(target=_stop_without, args=(with_parent, stop), daemon=True)
             watch.start()
-        keeper = threading.Thread(target=_prune_hourly, args=(stop,), daemon=True)
+        keeper = threading.Thread(target=_housekeeping, args=(stop,), daemon=True)
         keeper.start()
         resolver.run(state_db(), stop)
 
 
-def _prune_hourly(stop: threading.Event) -> None:
-    """The state's housekeeping beside the resolver: every hour, messages past
-    MESSAGES_KEEP_DAYS go (received.prune logs how many)."""
+def _housekeeping(stop: threading.Event) -> None:
+    """The state's housekeeping beside the resolver, every hour: messages past
+    MESSAGES_KEEP_DAYS go; transfers nobody answered are reminded, then expire (each logs
+    what it did)."""
     while not stop.is_set():
-        try:
-            received.prune(state_db())
-        except Exception:  # a failed prune must not stop the resolver; it is tried next hour
-            logging.getLogger(__name__).exception("pruning the Message History failed")
-        finally:
-            connections.close_all()
-        stop.wait(PRUNE_EVERY)
+        for chore in (lambda: received.prune(state_db()), relay.housekeeping):
+            try:
+                chore()
+            except Exception:  # a failed chore must not stop the resolver: tried next hour
+                logging.getLogger(__name__).exception("the state's housekeeping failed")
+        connections.close_all()
+        stop.wait(HOUSEKEEPING_EVERY)
 
 
-PRUNE_EVERY = 3600
+HOUSEKEEPING_EVERY = 3600
 
 
 def _stop_without(parent: int, stop: threading.Event) -> None:
