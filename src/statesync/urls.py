@@ -5,7 +5,7 @@ from django.urls import include, path
 if settings.ROLE in ("district", "both"):
     from statesync.district.api import api as district_api
 if settings.ROLE in ("state", "both"):
-    from statesync.state.api.endpoints import api as state_api
+    from statesync.state.api.routes import api as state_api
 
 urlpatterns = [
     path("", include("statesync.web.urls")),

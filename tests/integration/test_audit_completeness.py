@@ -35,7 +35,7 @@ from statesync.state.models import (
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
-# (`year`: its rollover row in test_school_years.)
+# (`year`: its rollover row in test_school_years; `transfer`: test_transfers.)
 AUDITS_ITSELF = {
     "cancel",
     "dis",
@@ -46,6 +46,7 @@ AUDITS_ITSELF = {
     "seed",
     "selective_sync",
     "state",
+    "transfer",
     "year",
 }
 
@@ -81,6 +82,21 @@ AUDITED_VIEWS = {
     "received-messages-report": "statemessages.export (test_state_message_history)",
     "record-deleter": "records.remove (test_record_deleter)",
     "data-tool-sync": "datatool.sync (test_data_tool)",
+    "transfer-request": "transfer.request (test_transfers)",
+    "transfer-action": "transfer.attach, .release, .decline, .receive, .choose (test_transfers)",
+    "transfer-delete": "transfer.delete (test_transfers)",
+    "transfer-document": "transfer.download (test_transfers)",
+    "api-transfer-request": "transfer.request at the state (test_transfers)",
+    "api-transfer-route": "transfer.route at the state",
+    "api-transfer-release": "transfer.release at the state (test_transfers)",
+    "api-transfer-decline": "transfer.decline at the state (test_transfers)",
+    "api-transfer-packet": "transfer.fetch at the state (test_transfers)",
+    "api-transfer-received": "transfer.received at the state (test_transfers)",
+    "api-transfer-cancel": "transfer.cancel at the state",
+    "transfer_request": "transfer.request (district API)",
+    "transfer_release": "transfer.release (district API)",
+    "transfer_decline": "transfer.decline (test_transfers, district API)",
+    "transfer_receive": "transfer.receive (district API)",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {
@@ -211,7 +227,7 @@ def read_only_urls() -> list[str]:
     """Every view not known to change data, by URL (with arguments that resolve)."""
     args = {"run": [1], "selective-result": [1], "district": ["0001"], "run_status": [1]}
     args |= {"message": [1], "record": ["0001"], "received-messages": ["0001"]}
-    args |= {"received-message": ["0001", 1]}
+    args |= {"received-message": ["0001", 1], "api-transfers": ["0001"], "transfer": [1]}
     args |= {"run_errors": [1], "selective_status": [1], "api-whoami": ["0001"]}
     args |= {"api-resync-requests": ["0001"], "api-year-report": ["0001", 2024]}
     args |= {"api-down-changes": ["0001"], "deletes": ["schools"], "not-served": ["nothing"]}

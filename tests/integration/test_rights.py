@@ -447,6 +447,10 @@ def test_na_rights_do_not_exist():
         "recorddeleter_r",
         "recorddeleter_d",
         "statemessages_r",
+        "transfers_r",
+        "transfers_w",
+        "transfers_d",
+        "statetransfers_r",
     }
 
 

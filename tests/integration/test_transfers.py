@@ -224,6 +224,11 @@ def test_a_decline_tells_the_requester_why(world):
     told = world["api"]["0002"].get("/transfers").json()
     assert told[0]["status"] == "declined" and told[0]["reason"] == "No such student attended here."
     assert world["api"]["0002"].get(f"/transfers/{item['id']}/packet").status_code == 409
+    # Closed, it may be deleted here (D), with its documents; the state keeps its record.
+    delete = reverse("district:transfer-delete", args=[item["id"]])
+    admin.post(delete, {"confirm": "yes"})
+    assert not Transfer.objects.filter(state_ref=item["id"]).exists()
+    assert AuditEntry.objects.filter(action="transfer.delete").exists()
 
 
 def test_reminders_then_expiry_delete_what_was_released(world, settings):
@@ -320,3 +325,10 @@ def test_the_command_line_and_the_district_api(world, capsys):
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "declined"
     assert AuditEntry.objects.filter(action="transfer.decline", via="api").exists()
+
+    # The command line audits itself: a request it makes is at the state and in the log.
+    second = ask(world)  # the first was declined: a new one may be asked
+    call_command("transfer", "decline", str(second.json()["id"]), "--reason", "Sealed", "--json")
+    assert json.loads(capsys.readouterr().out)["status"] == "declined"
+    entry = AuditEntry.objects.filter(action="transfer.decline").latest("pk")
+    assert entry.username.endswith("(command line)") and entry.detail["reason"] == "Sealed"

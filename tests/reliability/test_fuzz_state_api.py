@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from statesync.state.api.endpoints import api
+from statesync.state.api.routes import api
 from tests.reliability.figures import record
 from tests.reliability.fuzzing import FUZZ
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http.request import RawPostDataException
 from django.template import loader
 from django.views import defaults
 
@@ -39,6 +40,13 @@ def read_body(request: HttpRequest) -> bytes:
         return request.body
     except RequestDataTooBig:
         raise ApiProblem(413, "payload too large", f"the limit is {limit} bytes") from None
+    except RawPostDataException:  # read as a form already: it was sent as one
+        raise ApiProblem(
+            400,
+            "not JSON",
+            f"the body was sent as a form ({request.content_type}); send JSON, with "
+            "Content-Type: application/json",
+        ) from None
 
 
 def malformed(body: bytes, exc: Exception) -> ApiProblem:

@@ -81,7 +81,7 @@ def _person(sent: wire.PacketPerson, chosen: int | str):
         if found is None:
             raise TransferError(f"there is no person {chosen} in this district to match")
         return found
-    district = dis_model("District").objects.order_by("pk").first()
+    district = dis_model(catalog.ROOT).objects.order_by("pk").first()
     if district is None:
         raise TransferError("this district has no District record to create the person under")
     made = Person.objects.create(

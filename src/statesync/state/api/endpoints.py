@@ -10,21 +10,27 @@ document with their schemas.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
-import msgspec
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Query
 
-from statesync.core import catalog, handoff, transfers, wire
+from statesync.core import catalog, handoff, wire
 from statesync.core.db import sqlin
 from statesync.core.db.routers import state_db
-from statesync.core.http.api import ApiProblem, json_response, malformed, read_body
-from statesync.core.http.jsonapi import JsonApi, json_answer, json_body, ref
-from statesync.state.api.auth import DistrictToken, get_district
+from statesync.core.http.api import ApiProblem, json_response, read_body
+from statesync.core.http.jsonapi import json_body, ref
+from statesync.state.api.auth import get_district
+from statesync.state.api.base import (
+    BATCH_TYPES,
+    MAX_ID,
+    NUMBER,
+    answers,
+    api,
+    decoded,
+    decoding,
+)
 from statesync.state.ingest import apply as ingest
 from statesync.state.ingest import copies, received
 from statesync.state.models import (
@@ -37,83 +43,7 @@ from statesync.state.models import (
 from statesync.state.models.messages import Origin
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 MAX_DIGEST_PAGE = 50_000
-MAX_ID = 2**63 - 1
-# Records are documented as objects; the same record may also be sent as an array in the
-# object's column order (what the district sends), which each batch's description gives.
-BATCH_TYPES = {name: wire.typed_batch(name, rows=False) for name in catalog.NAMES}
-
-api = JsonApi(
-    title="statesync state ingest API",
-    version="1",
-    description="District → state sync. Bearer tokens belong to one district. "
-    "Integers are JSON integer literals (7, not 7.0).",
-    auth=DistrictToken(),
-    token_name="token",
-    urls_namespace="state-api",
-    docs_url=None,
-    structs=[
-        *BATCH_TYPES.values(),
-        wire.BatchResult,
-        wire.DigestPage,
-        wire.RecordPage,
-        wire.ApiError,
-        handoff.ResyncRequestItem,
-        handoff.Claim,
-        wire.WhoAmI,
-        wire.YearReport,
-        handoff.DownChanges,
-        handoff.Applied,
-        handoff.AppliedResult,
-        transfers.Ask,
-        transfers.Route,
-        transfers.Decline,
-        transfers.Item,
-        transfers.Packet,
-    ],
-)
-NUMBER = Path(..., description="The district's 4-digit state number; the token's district.")
-ERRORS = {
-    400: "Malformed JSON or an invalid batch or parameter",
-    401: "Missing, unknown or revoked token",
-    403: "The token belongs to another district",
-    404: "No such route or record",
-    409: "Already claimed",
-    413: "Body over the size limit",
-}
-
-
-def answers(ok: str, schema: dict[str, Any], *codes: int) -> dict[str, Any]:
-    """The responses of an operation: its 200 and the errors it can give, for openapi_extra
-    (keyed by number, as ninja keys the 200 it documents itself)."""
-    error = ref("ApiError")
-    return {
-        "responses": {
-            200: json_answer(ok, schema),
-            **{code: json_answer(ERRORS[code], error) for code in (401, 403, *codes)},
-        }
-    }
-
-
-def decoded(request: HttpRequest, kind: type[T], invalid: str, empty: bytes = b"") -> T:
-    """The request's JSON body as `kind`, or a 400: `invalid` with why, or malformed JSON."""
-    return decoding(
-        read_body(request) or empty, lambda body: msgspec.json.decode(body, type=kind), invalid
-    )
-
-
-def decoding(body: bytes, decode: Callable[[bytes], T], invalid: str) -> T:
-    """`decode(body)`, or a 400 that says why: `invalid` with what the decoder found wrong,
-    malformed JSON, or JSON nested too deeply to read."""
-    try:
-        return decode(body)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, invalid, str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
-    except RecursionError:
-        raise ApiProblem(400, invalid, "the JSON is nested too deeply") from None
 
 
 @api.get(
@@ -365,7 +295,3 @@ def year_report(
             )
     DistrictYear.take(tenant, report)
     return json_response(report)
-
-
-# Student Records Transfer's operations, on the same API (imported last: they use the above).
-from statesync.state.api import transfers as _transfers  # noqa: E402, F401

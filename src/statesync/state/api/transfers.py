@@ -13,7 +13,7 @@ from statesync.core import transfers as wire
 from statesync.core.http.api import ApiProblem, json_response
 from statesync.core.http.jsonapi import json_body, ref
 from statesync.state.api.auth import get_district
-from statesync.state.api.endpoints import MAX_ID, NUMBER, answers, api, decoded
+from statesync.state.api.base import MAX_ID, NUMBER, answers, api, decoded
 from statesync.state.models.transfers import Transfer
 from statesync.state.transfers import relay, routing
 
@@ -71,7 +71,7 @@ def request_records(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
     operation_id="transfers",
     url_name="api-transfers",
     summary="The district's transfers: those it asked for and those routed to it",
-    openapi_extra=answers("Newest first", {"type": "array", "items": ITEM}),
+    openapi_extra=answers("Newest first", {"type": "array", "items": ITEM}, 400),
 )
 def transfers(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
     district = get_district(request)
@@ -150,7 +150,7 @@ def decline(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -
     operation_id="transferPacket",
     url_name="api-transfer-packet",
     summary="The released packet, documents included (the requester)",
-    openapi_extra=answers("The packet", ref("Packet"), 404, 409),
+    openapi_extra=answers("The packet", ref("Packet"), 400, 404, 409),
 )
 def packet(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
@@ -167,7 +167,7 @@ def packet(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) ->
     operation_id="transferReceived",
     url_name="api-transfer-received",
     summary="Say the packet was received: the state deletes it (the requester)",
-    openapi_extra=answers("Received", ITEM, 404, 409),
+    openapi_extra=answers("Received", ITEM, 400, 404, 409),
 )
 def received(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
@@ -184,7 +184,7 @@ def received(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) 
     operation_id="cancelTransfer",
     url_name="api-transfer-cancel",
     summary="Withdraw a request still open (the requester)",
-    openapi_extra=answers("Withdrawn", ITEM, 404, 409),
+    openapi_extra=answers("Withdrawn", ITEM, 400, 404, 409),
 )
 def cancel(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
