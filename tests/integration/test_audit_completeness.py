@@ -35,9 +35,11 @@ from statesync.state.models import (
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
-# (`year`: its rollover row in test_school_years; `transfer`: test_transfers.)
+# (`year`: its rollover row in test_school_years; `transfer`: test_transfers; `demo_mover`:
+# test_demo, the demo's request.)
 AUDITS_ITSELF = {
     "cancel",
+    "demo_mover",
     "dis",
     "edfi_sample",
     "messages",

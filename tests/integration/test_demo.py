@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -129,6 +130,22 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
             "both district workers' first contact with the state",
         )
         assert "Connection refused" not in log.read_text()
+        # A mover's records, asked for by 0002, wait in 0001's inbox (routed at the state).
+        wait_for(lambda: "waits in district 0001's inbox" in log.read_text(), 180, "the request")
+        state = tmp_path / "home" / "state" / "state.sqlite3"
+        with sqlite3.connect(state) as db:
+            routed = db.execute(
+                "SELECT r.number, f.number, t.status FROM state_transfer t "
+                "JOIN state_district r ON r.id = t.requesting_id "
+                "JOIN state_district f ON f.id = t.former_id"
+            ).fetchall()
+        assert routed == [("0002", "0001", "routed")]
+        district = tmp_path / "home" / "district-0002" / "district.sqlite3"
+        with sqlite3.connect(district) as db:
+            audited = db.execute(
+                "SELECT COUNT(*) FROM access_audit WHERE action = 'transfer.request'"
+            ).fetchone()
+        assert audited == (1,)
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)

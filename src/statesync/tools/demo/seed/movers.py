@@ -56,7 +56,7 @@ def _students(leaving: int, count: int, year: int) -> list[dict]:
     return students
 
 
-def _winter_break(year: int) -> tuple[dt.date, dt.date]:
+def winter_break(year: int) -> tuple[dt.date, dt.date]:
     """The last day in the old district and the first in the new: the same in both halves."""
     return dt.date(year - 1, 12, 18), dt.date(year, 1, 8)
 
@@ -64,7 +64,7 @@ def _winter_break(year: int) -> tuple[dt.date, dt.date]:
 def _leave(g: Generation, students: list[dict]) -> None:
     calendar = _clean_calendars(g)[0]
     for i, student in enumerate(students):
-        last_day, _ = _winter_break(g.year)
+        last_day, _ = winter_break(g.year)
         person = _person(g, student)
         _enroll(g, person, calendar, student["grade"], g.good_dates[calendar["id"]][0])
         if i == 0:
@@ -95,7 +95,7 @@ def _clean_calendars(g: Generation) -> list[dict]:
 def _arrive(g: Generation, students: list[dict]) -> None:
     for student in students:
         calendar = _clean_calendars(g)[-1]
-        _, first_day = _winter_break(g.year)
+        _, first_day = winter_break(g.year)
         person = _person(g, student)
         _enroll(g, person, calendar, student["grade"], first_day)
         if student["look_alike"]:

@@ -4,6 +4,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -144,7 +145,26 @@ class MultiDemo:
             raise
         argv = [sys.executable, "-m", "statesync", "worker"]
         workers = [subprocess.Popen(argv, env=env) for _, env, _, _ in editions[1:]]
+        if count >= 2:  # while people log in: a mover's records asked for, waiting
+            mover = threading.Thread(target=self._mover, args=(editions,), daemon=True)
+            mover.start()
         watch([*servers, *workers])
+
+    def _mover(self, editions: list[tuple]) -> None:
+        """Districts 0001 and 0002 resynced, then 0002 asks for the records of a student
+        who moved there from 0001: the request waits in 0001's inbox."""
+        first, second = editions[1][1], editions[2][1]
+        try:
+            for env in (first, second):
+                self.editions.cli(env, "resync", "--all", "--foreground")
+            said = self.editions.cli(second, "demo_mover").strip()
+        except CommandError as exc:
+            self.out.write(f"The demo's records request was not made: {exc}")
+            return
+        self.out.write(
+            f"Student Records Transfer: {said}. It waits in district 0001's inbox "
+            "(its page /district/transfers/)."
+        )
 
     def _edfi_district(self, state: dict[str, str]) -> str:
         """Grand Bend loaded into Ed-Fi district 0090 at the state; what the load said."""

@@ -1,0 +1,40 @@
+from django.core.management.base import CommandError
+
+from statesync.access.audit import record_command
+from statesync.core import catalog
+from statesync.core.commands import EverydayCommand
+from statesync.core.sync.client import StateError
+from statesync.district.models import SchoolYear, dis_model
+from statesync.district.services import transfers
+from statesync.district.services.dis import state_client
+from statesync.tools.demo.seed.movers import winter_break
+
+
+class Command(EverydayCommand):
+    audits_itself = True
+    help = (
+        "For the demo, in a district synced after its neighbour: ask for the records of the "
+        "first student who moved here from the district before (they enrolled after the "
+        "winter break); prints where the request went."
+    )
+
+    def handle(self, *args, **options):
+        year = SchoolYear.current()
+        _, first_day = winter_break(year)
+        arrived = dis_model(catalog.ENROLLMENT).objects.filter(start_date=first_day)
+        people = dis_model(catalog.PERSON).objects.filter(
+            pk__in=arrived.values("person_id"), **{f"{catalog.STATE_ID_FIELD}__isnull": False}
+        )
+        person = people.order_by("pk").first()
+        if person is None:
+            raise CommandError("no student who moved here has a state ID yet: resync first")
+        try:
+            with state_client(retries=1) as client:
+                done = transfers.request(client, person, "demo (command line)")
+        except (StateError, transfers.TransferError) as exc:
+            raise CommandError(f"the demo's records request was not made: {exc}") from None
+        record_command("transfer.request", f"transfer {done.state_ref}", person=person.pk)
+        self.stdout.write(
+            f"{person.first_name} {person.last_name}: request {done.state_ref}, "
+            f"{done.status_label.lower()} {done.other_district}"
+        )
