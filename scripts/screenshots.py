@@ -46,7 +46,8 @@ def main() -> None:
 
 
 def shoot_districts() -> None:
-    """The state's own-data pages, from `statesync demo --districts 2` after both resync."""
+    """The state's own-data pages and Student Records Transfer, from `statesync demo
+    --districts 2` once both districts resynced and 0002 asked for a mover's records."""
     home = Path(tempfile.mkdtemp(prefix="statesync-shots-"))
     env = {**os.environ, "STATESYNC_HOME": str(home)}
     log = open(home / "demo.log", "w+")  # noqa: SIM115
@@ -55,14 +56,13 @@ def shoot_districts() -> None:
     try:
         password = wait_for_password(home / "demo.log")  # the state's admin comes first
         wait_for_server()
-        for number in ("0001", "0002"):
-            edition = {
-                **env,
-                "STATESYNC_ROLE": "district",
-                "STATESYNC_HOME": str(home / f"district-{number}"),
-            }
-            resync = [sys.executable, "-m", "statesync", "resync", "--all", "--foreground"]
-            subprocess.run(resync, env=edition, check=True, capture_output=True)
+        for _ in range(600):  # the demo resyncs both districts, then 0002 asks for records
+            if "waits in district 0001's inbox" in (home / "demo.log").read_text():
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("the demo's records request: " + (home / "demo.log").read_text())
+        passwords = re.findall(r"admin\s+password: (\S+)", (home / "demo.log").read_text())
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=shutil.which("chromium") or "/usr/bin/chromium",
@@ -80,11 +80,40 @@ def shoot_districts() -> None:
             page.goto(BASE + "/state/districts/0002/")
             page.locator("#set-value").scroll_into_view_if_needed()
             page.screenshot(path=OUT / "state-owned-value.png")
+            page.goto(BASE + "/state/districts/0001/messages/")
+            page.screenshot(path=OUT / "state-messages.png", full_page=True)
+            shoot_transfers(browser, passwords)
+            page.goto(BASE + "/state/transfers/")
+            page.screenshot(path=OUT / "state-transfers.png", full_page=True)
             browser.close()
     finally:
         demo.terminate()
         demo.wait(30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def shoot_transfers(browser, passwords: list[str]) -> None:
+    """0001's inbox and the request's page, released; then 0002's page of what came."""
+    one, two = (f"http://127.0.0.1:{PORT + k}" for k in (1, 2))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, one, passwords[1])
+    page.goto(one + "/district/transfers/")
+    page.screenshot(path=OUT / "transfers.png", full_page=True)
+    page.locator("table.inbox a").first.click()
+    page.screenshot(path=OUT / "transfer-inbox.png", full_page=True)
+    page.click("button[value=release]")
+    log_in(page, two, passwords[2])
+    page.goto(two + "/district/transfers/")
+    page.locator("table.asked a").first.click()
+    page.screenshot(path=OUT / "transfer-receive.png", full_page=True)
+    page.close()
+
+
+def log_in(page, base: str, password: str) -> None:
+    page.goto(base + "/login/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
 
 
 def wait_for_password(path: Path) -> str:

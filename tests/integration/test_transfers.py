@@ -27,70 +27,26 @@ from statesync.core import transfers as wire
 from statesync.district.models import (
     Notification,
     PriorEnrollment,
-    Run,
     Transfer,
     TransferSettings,
     dis_model,
 )
-from statesync.district.services.resync import execute
-from statesync.state.models import District, TransferPacket, copy_model
 from statesync.state.models import Transfer as StateTransfer
+from statesync.state.models import TransferPacket, copy_model
 from statesync.state.transfers import relay
+from tests.support.transfers import PDF, ask, make_world, packet_of
 from tests.support.users import client_with, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 @pytest.fixture
 def world(dis, seeded):
-    """0001 synced (its people have state IDs); 0002 holds a copy at the state of one of
-    0001's students, enrolled there (the mover); 0003 is registered and has nothing to do
-    with them."""
-    seeded("small", defects=False)
-    assert execute(Run.plan(catalog.NAMES)).status == "succeeded"
-    one = District.objects.get(number="0001")
-    two, three = District.register("0002", "New District"), District.register("0003", "Other")
-    person = Person.objects.exclude(state_id=None).order_by("pk").first()
-    copy_of(catalog.PERSON, one, two, person.pk, 900001)
-    enrollment = dis_model(catalog.ENROLLMENT).objects.filter(person=person).first()
-    copy_of(catalog.ENROLLMENT, one, two, enrollment.pk, 900002, person_id=900001)
-    clients = {d.number: api(dis.url, d) for d in (two, three)}
-    yield {"person": person, "one": one, "two": two, "api": clients, "base": dis.url}
-    for client in clients.values():
+    made = make_world(dis.url, seeded)
+    yield made
+    for client in made["api"].values():
         client.close()
-
-
-def copy_of(name, source, target, record_id, new_id, **changes):
-    row = copy_model(name).objects.get(tenant=source, record_id=record_id)
-    row.pk, row.tenant, row.record_id = None, target, new_id
-    for field, value in changes.items():
-        setattr(row, field, value)
-    row.save()
-
-
-def api(base: str, district: District) -> httpx.Client:
-    return httpx.Client(
-        base_url=f"{base}/api/state/v1/districts/{district.number}",
-        headers={"Authorization": f"Bearer {district.issue_token()}"},
-        timeout=30,
-    )
-
-
-def ask(world, person_id=900001, state_id=None) -> httpx.Response:
-    person = world["person"]
-    return world["api"]["0002"].post(
-        "/transfers",
-        json={
-            "state_id": state_id or person.state_id,
-            "person_id": person_id,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "birth_date": person.birth_date.isoformat(),
-            "requested_by": "registrar at 0002",
-        },
-    )
 
 
 def test_a_request_is_routed_released_with_a_document_then_fetched_and_received(world):
@@ -153,41 +109,7 @@ def test_released_records_are_received_into_a_matched_person_as_prior_history(wo
     transfer = Transfer.objects.get()
     assert answer.url == reverse("district:transfer", args=[transfer.state_ref])
     assert transfer.status == "routed" and transfer.other_district == "0002"
-    packet = {
-        "released_by": "records clerk",
-        "person": {
-            "state_id": person.state_id,
-            "last_name": person.last_name,
-            "first_name": person.first_name,
-            "middle_name": None,
-            "suffix": None,
-            "birth_date": person.birth_date.isoformat(),
-            "gender": person.gender,
-            "hispanic": person.hispanic,
-            "race_codes": person.race_codes,
-        },
-        "enrollments": [
-            {
-                "school": "Old School",
-                "school_number": "0999",
-                "school_year": 2023,
-                "grade": "05",
-                "service_type": "P",
-                "start_date": "2022-08-20",
-                "start_status": "E1",
-                "end_date": "2023-06-01",
-                "end_status": "W1",
-            }
-        ],
-        "documents": [
-            {
-                "kind": "health",
-                "label": "Immunizations",
-                "content_type": "image/png",
-                "content": base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 100).decode(),
-            }
-        ],
-    }
+    packet = packet_of(person)
     two = world["api"]["0002"]
     assert two.post(f"/transfers/{transfer.state_ref}/release", json=packet).status_code == 200
 

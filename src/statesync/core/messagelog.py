@@ -200,6 +200,22 @@ class Summary:
         )
 
 
+def add_filter_arguments(
+    parser, origins: Sequence[str], results: Sequence[str], id_kinds: Sequence[str]
+) -> None:
+    """A history command's filters, as its page takes them, and how it prints."""
+    parser.add_argument("--start", help="From this day (YYYY-MM-DD).")
+    parser.add_argument("--end", help="To this day, inclusive (YYYY-MM-DD).")
+    parser.add_argument("--object")
+    parser.add_argument("--origin", choices=origins)
+    parser.add_argument("--result", choices=results)
+    parser.add_argument("--ids", help="IDs as selective sync takes them (quoted).")
+    parser.add_argument("--id-kind", choices=id_kinds, default="record")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--json", action="store_true", help="The same as --format json.")
+    parser.add_argument("--limit", type=int, default=0, help="At most this many (0: all).")
+
+
 def options_query(opts: Mapping[str, Any]) -> dict[str, str]:
     """A history command's options as the page's query (an object named as the command line
     allows: any case); FilterError for an object there is not."""

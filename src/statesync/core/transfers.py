@@ -32,6 +32,27 @@ SIGNATURES = {
 MAX_DOCUMENTS = 4
 
 
+class DocumentRefused(ValueError):
+    """A document not taken; the message names it and says why."""
+
+
+def check_document(kind: str, label: str, content: bytes, max_bytes: int) -> str:
+    """The document's type, read from its content; DocumentRefused for a kind not taken, an
+    empty or too large file, or one that is not a PDF, PNG or JPEG whatever its name says."""
+    if kind not in KINDS:
+        raise DocumentRefused(f"{kind!r} is not a kind of document ({', '.join(KINDS)})")
+    if not content:
+        raise DocumentRefused(f"{label!r} is empty")
+    if len(content) > max_bytes:
+        raise DocumentRefused(
+            f"{label!r} is {len(content):,} bytes; a document is at most {max_bytes:,} bytes"
+        )
+    found = content_type_of(content)
+    if found is None:
+        raise DocumentRefused(f"{label!r} is not a PDF, PNG or JPEG file, whatever its name says")
+    return found
+
+
 def content_type_of(content: bytes) -> str | None:
     """The file's type by its first bytes (PDF, PNG or JPEG), or None for anything else."""
     for signature, kind in SIGNATURES.items():

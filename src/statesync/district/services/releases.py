@@ -87,20 +87,12 @@ def attach(transfer: Transfer, kind: str, label: str, content: bytes, by: str) -
     """Keep a document for the release: its type checked by its content, its size and the
     number of documents limited; stored private, named by the system."""
     _answerable(transfer)
-    if kind not in wire.KINDS:
-        raise TransferError(f"{kind!r} is not a kind of document ({', '.join(wire.KINDS)})")
     if transfer.files.filter(received=False).count() >= wire.MAX_DOCUMENTS:
         raise TransferError(f"a release carries at most {wire.MAX_DOCUMENTS} documents")
-    if not content:
-        raise TransferError(f"{label!r} is empty")
-    if len(content) > settings.TRANSFER_MAX_FILE_BYTES:
-        raise TransferError(
-            f"{label!r} is {len(content):,} bytes; a document is at most "
-            f"{settings.TRANSFER_MAX_FILE_BYTES:,} bytes"
-        )
-    content_type = wire.content_type_of(content)
-    if content_type is None:
-        raise TransferError(f"{label!r} is not a PDF, PNG or JPEG file, whatever its name says")
+    try:
+        content_type = wire.check_document(kind, label, content, settings.TRANSFER_MAX_FILE_BYTES)
+    except wire.DocumentRefused as exc:
+        raise TransferError(str(exc)) from None
     document = TransferDocument.objects.create(
         transfer=transfer,
         kind=kind,

@@ -5,6 +5,8 @@ transfers it is a party to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Path
 
@@ -41,8 +43,17 @@ def record_api(request: HttpRequest, action: str, target: str, **detail) -> None
     record_by_district(request, get_district(request), action, target, **detail)
 
 
-def refused(exc: routing.Refused) -> ApiProblem:
-    return ApiProblem(409, "refused", str(exc))
+def step(
+    request: HttpRequest, transfer: Transfer, work: Callable[[], object], action: str, **detail
+) -> HttpResponse:
+    """Carry out one step of `transfer` (a refusal is a 409 that says why), audit it, and
+    answer with what the step gives: the transfer as it stands, or the packet."""
+    try:
+        found = work()
+    except routing.Refused as exc:
+        raise ApiProblem(409, "refused", str(exc)) from None
+    record_api(request, action, f"transfer {transfer.pk}", **detail)
+    return json_response(found.as_item() if isinstance(found, Transfer) else found)
 
 
 @api.post(
@@ -61,7 +72,7 @@ def request_records(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
     try:
         transfer = routing.ask(district, asked)
     except routing.Refused as exc:
-        raise refused(exc) from None
+        raise ApiProblem(409, "refused", str(exc)) from None
     record_api(request, "transfer.request", f"transfer {transfer.pk}", state_id=asked.state_id)
     return json_response(transfer.as_item())
 
@@ -92,12 +103,13 @@ def transfers(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
 def route(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
     chosen = decoded(request, wire.Route, "invalid choice")
-    try:
-        routing.choose(transfer, chosen.district)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(request, "transfer.route", f"transfer {id}", district=chosen.district)
-    return json_response(transfer.as_item())
+    return step(
+        request,
+        transfer,
+        lambda: routing.choose(transfer, chosen.district),
+        "transfer.route",
+        district=chosen.district,
+    )
 
 
 @api.post(
@@ -113,18 +125,15 @@ def route(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> 
 def release(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "former")
     packet = decoded(request, wire.Packet, "invalid packet")
-    try:
-        relay.release(transfer, packet)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(
+    documents = [f"{d.kind}: {d.label}" for d in packet.documents]
+    return step(
         request,
+        transfer,
+        lambda: relay.release(transfer, packet),
         "transfer.release",
-        f"transfer {id}",
         by=packet.released_by,
-        documents=[f"{d.kind}: {d.label}" for d in packet.documents],
+        documents=documents,
     )
-    return json_response(transfer.as_item())
 
 
 @api.post(
@@ -137,12 +146,13 @@ def release(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -
 def decline(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "former")
     declined = decoded(request, wire.Decline, "invalid decline")
-    try:
-        relay.decline(transfer, declined)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(request, "transfer.decline", f"transfer {id}", reason=declined.reason)
-    return json_response(transfer.as_item())
+    return step(
+        request,
+        transfer,
+        lambda: relay.decline(transfer, declined),
+        "transfer.decline",
+        reason=declined.reason,
+    )
 
 
 @api.get(
@@ -154,12 +164,10 @@ def decline(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -
 )
 def packet(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
-    try:
-        found = relay.packet_of(transfer)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(request, "transfer.fetch", f"transfer {id}", documents=len(found.documents))
-    return json_response(found)
+    documents = len(transfer.packet.documents) if transfer.status == "released" else 0
+    return step(
+        request, transfer, lambda: relay.packet_of(transfer), "transfer.fetch", documents=documents
+    )
 
 
 @api.post(
@@ -171,12 +179,7 @@ def packet(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) ->
 )
 def received(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
-    try:
-        relay.received(transfer)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(request, "transfer.received", f"transfer {id}")
-    return json_response(transfer.as_item())
+    return step(request, transfer, lambda: relay.received(transfer), "transfer.received")
 
 
 @api.post(
@@ -188,9 +191,4 @@ def received(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) 
 )
 def cancel(request: HttpRequest, id: int = TRANSFER_ID, number: str = NUMBER) -> HttpResponse:
     transfer = party(request, id, "requesting")
-    try:
-        relay.cancel(transfer)
-    except routing.Refused as exc:
-        raise refused(exc) from None
-    record_api(request, "transfer.cancel", f"transfer {id}")
-    return json_response(transfer.as_item())
+    return step(request, transfer, lambda: relay.cancel(transfer), "transfer.cancel")

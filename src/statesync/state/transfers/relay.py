@@ -35,7 +35,12 @@ def release(transfer: Transfer, packet: wire.Packet) -> Transfer:
         raise Refused(f"a packet carries at most {wire.MAX_DOCUMENTS} documents")
     kept = []
     for n, document in enumerate(packet.documents, start=1):
-        check_document(document.kind, document.label, document.content)
+        try:
+            wire.check_document(
+                document.kind, document.label, document.content, settings.TRANSFER_MAX_FILE_BYTES
+            )
+        except wire.DocumentRefused as exc:
+            raise Refused(str(exc)) from None
         kept.append((n, document))
     with transaction.atomic():
         held = TransferPacket.objects.create(
@@ -59,21 +64,6 @@ def release(transfer: Transfer, packet: wire.Packet) -> Transfer:
         transfer.expires_at = transfer.answered_at + dt.timedelta(days=settings.TRANSFER_KEEP_DAYS)
         transfer.save()
     return transfer
-
-
-def check_document(kind: str, label: str, content: bytes) -> str:
-    """The document's type by its content; Refused for a kind, type or size not taken."""
-    if kind not in wire.KINDS:
-        raise Refused(f"{kind!r} is not a kind of document taken ({', '.join(wire.KINDS)})")
-    if len(content) > settings.TRANSFER_MAX_FILE_BYTES:
-        raise Refused(
-            f"{label!r} is {len(content):,} bytes; a document is at most "
-            f"{settings.TRANSFER_MAX_FILE_BYTES:,} bytes"
-        )
-    found = wire.content_type_of(content)
-    if found is None:
-        raise Refused(f"{label!r} is not a PDF, PNG or JPEG file, whatever its name says")
-    return found
 
 
 def _plain(struct) -> dict:

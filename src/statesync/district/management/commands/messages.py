@@ -3,7 +3,12 @@ from django.core.management.base import CommandError
 from statesync.access.audit import record_command
 from statesync.core import wire
 from statesync.core.commands import EverydayCommand
-from statesync.core.messagelog import FilterError, options_query, output_form
+from statesync.core.messagelog import (
+    FilterError,
+    add_filter_arguments,
+    options_query,
+    output_form,
+)
 from statesync.district.models import Message, Origin, Result
 from statesync.district.services import messagehistory, resend
 from statesync.district.services.dis import state_client
@@ -18,16 +23,7 @@ class Command(EverydayCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", help="From this day (YYYY-MM-DD).")
-        parser.add_argument("--end", help="To this day, inclusive (YYYY-MM-DD).")
-        parser.add_argument("--object")
-        parser.add_argument("--origin", choices=Origin.values)
-        parser.add_argument("--result", choices=Result.values)
-        parser.add_argument("--ids", help="IDs as selective sync takes them (quoted).")
-        parser.add_argument("--id-kind", choices=list(messagehistory.ID_KINDS), default="record")
-        parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-        parser.add_argument("--json", action="store_true", help="The same as --format json.")
-        parser.add_argument("--limit", type=int, default=0, help="At most this many (0: all).")
+        add_filter_arguments(parser, Origin.values, Result.values, list(messagehistory.ID_KINDS))
         parser.add_argument("--resend", type=int, metavar="MESSAGE")
 
     def handle(self, *args, **opts):

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from statesync.core.commands import EverydayCommand
 from statesync.core.db.routers import state_db
-from statesync.core.messagelog import FilterError, options_query
+from statesync.core.messagelog import FilterError, add_filter_arguments, options_query
 from statesync.core.output import say
 from statesync.state.ingest import received
 from statesync.state.models import District
@@ -20,16 +20,7 @@ class Command(EverydayCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--district", help="The district's 4-digit state number.")
-        parser.add_argument("--start", help="From this day (YYYY-MM-DD).")
-        parser.add_argument("--end", help="To this day, inclusive (YYYY-MM-DD).")
-        parser.add_argument("--object")
-        parser.add_argument("--origin", choices=Origin.values, help="The door it came through.")
-        parser.add_argument("--result", choices=Result.values)
-        parser.add_argument("--ids", help="IDs as selective sync takes them (quoted).")
-        parser.add_argument("--id-kind", choices=list(history.ID_KINDS), default="record")
-        parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
-        parser.add_argument("--json", action="store_true", help="The same as --format json.")
-        parser.add_argument("--limit", type=int, default=0, help="At most this many (0: all).")
+        add_filter_arguments(parser, Origin.values, Result.values, list(history.ID_KINDS))
         parser.add_argument("--prune", action="store_true")
 
     def handle(self, *args, **opts):
