@@ -7,7 +7,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import msgspec
@@ -15,8 +15,6 @@ import msgspec
 from statesync.core import config, handoff, wire
 from statesync.core import transfers as transfer_wire
 from statesync.core.sync.source import Outgoing
-
-T = TypeVar("T")
 
 
 class StateError(Exception):
@@ -251,17 +249,16 @@ class StateClient:
         response = self._request("GET", "/transfers")
         return msgspec.json.decode(response.content, type=list[transfer_wire.Item])
 
-    def transfer(
-        self,
-        path: str,
-        body: msgspec.Struct | None = None,
-        answer: type[T] = transfer_wire.Item,  # type: ignore[assignment]
-        method: str = "POST",
-    ) -> T:
-        """`method` `/transfers{path}` with `body`, the state's answer read as `answer`."""
+    def transfer(self, path: str, body: msgspec.Struct | None = None) -> transfer_wire.Item:
+        """POST `body` to `/transfers{path}`; the transfer as the state then tells it."""
         content = wire.encode(body) if body is not None else None
-        response = self._request(method, f"/transfers{path}", content=content)
-        return msgspec.json.decode(response.content, type=answer)
+        response = self._request("POST", f"/transfers{path}", content=content)
+        return msgspec.json.decode(response.content, type=transfer_wire.Item)
+
+    def transfer_packet(self, transfer_id: int) -> transfer_wire.Packet:
+        """The packet released for request `transfer_id`, documents included."""
+        response = self._request("GET", f"/transfers/{transfer_id}/packet")
+        return msgspec.json.decode(response.content, type=transfer_wire.Packet)
 
     def claim_resync_request(self, request_id: int, run: int) -> bool:
         """Take a request for `run`; False if another worker took it first."""

@@ -83,7 +83,7 @@ class TransferDocument(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.label}"  # type: ignore[attr-defined]
+        return f"{self.get_kind_display()}: {self.label}"
 
     @property
     def file_name(self) -> str:

@@ -31,7 +31,7 @@ def receivable(transfer: Transfer) -> None:
 def fetch(client: StateClient, transfer: Transfer) -> wire.Packet:
     """The released packet, as the state holds it (what the receiving page shows)."""
     receivable(transfer)
-    return client.transfer(f"/{transfer.state_ref}/packet", answer=wire.Packet, method="GET")
+    return client.transfer_packet(transfer.state_ref)
 
 
 def receive(client: StateClient, transfer: Transfer, person: int | str, by: str) -> Transfer:

@@ -4,6 +4,7 @@ from statesync.state.models.copies import (
     StateCopy,
     Tombstone,
     copy_model,
+    copy_rows,
 )
 from statesync.state.models.edfi import EdfiChange, EdfiClient, EdfiDocument, EdfiToken
 from statesync.state.models.identity import IdentityWork
@@ -43,4 +44,5 @@ __all__ = [
     "Transfer",
     "TransferPacket",
     "copy_model",
+    "copy_rows",
 ]

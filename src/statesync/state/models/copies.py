@@ -6,6 +6,8 @@ Rejected records live in Rejection instead, so the next run sends and judges the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from statesync.core import catalog, versions
@@ -107,6 +109,12 @@ COPY_MODELS: dict[str, type[StateCopy]] = {
 def copy_model(name: str) -> type[StateCopy]:
     """The state's copy model of object `name` (SchoolCopy for School)."""
     return COPY_MODELS[catalog.get(name).name]
+
+
+def copy_rows(name: str, using: str) -> Any:
+    """Every district's rows of object `name` at the state, to filter: typed loosely, as the
+    columns are built from the catalogue and the type checker cannot see them."""
+    return copy_model(name)._default_manager.using(using)
 
 
 class Tombstone(models.Model):

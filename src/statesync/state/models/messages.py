@@ -81,7 +81,7 @@ class ReceivedMessage(models.Model):
     def origin_label(self) -> str:
         if self.origin == Origin.RUN and self.origin_ref is not None:
             return f"run {self.origin_ref}"
-        return self.get_origin_display()  # type: ignore[attr-defined]
+        return self.get_origin_display()
 
     def ids(self) -> list[int]:
         return sorted(unpack(self.upserts) + unpack(self.deletes))

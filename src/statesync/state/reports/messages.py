@@ -27,7 +27,7 @@ from statesync.core.messagelog import (
     ids_field,
     iso,
 )
-from statesync.state.models import District, ReceivedBucket, ReceivedMessage, copy_model
+from statesync.state.models import District, ReceivedBucket, ReceivedMessage, copy_rows
 from statesync.state.models.messages import Origin, Result
 
 ID_KINDS = {
@@ -102,16 +102,12 @@ class ReceivedFilter:
             return {self.object: set(self.ids)}
         using, district = state_db(), self.district.pk
         texts = {str(i) for i in self.ids} | {str(i).zfill(10) for i in self.ids}
-        people = (
-            copy_model(catalog.PERSON)
-            .objects.using(using)
-            .filter(tenant_id=district, **{f"{catalog.STATE_ID_FIELD}__in": sorted(texts)})
+        people = copy_rows(catalog.PERSON, using).filter(
+            tenant_id=district, **{f"{catalog.STATE_ID_FIELD}__in": sorted(texts)}
         )
         person_ids = list(people.values_list("record_id", flat=True))
-        enrollments = (
-            copy_model(catalog.ENROLLMENT)
-            .objects.using(using)
-            .filter(tenant_id=district, person_id__in=person_ids)
+        enrollments = copy_rows(catalog.ENROLLMENT, using).filter(
+            tenant_id=district, person_id__in=person_ids
         )
         return {
             catalog.PERSON: set(person_ids),

@@ -147,6 +147,6 @@ def housekeeping(now: dt.datetime | None = None) -> tuple[int, int]:
 def _expiry_reason(transfer: Transfer) -> str:
     if transfer.status == Status.RELEASED:
         return "released but not received in time; the packet was deleted"
-    if transfer.status == Status.ROUTED:
+    if transfer.status == Status.ROUTED and transfer.former is not None:
         return f"district {transfer.former.number} did not answer in time"
     return "not routed in time"

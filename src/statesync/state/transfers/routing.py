@@ -11,7 +11,7 @@ from statesync.core import catalog
 from statesync.core import transfers as wire
 from statesync.core.db.routers import state_db
 from statesync.core.transfers import Status
-from statesync.state.models import District, copy_model
+from statesync.state.models import District, copy_rows
 from statesync.state.models.transfers import Transfer
 
 
@@ -59,8 +59,7 @@ def enrolled_here(requesting: District, asked: wire.Ask) -> None:
     state ID, and an enrollment of theirs (a pending one, starting later, counts)."""
     using = state_db()
     person = (
-        copy_model(catalog.PERSON)
-        .objects.using(using)
+        copy_rows(catalog.PERSON, using)
         .filter(tenant=requesting, record_id=asked.person_id)
         .values_list(catalog.STATE_ID_FIELD, flat=True)
         .first()
@@ -75,7 +74,7 @@ def enrolled_here(requesting: District, asked: wire.Ask) -> None:
             f"person {asked.person_id} of district {requesting.number} has state ID "
             f"{person or 'none yet'} at the state, not {asked.state_id}"
         )
-    enrolments = copy_model(catalog.ENROLLMENT).objects.using(using)
+    enrolments = copy_rows(catalog.ENROLLMENT, using)
     if not enrolments.filter(tenant=requesting, person_id=asked.person_id).exists():
         raise Refused(
             f"district {requesting.number} has no enrollment for state ID {asked.state_id} at "
@@ -88,14 +87,13 @@ def former_districts(requesting: District, state_id: str) -> list[dict]:
     """Every other district that enrolled the student, the latest enrollment first."""
     using = state_db()
     people = (
-        copy_model(catalog.PERSON)
-        .objects.using(using)
+        copy_rows(catalog.PERSON, using)
         .filter(**{catalog.STATE_ID_FIELD: state_id})
         .exclude(tenant=requesting)
         .values_list("tenant_id", "record_id")
     )
     latest: dict[int, str | None] = {}
-    enrollments = copy_model(catalog.ENROLLMENT).objects.using(using)
+    enrollments = copy_rows(catalog.ENROLLMENT, using)
     for tenant_id, record_id in people:
         last = enrollments.filter(tenant_id=tenant_id, person_id=record_id).aggregate(
             last=Max("start_date")
