@@ -13,6 +13,7 @@ from statesync.district.models import (
     RunObject,
     SchoolYear,
     StateOwnedField,
+    TransferSettings,
 )
 
 
@@ -64,6 +65,8 @@ class ErrorLogAdmin(HistoryAdmin):
 
 admin.site.register(OutboxEntry, AuditedAdmin)
 admin.site.register(SchoolYear, AuditedAdmin)
+# Who may release records (Student Records Transfer): a group, or anyone with W.
+admin.site.register(TransferSettings, AuditedAdmin)
 
 
 @admin.register(AppliedChange)

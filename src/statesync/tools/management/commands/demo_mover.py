@@ -4,9 +4,6 @@ from statesync.access.audit import record_command
 from statesync.core import catalog
 from statesync.core.commands import EverydayCommand
 from statesync.core.sync.client import StateError
-from statesync.district.models import SchoolYear, dis_model
-from statesync.district.services import transfers
-from statesync.district.services.dis import state_client
 from statesync.tools.demo.seed.movers import winter_break
 
 
@@ -19,8 +16,12 @@ class Command(EverydayCommand):
     )
 
     def handle(self, *args, **options):
-        year = SchoolYear.current()
-        _, first_day = winter_break(year)
+        # A district's own (the tools' commands load in every role):
+        from statesync.district.models import SchoolYear, dis_model  # noqa: PLC0415
+        from statesync.district.services import transfers  # noqa: PLC0415
+        from statesync.district.services.dis import state_client  # noqa: PLC0415
+
+        _, first_day = winter_break(SchoolYear.current())
         arrived = dis_model(catalog.ENROLLMENT).objects.filter(start_date=first_day)
         people = dis_model(catalog.PERSON).objects.filter(
             pk__in=arrived.values("person_id"), **{f"{catalog.STATE_ID_FIELD}__isnull": False}
