@@ -84,6 +84,7 @@ AUDITED_VIEWS = {
     "received-messages-report": "statemessages.export (test_state_message_history)",
     "record-deleter": "records.remove (test_record_deleter)",
     "data-tool-sync": "datatool.sync (test_data_tool)",
+    "record-sync": "state.request_record (test_state_message_history)",
     "transfer-request": "transfer.request (test_transfers)",
     "transfer-action": "transfer.attach, .release, .decline, .receive, .choose (test_transfers)",
     "transfer-delete": "transfer.delete (test_transfers)",

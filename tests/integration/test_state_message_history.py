@@ -23,6 +23,7 @@ from statesync.district.models import Run, dis_model
 from statesync.district.services import realtime
 from statesync.district.services.dis import state_client
 from statesync.district.services.resync import execute
+from statesync.district.worker import workers
 from statesync.state.ingest import received
 from statesync.state.models import (
     District,
@@ -159,3 +160,27 @@ def test_the_command_line_filters_and_streams_json_and_csv(synced, capsys):
         call_command(
             "received", "--district", "0001", "--start", "2026-02-01", "--end", "2026-01-01"
         )
+
+
+def test_the_states_data_tool_asks_the_district_to_send_a_record_now(synced):
+    district, _ = synced
+    School.objects.filter(pk=2).update(name="Changed By SQL")  # the state has not seen it
+    url = reverse("state:record-sync", args=["0001"])
+    assert client_with("state_r").post(url, {"object": "School", "id": "2"}).status_code == 403
+    admin = client_with(superuser=True)
+    answer = admin.post(url, {"object": "School", "id": "2"}, follow=True)
+    assert b"Asked district 0001 to send School 2 now" in answer.content
+    asked = ResyncRequest.objects.get(record_ids=[2])
+    assert AuditEntry.objects.filter(action="state.request_record").exists()
+
+    with state_client() as client:  # the district's worker, polling
+        assert workers.take_state_requests(client, lambda run: None) == 1
+    asked.refresh_from_db()
+    assert asked.claimed_at is not None and asked.district_run is None
+    copy = copy_model("School").objects.get(tenant=district, record_id=2)
+    assert copy.name == "Changed By SQL"
+    sent = ReceivedMessage.objects.filter(district=district, object="School", origin="realtime")
+    assert any(2 in m.ids() for m in sent)
+    assert AuditEntry.objects.filter(
+        action="selective.sync", target="state request " + str(asked.pk)
+    ).exists()

@@ -22,6 +22,8 @@ class ResyncRequestItem(msgspec.Struct):
     claimed_at: str | None
     # The school year to resync (end year); None means the district's scoped year.
     school_year: int | None = None
+    # Records of the one object to send now (the state's Data Tool), instead of a run.
+    ids: list[int] | None = None
 
 
 class Claim(msgspec.Struct):

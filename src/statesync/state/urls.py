@@ -36,6 +36,11 @@ urlpatterns = [
     path("state/districts/<str:number>/value/", owned_views.district_value, name="district-value"),
     path("state/districts/<str:number>/record/", record_views.held_record_page, name="record"),
     path(
+        "state/districts/<str:number>/record/sync/",
+        record_views.held_record_sync,
+        name="record-sync",
+    ),
+    path(
         "state/districts/<str:number>/record-deleter/",
         deleter.record_deleter,
         name="record-deleter",

@@ -260,8 +260,9 @@ class StateClient:
         response = self._request("GET", f"/transfers/{transfer_id}/packet")
         return msgspec.json.decode(response.content, type=transfer_wire.Packet)
 
-    def claim_resync_request(self, request_id: int, run: int) -> bool:
-        """Take a request for `run`; False if another worker took it first."""
+    def claim_resync_request(self, request_id: int, run: int | None) -> bool:
+        """Take a request for `run` (None: records sent at once); False if another worker
+        took it first."""
         try:
             self._request(
                 "POST",

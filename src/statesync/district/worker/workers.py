@@ -14,13 +14,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from statesync.access.audit import record_by_the_state
-from statesync.core import catalog
+from statesync.core import catalog, handoff
 from statesync.core.sync.client import StateClient, StateRefused
-from statesync.district.models import Run, RunLock, RunStatus
+from statesync.district.models import Origin, Run, RunLock, RunStatus
 from statesync.district.services import messages
 from statesync.district.services.dis import get_district_number
 from statesync.district.services.notify import notify_run_ended
 from statesync.district.services.resync import Progress, execute
+from statesync.district.services.selective import send_now
 from statesync.district.worker.heartbeat import HEARTBEAT_EVERY, Heartbeat
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,9 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
     """Turn the state's pending resync requests into queued runs (each request once)."""
     taken = 0
     for request in client.resync_requests():
+        if request.ids:
+            taken += send_requested_records(client, request)
+            continue
         try:
             run = Run.plan(
                 request.objects,
@@ -166,6 +170,26 @@ def take_state_requests(client: StateClient, enqueue: Callable[[int], object]) -
         else:  # another worker took it first
             run.delete()
     return taken
+
+
+def send_requested_records(client: StateClient, request: handoff.ResyncRequestItem) -> int:
+    """The state's Data Tool asked for records now: claimed, sent at once (parents first),
+    recorded and audited as the state's request. 1 when this worker took it."""
+    name, ids = request.objects[0], list(request.ids or ())
+    if not client.claim_resync_request(request.id, None):
+        return 0
+    done = send_now(name, ids, client, (Origin.REQUEST, request.id))
+    record_by_the_state(
+        "selective.sync",
+        f"state request {request.id}",
+        object=name,
+        ids=ids,
+        synced=done.synced,
+        rejected=sorted(done.rejected),
+        not_found=done.not_found,
+        requested_by=request.requested_by,
+    )
+    return 1
 
 
 def record_state_request(run: Run, request_id: int, requested_by: str) -> None:

@@ -27,6 +27,8 @@ class ResyncRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     district_run = models.BigIntegerField(null=True, blank=True)
+    # Asked from the state's Data Tool: send these records of the one object now, not a run.
+    record_ids = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "state_resyncrequest"
@@ -43,8 +45,10 @@ class ResyncRequest(models.Model):
         mode: str,
         by: str,
         school_year: int | None = None,
+        record_ids: list[int] | None = None,
     ) -> ResyncRequest:
-        """Ask `district` to resync `objects` (its worker picks the request up)."""
+        """Ask `district` to resync `objects`, or to send `record_ids` of the one object now
+        (its worker picks the request up)."""
         return cls.objects.create(
             district=district,
             objects_requested=objects,
@@ -52,6 +56,7 @@ class ResyncRequest(models.Model):
             check_dependencies=True,
             requested_by=by,
             school_year=school_year,
+            record_ids=record_ids,
         )
 
     @property
@@ -69,4 +74,5 @@ class ResyncRequest(models.Model):
             created_at=self.created_at.isoformat(),
             claimed_at=self.claimed_at.isoformat() if self.claimed_at else None,
             school_year=self.school_year,
+            ids=self.record_ids,
         )
