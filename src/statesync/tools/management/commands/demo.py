@@ -151,12 +151,14 @@ class MultiDemo:
         watch([*servers, *workers])
 
     def _mover(self, editions: list[tuple]) -> None:
-        """Districts 0001 and 0002 resynced, then 0002 asks for the records of a student
-        who moved there from 0001: the request waits in 0001's inbox."""
+        """Districts 0001 and 0002 send the state their students (enrollments and what they
+        hang on: the rest is left for people to resync), then 0002 asks for the records of a
+        student who moved there from 0001: the request waits in 0001's inbox."""
         first, second = editions[1][1], editions[2][1]
+        people = ("--objects", catalog.ENROLLMENT, "--check-dependencies", "--foreground")
         try:
             for env in (first, second):
-                self.editions.cli(env, "resync", "--all", "--foreground")
+                self.editions.cli(env, "resync", *people)
             said = self.editions.cli(second, "demo_mover").strip()
         except CommandError as exc:
             self.out.write(f"The demo's records request was not made: {exc}")
