@@ -9,6 +9,7 @@ thousands of records in a few hundred messages.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,15 +28,29 @@ class FilterError(ValueError):
 
 
 def pack(ids: Iterable[int]) -> bytes:
-    """Record IDs as a message keeps them: 8 bytes each, in order."""
-    return array("q", ids).tobytes()
+    """Record IDs as a message keeps them: 8 bytes each, in order, and deflated past a few
+    dozen (a batch's 2,000 near-consecutive IDs shrink about tenfold: a 16 KB value a batch
+    cost PostgreSQL two milliseconds to store, 8 % of the state's time over a first resync).
+    A deflated value is told from a plain one by its length, never a multiple of 8."""
+    raw = array("q", ids).tobytes()
+    if len(raw) < DEFLATE_FROM:
+        return raw
+    packed = DEFLATED + zlib.compress(raw, 1)
+    return packed + b"\0" if len(packed) % 8 == 0 else packed
 
 
 def unpack(data: bytes | memoryview | None) -> list[int]:
     found = array("q")
     if data:
-        found.frombytes(bytes(data))
+        raw = bytes(data)
+        if len(raw) % 8:  # deflated (what follows the stream is padding)
+            raw = zlib.decompressobj().decompress(raw[len(DEFLATED) :])
+        found.frombytes(raw)
     return found.tolist()
+
+
+DEFLATE_FROM = 256  # bytes: 32 IDs
+DEFLATED = b"Z"
 
 
 def buckets(ids: Iterable[int]) -> set[int]:
