@@ -168,6 +168,9 @@ def test_the_states_data_tool_asks_the_district_to_send_a_record_now(synced):
     url = reverse("state:record-sync", args=["0001"])
     assert client_with("state_r").post(url, {"object": "School", "id": "2"}).status_code == 403
     admin = client_with(superuser=True)
+    huge = admin.post(url, {"object": "School", "id": "9" * 30}, follow=True)
+    assert huge.status_code == 200 and b"record&#x27;s ID (a whole number)" in huge.content
+    assert not ResyncRequest.objects.exists()
     answer = admin.post(url, {"object": "School", "id": "2"}, follow=True)
     assert b"Asked district 0001 to send School 2 now" in answer.content
     asked = ResyncRequest.objects.get(record_ids=[2])

@@ -134,6 +134,26 @@ def iso(moment: dt.datetime | None) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
 
 
+def filter_fields(
+    query: Mapping[str, str],
+    origins: Sequence[str],
+    results: Sequence[str],
+    id_kinds: Sequence[str],
+) -> dict[str, Any]:
+    """A history filter's fields from a page's query (or a command's options); FilterError
+    naming the first field that is wrong."""
+    start, end = date_range(query)
+    return {
+        "start": start,
+        "end": end,
+        "object": choice_field(query, "object", catalog.order()),
+        "origin": choice_field(query, "origin", origins),
+        "result": choice_field(query, "result", results),
+        "id_kind": choice_field(query, "id_kind", id_kinds) or "record",
+        "ids": ids_field(query),
+    }
+
+
 def ids_field(query: Mapping[str, str]) -> list[int]:
     """The pasted IDs of a query's `ids`, as selective sync reads them; FilterError when any
     is not an ID or there are too many."""

@@ -22,11 +22,9 @@ from statesync.core.messagelog import (
     as_query,
     buckets,
     carrying,
-    choice_field,
-    date_range,
     day_bounds,
+    filter_fields,
     hourly_lags,
-    ids_field,
     iso,
 )
 from statesync.district.models import (
@@ -59,17 +57,7 @@ class MessageFilter:
     def parse(cls, query: Mapping[str, str]) -> MessageFilter:
         """The filter from a page's query (or the command line's options), FilterError naming
         the first field that is wrong."""
-        start, end = date_range(query)
-        found = cls(
-            start=start,
-            end=end,
-            object=choice_field(query, "object", catalog.order()),
-            origin=choice_field(query, "origin", Origin.values),
-            result=choice_field(query, "result", Result.values),
-            id_kind=choice_field(query, "id_kind", list(ID_KINDS)) or "record",
-        )
-        found.ids = ids_field(query)
-        return found
+        return cls(**filter_fields(query, Origin.values, Result.values, list(ID_KINDS)))
 
     def messages(self) -> QuerySet[Message]:
         """The messages that match, newest first."""

@@ -20,11 +20,9 @@ from statesync.core.messagelog import (
     as_query,
     buckets,
     carrying,
-    choice_field,
-    date_range,
     day_bounds,
+    filter_fields,
     hourly_lags,
-    ids_field,
     iso,
 )
 from statesync.state.models import District, ReceivedBucket, ReceivedMessage, copy_rows
@@ -50,18 +48,8 @@ class ReceivedFilter:
     @classmethod
     def parse(cls, district: District, query: Mapping[str, str]) -> ReceivedFilter:
         """The filter from a page's query, FilterError naming the first field that is wrong."""
-        start, end = date_range(query)
-        found = cls(
-            district,
-            start=start,
-            end=end,
-            object=choice_field(query, "object", catalog.order()),
-            origin=choice_field(query, "origin", Origin.values),
-            result=choice_field(query, "result", Result.values),
-            id_kind=choice_field(query, "id_kind", list(ID_KINDS)) or "record",
-        )
-        found.ids = ids_field(query)
-        return found
+        fields = filter_fields(query, Origin.values, Result.values, list(ID_KINDS))
+        return cls(district, **fields)
 
     def messages(self) -> QuerySet[ReceivedMessage]:
         """The district's messages that match, newest first."""

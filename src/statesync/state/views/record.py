@@ -44,7 +44,12 @@ def held_record_sync(request, number: str):
     worker takes the request within a minute and sends it, parents first."""
     district = get_object_or_404(District, number=number)
     name, text = request.POST.get("object", ""), request.POST.get("id", "").strip()
-    if name not in catalog.OBJECTS or not text.isascii() or not text.isdigit():
+    if (
+        name not in catalog.OBJECTS
+        or not text.isascii()
+        or not text.isdigit()
+        or not (0 < int(text) < 2**63)
+    ):
         messages.error(request, "Name the object and the record's ID (a whole number).")
         return redirect("state:record", number=number)
     asked = ResyncRequest.ask(
