@@ -414,20 +414,26 @@ class StateServer:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> StateServer:
-        self.process = subprocess.Popen(
-            server_argv("127.0.0.1", self.port, workers=1),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # Its output goes to a file in the bench's folder, so a server that fails says why.
+        self.log_path = config.get_home() / "bench-server.log"
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                server_argv("127.0.0.1", self.port, workers=1), stdout=out, stderr=out
+            )
         # Generous: under a loaded machine (the full test suite on PostgreSQL) it took over 30 s.
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                httpx.get(self.url + "/login/", timeout=1)
+                httpx.get(self.url + "/login/", timeout=5)
                 return self
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("the bench's web server did not start")
+        self.__exit__()
+        tail = self.log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(
+            f"the bench's web server on port {self.port} did not start "
+            f"(exit code {self.process.returncode}); it said:\n{tail}"
+        )
 
     def connect(self) -> dict:
         """Register the district at the state; the environment resyncs run with."""
@@ -444,8 +450,9 @@ class StateServer:
         return peak / 1024
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 def _children(pid: int) -> list[int]:
