@@ -11,12 +11,14 @@ import threading
 
 import pytest
 from django.db import connections
+from django.db.backends.postgresql.operations import DatabaseOperations
 
 from statesync.core.db.routers import state_db
 from statesync.state.models import District
 from statesync.state.people import resolver
 from statesync.tools.demo import seed
 from tests.reliability import figures
+from tests.support import flush
 from tests.support.fixes import issue_state_ids
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -47,6 +49,15 @@ def _expected_database(django_db_setup):
             assert connections[alias].vendor == expected, (
                 f"database {alias!r} is {connections[alias].vendor}, expected {expected}"
             )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_postgresql_flush():
+    """Transactional tests on PostgreSQL empty the tables they used, not all of them
+    (tests/support/flush.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", flush.sql_flush)
+        yield
 
 
 @pytest.fixture
