@@ -1,5 +1,7 @@
 """Record IDs packed into a message (core/messagelog.py): a batch's IDs deflated, a few kept
-plain, both read back exactly; a value packed plain before deflating existed still reads."""
+plain, both read back exactly; a value packed plain before deflating existed still reads. A
+sent body and its answer are kept compressed and read back exactly, and one kept plain (before
+they were compressed, or an answer that is not JSON) still reads as it was."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from array import array
 
 import pytest
 
-from statesync.core.messagelog import DEFLATE_FROM, pack, unpack
+from statesync.core.messagelog import DEFLATE_FROM, pack, squeeze, unpack, unsqueeze
 
 
 @pytest.mark.parametrize("count", [0, 1, 31, 32, 33, 2000, 5000])
@@ -25,3 +27,21 @@ def test_a_batch_of_consecutive_ids_shrinks_and_old_plain_values_still_read():
     assert len(pack(ids)) < len(ids) * 8 // 4
     assert unpack(array("q", ids).tobytes()) == ids
     assert unpack(memoryview(pack(ids))) == ids
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b'{"upserts":[[1,"Ada"]]}', b"[]", b"Bad Gateway", "Zoë".encode(), b"x" * 500_000],
+)
+def test_a_body_or_answer_reads_back_as_sent(sent):
+    kept = squeeze(sent)
+    assert unsqueeze(kept) == sent
+    assert unsqueeze(memoryview(kept)) == sent
+    assert unsqueeze(sent) == sent  # kept plain, as before bodies were compressed
+    if len(sent) > 1000:
+        assert len(kept) < len(sent) // 10
+
+
+def test_bytes_that_only_look_compressed_are_returned_as_they_are():
+    assert unsqueeze(b"\xffnot compressed") == b"\xffnot compressed"
+    assert unsqueeze(None) == b""

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import lz4.frame
 from django.db.models import Count, Max, QuerySet
 
 from statesync.core import catalog
@@ -51,6 +52,28 @@ def unpack(data: bytes | memoryview | None) -> list[int]:
 
 DEFLATE_FROM = 256  # bytes: 32 IDs
 DEFLATED = b"Z"
+
+
+def squeeze(body: bytes) -> bytes:
+    """A body or answer as a message keeps it: LZ4-compressed, behind a byte no UTF-8 text
+    starts with. Kept plain, a batch's body cost PostgreSQL more than its own share of a forced
+    resync to compress with pglz; LZ4 takes a quarter of a millisecond for 170 KB in the
+    district, five times faster than zlib's fastest level (docs/PERFORMANCE.md)."""
+    return SQUEEZED + lz4.frame.compress(body) if body else body
+
+
+def unsqueeze(data: bytes | memoryview | None) -> bytes:
+    """A kept body or answer as it was sent; one kept plain is returned as it is."""
+    raw = bytes(data or b"")
+    if raw[:1] != SQUEEZED:
+        return raw
+    try:
+        return lz4.frame.decompress(raw[1:])
+    except RuntimeError:  # not ours after all: bytes a broken server answered
+        return raw
+
+
+SQUEEZED = b"\xff"
 
 
 def buckets(ids: Iterable[int]) -> set[int]:

@@ -95,7 +95,8 @@ class Message(models.Model):
         """Save, keeping its hour, its lag's bucket and the day's tally with it."""
         self.hour = hour_of(self.queued_at)
         self.lag_bucket = lag_bucket_of(self.lag_ms)
-        with transaction.atomic():
+        # No savepoint inside a batch's transaction: a failure there undoes the batch anyway.
+        with transaction.atomic(savepoint=False):
             if self.pk is not None:
                 before = Message.objects.filter(pk=self.pk).values(*TALLIED).first()
                 if before is not None:

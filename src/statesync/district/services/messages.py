@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from statesync.core import handoff, wire
 from statesync.core.db import bulk
-from statesync.core.messagelog import buckets, pack
+from statesync.core.messagelog import buckets, pack, squeeze
 from statesync.core.sync.client import StateClient, StateError, Trace
 from statesync.core.sync.source import Outgoing
 from statesync.district.models.messages import (
@@ -91,7 +91,7 @@ def record(
     message.added = pack(i for i in sending.upserts if i in added)
     message.deletes = pack(sending.deletes)
     message.problems = problems
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # in a run, part of the batch's transaction
         message.save()
         if sending.reuse is None:
             _index(message, [*sending.upserts, *sending.deletes])
@@ -108,12 +108,11 @@ def _index(message: Message, ids: Iterable[int]) -> None:
 def _keep_body(message: Message, trace: Trace, replace: bool) -> None:
     if not trace.body:
         return
+    kept = {"body": squeeze(trace.body), "answer": squeeze(trace.answer)}
     if replace:
-        SentBody.objects.update_or_create(
-            message=message, defaults={"body": trace.body, "answer": trace.answer}
-        )
+        SentBody.objects.update_or_create(message=message, defaults=kept)
     else:
-        SentBody.objects.create(message=message, body=trace.body, answer=trace.answer)
+        SentBody.objects.create(message=message, **kept)
 
 
 def _lag(queued: float, answered: float | None) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from statesync.core import catalog
+from statesync.core.messagelog import unsqueeze
 from statesync.district.models import Message, SentBody
 
 
@@ -26,16 +27,18 @@ def read(message: Message, ids: Collection[int]) -> Sent:
     body = SentBody.objects.filter(message=message).first()
     if body is None:
         return Sent(kept=False)
-    sent = Sent(kept=True, size=len(body.body))
-    decoded = msgspec.json.decode(bytes(body.body))
+    sent_body = unsqueeze(body.body)
+    sent = Sent(kept=True, size=len(sent_body))
+    decoded = msgspec.json.decode(sent_body)
     columns = catalog.get(message.object).columns
     wanted = set(ids)
     for values in decoded.get("upserts", []):
         if values and values[0] in wanted:
             sent.values[values[0]] = dict(zip(columns, values, strict=False))
-    if body.answer:
+    answer = unsqueeze(body.answer)
+    if answer:
         try:
-            sent.answer = msgspec.json.decode(bytes(body.answer))
+            sent.answer = msgspec.json.decode(answer)
         except msgspec.DecodeError:
-            sent.answer = bytes(body.answer).decode("utf-8", "replace")
+            sent.answer = answer.decode("utf-8", "replace")
     return sent
