@@ -4,6 +4,7 @@ that records what it was given (the served tests in tests/reliability do the sam
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -39,7 +40,10 @@ def converse(app: WholeRequests, request: dict, messages: list[dict]) -> list[di
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(request, receive, send))
+    # A thread of its own: a browser test before this one on the same worker can leave
+    # Playwright's event loop running in this thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, app(request, receive, send)).result()
     return sent
 
 
