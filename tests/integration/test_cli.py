@@ -18,6 +18,7 @@ from statesync.district.models import Run, RunStatus
 from statesync.district.services.resync import execute
 from statesync.state.models import ApiToken, District
 from statesync.web.management.commands import worker
+from tests.support.vendors import sqlite_pass_only
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -132,6 +133,7 @@ def test_resync_refuses_without_dis(registered, monkeypatch, tmp_path):
 
 
 def test_migrate_prepares_every_database_of_the_role(tmp_path):
+    sqlite_pass_only()
     env = {
         **os.environ,
         "STATESYNC_HOME": str(tmp_path),

@@ -14,9 +14,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connections
 
 from statesync.web.server import free_port
+from tests.support.vendors import sqlite_pass_only
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -73,6 +73,7 @@ def test_the_demos_worker_links_to_the_address_served(monkeypatch):
 
 
 def test_a_refused_demo_says_only_why(tmp_path):
+    sqlite_pass_only()
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -93,12 +94,7 @@ def test_a_refused_demo_says_only_why(tmp_path):
 
 @pytest.mark.slow
 def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_address(tmp_path):
-    if connections["default"].vendor != "sqlite":
-        # The demo makes its own SQLite data folders whatever the tests' database: the same
-        # run twice would prove nothing more and cost the PostgreSQL pass most of a minute.
-        pytest.skip(
-            "the demo runs on SQLite whatever the tests' database: the SQLite pass runs this"
-        )
+    sqlite_pass_only()
     port = free_port(count=3)  # the state's, then each district's
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATESYNC_", "DATABASE_URL"))}
     env.pop("STATE_DATABASE_URL", None)

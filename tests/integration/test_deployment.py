@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from statesync.core import config
 from statesync.state.ingest import apply as ingest
+from tests.support.vendors import sqlite_pass_only
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -38,6 +39,7 @@ def mode(path: Path) -> int:
 
 
 def test_a_new_data_folder_and_everything_in_it_is_private(tmp_path):
+    sqlite_pass_only()
     home = tmp_path / "home"
     done = statesync("migrate", "-v0", home=home)
     assert done.returncode == 0, done.stderr
@@ -48,6 +50,7 @@ def test_a_new_data_folder_and_everything_in_it_is_private(tmp_path):
 
 
 def test_looser_modes_are_tightened_at_start_with_a_warning(tmp_path):
+    sqlite_pass_only()
     home = tmp_path / "home"
     home.mkdir(mode=0o755)
     home.chmod(0o755)
@@ -62,6 +65,7 @@ def test_looser_modes_are_tightened_at_start_with_a_warning(tmp_path):
 
 
 def test_tightening_names_nothing_when_all_is_private(tmp_path):
+    sqlite_pass_only()
     home = tmp_path / "home"
     assert config.prepare_home(home) == []
     (home / "x").write_text("")
@@ -70,6 +74,7 @@ def test_tightening_names_nothing_when_all_is_private(tmp_path):
 
 
 def test_the_https_switch_passes_djangos_deployment_checks(tmp_path):
+    sqlite_pass_only()
     home = tmp_path / "home"
     plain = statesync("check", "--deploy", "--fail-level", "WARNING", home=home)
     assert plain.returncode != 0  # without it, the checks say what is missing
