@@ -35,8 +35,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    # Piped into `head`, stop quietly as Unix tools do.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if argv is None:
+        # The console script, piped into `head`: stop quietly as Unix tools do. Only there: a
+        # process that calls main() itself (the tests' workers) would be killed without a word
+        # by its next write to a socket its peer had closed.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statesync.settings")
     if args in ([], ["help"], ["--help"], ["-h"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -156,7 +157,11 @@ def test_migrate_prepares_every_database_of_the_role(tmp_path):
 def test_help_lists_statesyncs_own_commands(capsys):
     from statesync import cli
 
+    before = signal.getsignal(signal.SIGPIPE)
     assert cli.main(["--help"]) == 0
+    # Called inside another process, main() leaves its SIGPIPE alone: reset to the default, a
+    # test worker died silently at its next write to a closed socket.
+    assert signal.getsignal(signal.SIGPIPE) == before != signal.SIG_DFL
     shown = capsys.readouterr().out
     assert "  selective-sync  " in shown and "  resync  " in shown and "  serve  " in shown
     assert "squashmigrations" not in shown and "statesync help --all" in shown
