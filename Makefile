@@ -31,14 +31,16 @@ demo: install
 	$(BIN)/statesync demo --scale $(SCALE) --port $(PORT)
 
 # Tests run two workers a core (pytest-xdist): most tests wait on the servers and worker
-# processes they start, so two a core keep the cores busy (on 2 cores: 274 s, against 332 s
-# with one a core, measured 2026-12-03). TEST_WORKERS overrides it. COVERAGE=1 also measures line coverage across them
+# processes they start, so two a core keep the cores busy. An idle worker steals half of a busy
+# one's queue (--dist worksteal): with xdist's default, one worker drew the slowest tests and ran
+# alone long after the rest (on 2 cores: 296 s, against 223 s stealing; 2026-12-07).
+# TEST_WORKERS overrides it. COVERAGE=1 also measures line coverage across them
 # and fails below COVERAGE_FLOOR (CI's SQLite pass does): tracing every line costs the suite
 # about half again as much time, which the everyday run does not need.
 COVERAGE_ARGS = $(if $(filter 1,$(COVERAGE)),--cov=statesync --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR))
 
 test: lint
-	$(BIN)/pytest -n $(or $(TEST_WORKERS),$(DEFAULT_WORKERS)) $(COVERAGE_ARGS) --durations=10 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(or $(TEST_WORKERS),$(DEFAULT_WORKERS)) --dist worksteal $(COVERAGE_ARGS) --durations=10 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests scripts
