@@ -10,7 +10,6 @@ however it was started: statesync/access/door.py.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from django.core.management import execute_from_command_line
@@ -24,6 +23,8 @@ from statesync.core.gctune import collect_less_often
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
+    except BrokenPipeError:  # piped into `head`, which stopped reading: stop quietly
+        return _stdout_closed()
     except ConfigError as exc:  # a setting statesync cannot use: say which, no traceback
         print(f"statesync: {exc}", file=sys.stderr)
         return 2
@@ -35,11 +36,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    if argv is None:
-        # The console script, piped into `head`: stop quietly as Unix tools do. Only there: a
-        # process that calls main() itself (the tests' workers) would be killed without a word
-        # by its next write to a socket its peer had closed.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statesync.settings")
     if args in ([], ["help"], ["--help"], ["-h"]):
@@ -52,6 +48,19 @@ def _main(argv: list[str] | None) -> int:
     collect_less_often()  # a resync or a worker makes rows and records by the hundred thousand
     execute_from_command_line(["statesync", *args])  # audited at the door (access/door.py)
     return 0
+
+
+def _stdout_closed() -> int:
+    """What Unix tools do when their reader went away: no traceback, no more output.
+
+    SIGPIPE stays ignored, as Python leaves it: reset to its default (what statesync did
+    before), any write to a socket its peer had closed killed the process without a word
+    (exit 141) instead of raising the error a resync or a worker retries on.
+    """
+    # Python flushes stdout again at exit; point it at nothing so that says nothing either.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def usage() -> str:

@@ -157,11 +157,10 @@ def test_migrate_prepares_every_database_of_the_role(tmp_path):
 def test_help_lists_statesyncs_own_commands(capsys):
     from statesync import cli
 
-    before = signal.getsignal(signal.SIGPIPE)
     assert cli.main(["--help"]) == 0
-    # Called inside another process, main() leaves its SIGPIPE alone: reset to the default, a
-    # test worker died silently at its next write to a closed socket.
-    assert signal.getsignal(signal.SIGPIPE) == before != signal.SIG_DFL
+    # SIGPIPE stays ignored: reset to its default, a process died without a word at its next
+    # write to a socket its peer had closed (a test worker, or a resync talking to the state).
+    assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN
     shown = capsys.readouterr().out
     assert "  selective-sync  " in shown and "  resync  " in shown and "  serve  " in shown
     assert "squashmigrations" not in shown and "statesync help --all" in shown
@@ -212,3 +211,34 @@ def test_a_state_edition_lists_its_commands_and_seed_says_it_is_a_districts(tmp_
     assert seeded.returncode != 0
     assert "seed fills a district edition's database" in seeded.stderr
     assert "Traceback" not in seeded.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    # `statesync … | head -c 10` with more output than a pipe holds: the reader goes away,
+    # the command ends at once, with no traceback.
+    script = (
+        "import sys; from statesync import cli; "
+        "cli._main = lambda argv: [print('x' * 99) for _ in range(20_000)] and 0; "
+        "sys.exit(cli.main())"
+    )
+    piped = subprocess.run(
+        f'{sys.executable} -c "{script}" | head -c 10; exit ${{PIPESTATUS[0]}}',
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.stdout == "x" * 10
+    assert piped.returncode == 1 and piped.stderr == ""
+
+
+def test_the_console_script_keeps_sigpipe_ignored():
+    script = (
+        "import signal, sys; from statesync.cli import main; sys.argv = ['statesync', '--help']; "
+        "main(); print(signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "True", shown.stderr
