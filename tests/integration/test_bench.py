@@ -97,3 +97,15 @@ def test_a_storm_asked_for_wrongly_is_refused_clearly(args, said, tmp_path):
     assert done.returncode != 0
     assert said in done.stderr
     assert not (tmp_path / "chart.png").exists()
+
+
+def test_a_bench_server_that_fails_to_start_says_why(monkeypatch, tmp_path):
+    from statesync.tools.bench import inside
+
+    monkeypatch.setenv("STATESYNC_HOME", str(tmp_path))
+    failing = [sys.executable, "-c", "print('no such table: state_district'); raise SystemExit(3)"]
+    monkeypatch.setattr(inside, "server_argv", lambda *args, **kwargs: failing)
+    with pytest.raises(RuntimeError) as refused, inside.StateServer():
+        pass
+    assert "(exit code 3)" in str(refused.value)
+    assert "no such table: state_district" in str(refused.value)
