@@ -6,6 +6,7 @@ under CI=true it fails instead, so nothing is silently skipped there.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -49,6 +50,23 @@ def _expected_database(django_db_setup):
             assert connections[alias].vendor == expected, (
                 f"database {alias!r} is {connections[alias].vendor}, expected {expected}"
             )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_at_the_end(django_db_setup, django_db_blocker):
+    """The live server's request threads keep their PostgreSQL connections (CONN_MAX_AGE)
+    until they are collected: one left at the end stopped the test database being dropped
+    ("being accessed by other users"). Ended here, before the databases are torn down."""
+    yield
+    gc.collect()
+    with django_db_blocker.unblock():
+        for alias in connections:
+            if connections[alias].vendor == "postgresql":
+                with connections[alias].cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
 
 
 @pytest.fixture(scope="session", autouse=True)
