@@ -1,5 +1,6 @@
 import pytest
 
+from statesync.core.idlists import one_id
 from statesync.district.services.selective import MAX_IDS, SelectionError, parse_ids
 
 
@@ -41,3 +42,21 @@ def test_not_ids_listing_is_bounded():
     parsed = parse_ids(" ".join(["x"] * 5000))
     assert parsed.ids == []
     assert len(parsed.not_ids) == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("0", None),
+        ("-3", None),
+        ("١٢", None),  # digits of another script: int() would take them
+        ("4x", None),
+        ("", None),
+    ],
+)
+def test_one_id_is_an_ascii_whole_number_a_record_can_have(text, expected):
+    assert one_id(text) == expected

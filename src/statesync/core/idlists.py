@@ -13,6 +13,12 @@ _SEPARATORS = re.compile(r"[\s,]+")
 _DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: int() takes any script's digits
 
 
+def one_id(text: str) -> int | None:
+    """`text` as one record ID (ASCII digits, 1 to 2**63-1), or None when it is not one."""
+    text = text.strip()
+    return int(text) if _DIGITS.fullmatch(text) and 0 < int(text) <= MAX_ID else None
+
+
 class SelectionError(ValueError):
     """A list that cannot be taken at all; the message says what to do instead."""
 

@@ -13,6 +13,7 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog
+from statesync.core.idlists import one_id
 from statesync.core.sync.client import StateError
 from statesync.district.services import datatool
 from statesync.district.services.dis import state_client
@@ -25,9 +26,9 @@ def _chosen(query) -> tuple[str, int | None, str]:
         return "", None, ""
     if name not in catalog.OBJECTS:
         return "", None, "Choose the object the record is of."
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+    if (record_id := one_id(text)) is None:
         return name, None, f"{text!r} is not a record ID (a whole number above 0)."
-    return name, int(text), ""
+    return name, record_id, ""
 
 
 @requires_right("datatool", "R")

@@ -15,6 +15,7 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog, privatefiles
 from statesync.core import transfers as wire
+from statesync.core.idlists import one_id
 from statesync.core.sync.client import StateError
 from statesync.district.models import Side, Transfer, dis_model
 from statesync.district.services import receipts, releases, transfers
@@ -75,9 +76,9 @@ def _whole(text: str, what: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+    if (whole := one_id(text)) is None:
         raise TransferError(f"{text!r} is not an {what} (a whole number above 0)")
-    return int(text)
+    return whole
 
 
 def _day(text: str) -> dt.date | None:

@@ -12,6 +12,7 @@ from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog
 from statesync.core.db.routers import state_db
+from statesync.core.idlists import one_id
 from statesync.state.models import (
     Conflict,
     District,
@@ -149,10 +150,10 @@ def district_value(request, number: str):
     value, raw_id = request.POST.get("value", ""), request.POST.get("record_id", "")
     try:
         obj = catalog.get(name)
-        if not (raw_id.isascii() and raw_id.isdigit() and 0 < int(raw_id) < 2**63):
+        if (record_id := one_id(raw_id)) is None:
             raise ValueRefused(f"{raw_id[:40]!r} is not a record ID")
         by = request.user.get_username()
-        set_value(district, obj, int(raw_id), field, value or None, f"Changed at the state by {by}")
+        set_value(district, obj, record_id, field, value or None, f"Changed at the state by {by}")
     except (ValueRefused, catalog.UnknownObject) as exc:
         messages.error(request, f"Not changed: {exc}.")
         return redirect("state:district", number)

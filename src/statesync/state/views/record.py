@@ -12,6 +12,7 @@ from statesync.access import audit
 from statesync.access.decorators import requires_right
 from statesync.access.rights import has_right
 from statesync.core import catalog
+from statesync.core.idlists import one_id
 from statesync.state.models import District, ResyncRequest
 from statesync.state.reports.messages import messages_of_record
 from statesync.state.reports.record import held_record
@@ -25,14 +26,14 @@ def held_record_page(request, number: str):
     if name or text:
         if name not in catalog.OBJECTS:
             messages.error(request, "Choose the object the record is of.")
-        elif not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**63:
+        elif (record_id := one_id(text)) is None:
             messages.error(request, f"{text!r} is not a record ID (a whole number above 0).")
         else:
-            context["held"] = held_record(district, name, int(text))
+            context["held"] = held_record(district, name, record_id)
             context["can_remove"] = has_right(request.user, "recorddeleter", "R")
             context["can_ask"] = has_right(request.user, "state", "W")
             if has_right(request.user, "statemessages", "R"):
-                context["record_messages"] = messages_of_record(district, name, int(text))
+                context["record_messages"] = messages_of_record(district, name, record_id)
                 context["messages_keep_days"] = settings.MESSAGES_KEEP_DAYS
     return render(request, "state/record.html", context)
 
@@ -44,16 +45,11 @@ def held_record_sync(request, number: str):
     worker takes the request within a minute and sends it, parents first."""
     district = get_object_or_404(District, number=number)
     name, text = request.POST.get("object", ""), request.POST.get("id", "").strip()
-    if (
-        name not in catalog.OBJECTS
-        or not text.isascii()
-        or not text.isdigit()
-        or not (0 < int(text) < 2**63)
-    ):
+    if name not in catalog.OBJECTS or (record_id := one_id(text)) is None:
         messages.error(request, "Name the object and the record's ID (a whole number).")
         return redirect("state:record", number=number)
     asked = ResyncRequest.ask(
-        district, [name], "force", request.user.get_username(), record_ids=[int(text)]
+        district, [name], "force", request.user.get_username(), record_ids=[record_id]
     )
     audit.record(request, "state.request_record", f"{name} {text}", district=number, asked=asked.pk)
     messages.success(
