@@ -68,6 +68,8 @@ if ROLE in ("district", "both"):
     INSTALLED_APPS.append("statesync.district")
 if ROLE in ("state", "both"):
     INSTALLED_APPS.append("statesync.state")
+if ROLE in ("router", "both"):
+    INSTALLED_APPS.append("statesync.router")
 
 MIDDLEWARE = [
     "statesync.core.http.requestid.RequestIdMiddleware",
@@ -141,9 +143,12 @@ if ROLE == "both":
     DATABASES = {
         "default": _database("DATABASE_URL", "district"),
         "state": _database("STATE_DATABASE_URL", "state"),
+        "router": _database("ROUTER_DATABASE_URL", "router"),
     }
 elif ROLE == "state":
     DATABASES = {"default": _database("STATE_DATABASE_URL", "state")}
+elif ROLE == "router":
+    DATABASES = {"default": _database("ROUTER_DATABASE_URL", "router")}
 else:
     DATABASES = {"default": _database("DATABASE_URL", "district")}
 DATABASE_ROUTERS = ["statesync.core.db.routers.StateRouter"]

@@ -73,9 +73,12 @@ def record(
 
 
 def record_by_district(request, district, action: str, target: str = "", **detail: Any):
-    """Write one audit entry at the state for what a district's token did through the API."""
+    """Write one audit entry at the state (or the router) for what a district's token (or
+    credential) did through the API."""
+    number = getattr(district, "code", None) or district.number
+    held = "router credential" if hasattr(district, "code") else "API token"
     return AuditEntry.objects.create(
-        username=f"district {district.number} (API token)",
+        username=f"district {number} ({held})",
         action=action,
         target=target[:200],
         detail=detail,

@@ -102,6 +102,29 @@ TOOLS: tuple[Tool, ...] = (
         },
     ),
     Tool(
+        "exchange",
+        "National Records Exchange",
+        "district",
+        "district:exchange",
+        "Register with the national router, find districts in other states, ask them for a "
+        "student's records; their requests arrive in Student Records Transfer's inbox.",
+        {
+            "R": "View the registration, the locator and national requests",
+            "W": "Register, update and withdraw; request and release records",
+        },
+    ),
+    Tool(
+        "router",
+        "National Records Exchange (Router)",
+        "router",
+        "router:districts",
+        "The registry of districts taking part, their credentials, and every request relayed.",
+        {
+            "R": "View the registry and requests (never their content)",
+            "W": "Add districts; revoke a district's credentials",
+        },
+    ),
+    Tool(
         "statetransfers",
         "Student Records Transfer (State)",
         "state",

@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-ROLES = ("district", "state", "both")
+ROLES = ("district", "state", "router", "both")
 
 
 class ConfigError(RuntimeError):
@@ -93,7 +93,7 @@ def cookie_prefix() -> str:
 
 
 def get_role() -> str:
-    """Which edition this process serves: district, state, or both."""
+    """Which edition this process serves: district, state, router, or both (every edition)."""
     role = os.environ.get("STATESYNC_ROLE", "both").strip().lower()
     if role not in ROLES:
         raise ConfigError(f"STATESYNC_ROLE={role!r} is not one of {', '.join(ROLES)}")

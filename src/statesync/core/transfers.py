@@ -135,6 +135,7 @@ class Item(msgspec.Struct):
     expires_at: str
     reminded_at: str | None
     documents: int = 0  # in the released packet
+    former_school: str = ""  # what a national requester knew of the student's school
 
 
 class PacketPerson(msgspec.Struct):

@@ -24,10 +24,11 @@ from statesync.core.modes import Mode
 from statesync.core.sync.client import StateError
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync, Transfer
 from statesync.district.services import actions, receipts, releases, selective, transfers
-from statesync.district.services.dis import state_client
+from statesync.district.services.dis import relay_client, state_client
 
 MAX_ID = 2**63 - 1
 RecordId = Path(..., ge=1, le=MAX_ID)
+TransferRef = Path(..., pattern=r"^N?[0-9]{1,18}$", description="7, or N7 for a national one")
 
 
 class PersonalTokenAuth(HttpBearer):
@@ -239,7 +240,10 @@ class TransferDocumentOut(Schema):
 
 
 class TransferOut(Schema):
-    id: int = Field(..., description="The state's transfer ID.")
+    id: int = Field(..., description="The relay's transfer ID (the state's or the router's).")
+    ref: str = Field(..., description="How pages and paths name it: 7, or N7 when national.")
+    is_national: bool = Field(..., description="Through the National Records Exchange")
+    former_school: str = ""
     side: str = Field(..., description="asked (this district asked) or routed (asked of it)")
     status: str
     state_id: str
@@ -283,24 +287,25 @@ class TransferReceiveIn(Schema, extra="forbid"):
 TRANSFER_ERRORS = {404: ApiErrorOut, 409: ApiErrorOut, 502: ApiErrorOut, **ERRORS}
 
 
-def transfer_step(request: HttpRequest, action: str, work) -> dict:
-    """Run one step against the state; its audit entry; the transfer as it stands after it.
-    A step refused says why (409); a state that cannot be reached, 502."""
+def transfer_step(request: HttpRequest, action: str, work, transfer: Transfer | None = None):
+    """Run one step against whoever relays `transfer` (the state for a new request); its audit
+    entry; the transfer as it stands after it. A step refused says why (409); a relay that
+    cannot be reached, 502."""
     try:
-        with state_client(retries=1) as client:
-            transfers.refresh(client, client.district_number)
+        with relay_client(transfer, retries=1) if transfer else state_client(retries=1) as client:
+            transfers.refresh(client)
             done, detail = work(client)
     except transfers.TransferError as exc:
         raise HttpError(409, str(exc)) from None
     except StateError as exc:
         code = 409 if getattr(exc, "status", None) == 409 else 502
         raise HttpError(code, str(exc)) from None
-    audit.record(request, f"transfer.{action}", f"transfer {done.state_ref}", via="api", **detail)
+    audit.record(request, f"transfer.{action}", f"transfer {done.ref}", via="api", **detail)
     return transfers.as_dict(done)
 
 
-def transfer_or_404(ref: int) -> Transfer:
-    found = Transfer.objects.filter(state_ref=ref).first()
+def transfer_or_404(ref: str) -> Transfer:
+    found = Transfer.by_ref(ref)
     if found is None:
         raise HttpError(404, f"this district has no transfer {ref}")
     return found
@@ -345,7 +350,7 @@ def transfer_request(request: HttpRequest, body: TransferAskIn) -> dict:
     description="Needs W on Student Records Transfer, and membership of the group named to "
     "release records where one is.",
 )
-def transfer_release(request: HttpRequest, ref: int = RecordId) -> dict:
+def transfer_release(request: HttpRequest, ref: str = TransferRef) -> dict:
     require(request, "transfers", "W")
     transfer = transfer_or_404(ref)
 
@@ -354,7 +359,7 @@ def transfer_release(request: HttpRequest, ref: int = RecordId) -> dict:
         done = releases.release(client, transfer, request.user.get_username())
         return done, {"documents": transfer.files.count()}
 
-    return transfer_step(request, "release", release)
+    return transfer_step(request, "release", release, transfer)
 
 
 @api.post(
@@ -363,7 +368,7 @@ def transfer_release(request: HttpRequest, ref: int = RecordId) -> dict:
     summary="Decline a request routed here, saying why",
     description="Needs W on Student Records Transfer.",
 )
-def transfer_decline(request: HttpRequest, body: TransferDeclineIn, ref: int = RecordId) -> dict:
+def transfer_decline(request: HttpRequest, body: TransferDeclineIn, ref: str = TransferRef) -> dict:
     require(request, "transfers", "W")
     transfer = transfer_or_404(ref)
     by = request.user.get_username()
@@ -374,6 +379,7 @@ def transfer_decline(request: HttpRequest, body: TransferDeclineIn, ref: int = R
             releases.decline(client, transfer, body.reason, by),
             {"reason": body.reason},
         ),
+        transfer,
     )
 
 
@@ -383,7 +389,7 @@ def transfer_decline(request: HttpRequest, body: TransferDeclineIn, ref: int = R
     summary="Take released records in: matched to a person here, or a person created",
     description="Needs W on Student Records Transfer.",
 )
-def transfer_receive(request: HttpRequest, body: TransferReceiveIn, ref: int = RecordId) -> dict:
+def transfer_receive(request: HttpRequest, body: TransferReceiveIn, ref: str = TransferRef) -> dict:
     require(request, "transfers", "W")
     transfer = transfer_or_404(ref)
     if (body.person is None) == (not body.create):
@@ -395,4 +401,4 @@ def transfer_receive(request: HttpRequest, body: TransferReceiveIn, ref: int = R
         done = receipts.receive(client, transfer, person, by)
         return done, {"person": done.person_id}
 
-    return transfer_step(request, "receive", receive)
+    return transfer_step(request, "receive", receive, transfer)

@@ -152,6 +152,10 @@ _OBJECTS: tuple[DisObject, ...] = (
             Field("grade_low", "str", codes=GRADES),
             Field("grade_high", "str", codes=GRADES),
             Field("school_type", "str", codes=SCHOOL_TYPES),
+            # Where the school is: the National Records Exchange's locator finds the district
+            # by the places its students attend school (docs/EXCHANGE.md).
+            Field("city", "str", required=False, max_length=60),
+            Field("zip_code", "str", required=False, pattern=r"\d{5}", pattern_text="5 digits"),
         ),
         natural_key=("state_school_number",),
         description="Schools of the district.",

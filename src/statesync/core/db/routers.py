@@ -1,8 +1,10 @@
-"""Routes the state edition's tables to the `state` database when this process has one."""
+"""Routes the state edition's and the router's tables to their own databases when this
+process has them (role "both": every edition in one process)."""
 
 from django.conf import settings
 
-STATE_APP = "state"
+# Each edition's app label → the alias that holds its tables when the process has one.
+OWN_DATABASE = {"state": "state", "router": "router"}
 
 
 def state_db() -> str:
@@ -10,25 +12,31 @@ def state_db() -> str:
     return "state" if "state" in settings.DATABASES else "default"
 
 
+def router_db() -> str:
+    """The alias holding the National Records Exchange router's tables."""
+    return "router" if "router" in settings.DATABASES else "default"
+
+
 def district_db() -> str:
     """The alias holding the district edition's tables."""
     return "default"
 
 
+def _alias(app_label: str) -> str:
+    own = OWN_DATABASE.get(app_label)
+    return own if own in settings.DATABASES else "default"
+
+
 class StateRouter:
     def db_for_read(self, model, **hints):
-        return state_db() if model._meta.app_label == STATE_APP else None
+        alias = _alias(model._meta.app_label)
+        return None if alias == "default" else alias
 
     db_for_write = db_for_read
 
     def allow_relation(self, obj1, obj2, **hints):
-        state1 = obj1._meta.app_label == STATE_APP
-        state2 = obj2._meta.app_label == STATE_APP
-        return None if state1 == state2 else False
+        same = _alias(obj1._meta.app_label) == _alias(obj2._meta.app_label)
+        return None if same else False
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if state_db() == "default":
-            return None
-        if app_label == STATE_APP:
-            return db == "state"
-        return db == "default"
+        return _alias(app_label) == db

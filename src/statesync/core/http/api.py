@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import msgspec
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
@@ -11,6 +15,8 @@ from django.views import defaults
 
 from statesync.core import wire
 from statesync.core.http.requestid import get_request_id
+
+T = TypeVar("T")
 
 
 class ApiProblem(Exception):
@@ -58,6 +64,26 @@ def malformed(body: bytes, exc: Exception) -> ApiProblem:
         detail = f"the body is not valid UTF-8 ({bad.reason} at byte {bad.start})"
         return ApiProblem(400, "malformed JSON", detail)
     return ApiProblem(400, "malformed JSON", str(exc))
+
+
+def decoded(request: HttpRequest, kind: type[T], invalid: str, empty: bytes = b"") -> T:
+    """The request's JSON body as `kind`, or a 400: `invalid` with why, or malformed JSON."""
+    return decoding(
+        read_body(request) or empty, lambda body: msgspec.json.decode(body, type=kind), invalid
+    )
+
+
+def decoding(body: bytes, decode: Callable[[bytes], T], invalid: str) -> T:
+    """`decode(body)`, or a 400 that says why: `invalid` with what the decoder found wrong,
+    malformed JSON, or JSON nested too deeply to read."""
+    try:
+        return decode(body)
+    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
+        raise ApiProblem(400, invalid, str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise malformed(body, exc) from None
+    except RecursionError:
+        raise ApiProblem(400, invalid, "the JSON is nested too deeply") from None
 
 
 def _is_api(request: HttpRequest) -> bool:

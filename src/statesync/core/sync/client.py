@@ -94,6 +94,9 @@ def batch_body(
 class StateClient:
     """Talks to one district's part of the state API, retrying what can be retried."""
 
+    relay = "state"  # who relays its records transfers (district.models.Relay)
+    peer = "The state edition"
+
     def __init__(
         self,
         district_number: str,
@@ -130,6 +133,19 @@ class StateClient:
     def _url(self, path: str) -> str:
         return f"/districts/{self.district_number}{path}"
 
+    ADVICE = {
+        401: "Check the token (STATESYNC_STATE_TOKEN or 'statesync dis configure').",
+        403: "The token belongs to another district: use this district's token.",
+        404: "Check the state URL; it should be the state edition's base address.",
+        413: "A batch was larger than the state accepts; lower the batch size.",
+    }
+
+    def refusal(self, response: httpx.Response) -> str:
+        """What a 4xx answer says, and what to do about it."""
+        advice = self.ADVICE.get(response.status_code, "")
+        status = response.status_code
+        return f"{self.peer} refused the request: {status} {_detail(response)}. {advice}".strip()
+
     def _request(
         self,
         method: str,
@@ -151,7 +167,7 @@ class StateClient:
                 problem = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
                 if attempt > self.retries:
                     raise StateUnavailable(
-                        f"The state edition at {self.connection.state_url} did not answer after "
+                        f"{self.peer} at {self.connection.state_url} did not answer after "
                         f"{attempt} tries ({problem}). Check that it is running and reachable, "
                         "then run again: nothing sent so far is lost."
                     ) from exc
@@ -162,12 +178,12 @@ class StateClient:
                 if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
                     if attempt > self.retries:
                         raise StateUnavailable(
-                            f"The state edition answered {response.status_code} "
+                            f"{self.peer} answered {response.status_code} "
                             f"{_detail(response)} after {attempt} tries. Try again later."
                         )
                 else:
                     trace.answered_at, trace.answer = time.time(), response.content
-                    raise StateRefused(_refusal(response), response.status_code)
+                    raise StateRefused(self.refusal(response), response.status_code)
             self.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
 
     def send_batch(
@@ -284,12 +300,35 @@ def _detail(response: httpx.Response) -> str:
         return f"({response.text[:200]!r})"
 
 
-def _refusal(response: httpx.Response) -> str:
-    advice = {
-        401: "Check the token (STATESYNC_STATE_TOKEN or 'statesync dis configure').",
-        403: "The token belongs to another district: use this district's token.",
-        404: "Check the state URL; it should be the state edition's base address.",
-        413: "A batch was larger than the state accepts; lower the batch size.",
-    }.get(response.status_code, "")
-    status = response.status_code
-    return f"The state edition refused the request: {status} {_detail(response)}. {advice}".strip()
+@dataclass(frozen=True)
+class RouterConnection(config.DisConnection):
+    """Where the National Records Exchange's router is, and this district's credential."""
+
+    @property
+    def api_url(self) -> str:
+        return self.state_url.rstrip("/") + "/api/router/v1"
+
+
+class RouterClient(StateClient):
+    """Talks to the National Records Exchange's router (docs/EXCHANGE.md) as a registered
+    district (`code`): the same records-transfer calls as the state's, from the API's root."""
+
+    relay = "router"
+    peer = "The National Records Exchange router"
+    ADVICE = {
+        401: "The credential is unknown or revoked: register again with a new registration "
+        "token from the router's people ('statesync exchange register').",
+        404: "No such request at the router, or the router URL is not the router's address.",
+    }
+
+    def __init__(self, code: str, router_url: str, credential: str, **options: Any):
+        super().__init__(code, RouterConnection(router_url, credential), **options)
+
+    def _url(self, path: str) -> str:
+        return path
+
+    def call(self, method: str, path: str, body: msgspec.Struct | None = None, **kwargs: Any):
+        """`method` on `path` with `body` as JSON; the answer's decoded JSON."""
+        content = msgspec.json.encode(body) if body is not None else None
+        response = self._request(method, path, content=content, **kwargs)
+        return msgspec.json.decode(response.content)

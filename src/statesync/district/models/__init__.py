@@ -6,6 +6,7 @@ from statesync.district.models.errors import (
     ErrorLogEntry,
     ErrorSource,
 )
+from statesync.district.models.exchange import Registration
 from statesync.district.models.locks import RunLock
 from statesync.district.models.messages import (
     Action,
@@ -25,6 +26,7 @@ from statesync.district.models.selective import SelectiveSync
 from statesync.district.models.stateowned import AppliedChange, StateOwnedField
 from statesync.district.models.transfers import (
     PriorEnrollment,
+    Relay,
     Side,
     Transfer,
     TransferDocument,
@@ -54,6 +56,8 @@ __all__ = [
     "Origin",
     "OutboxEntry",
     "PriorEnrollment",
+    "Registration",
+    "Relay",
     "Result",
     "Run",
     "RunLock",

@@ -21,16 +21,29 @@ class Side(models.TextChoices):
     ROUTED = "routed", "Asked of us"
 
 
+class Relay(models.TextChoices):
+    """Who relays the request: the state (within it) or the National Records Exchange."""
+
+    STATE = "state", "The state"
+    ROUTER = "router", "National Records Exchange"
+
+
+NATIONAL_MARK = "N"  # a national request's reference: N7 is the router's request 7
+
+
 class Transfer(models.Model):
-    state_ref = models.BigIntegerField(unique=True)  # the state's transfer ID
+    relay = models.CharField(max_length=8, choices=Relay.choices, default=Relay.STATE)
+    state_ref = models.BigIntegerField()  # the relay's transfer ID
     side = models.CharField(max_length=8, choices=Side.choices)
     status = models.CharField(max_length=12)
-    state_id = models.CharField(max_length=10)
+    # The state ID; for a national request, the former state's student ID if it is known.
+    state_id = models.CharField(max_length=20, blank=True)
+    former_school = models.CharField(max_length=100, blank=True)  # a national requester's
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     birth_date = models.DateField()
     # The other district: the former one (asked) or the requester (routed); "" until routed.
-    other_district = models.CharField(max_length=4, blank=True)
+    other_district = models.CharField(max_length=12, blank=True)
     other_name = models.CharField(max_length=100, blank=True)
     requested_by = models.CharField(max_length=150)
     requested_at = models.DateTimeField()
@@ -48,10 +61,33 @@ class Transfer(models.Model):
 
     class Meta:
         db_table = "district_transfer"
-        ordering = ["-state_ref"]
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["relay", "state_ref"], name="transfer_relay_ref")
+        ]
 
     def __str__(self) -> str:
-        return f"transfer {self.state_ref}: {self.last_name}, {self.first_name}"
+        return f"transfer {self.ref}: {self.last_name}, {self.first_name}"
+
+    @property
+    def ref(self) -> str:
+        """How people and URLs name it: the state's ID, or N and the router's."""
+        national = self.relay == Relay.ROUTER
+        return f"{NATIONAL_MARK if national else ''}{self.state_ref}"
+
+    @property
+    def is_national(self) -> bool:
+        return self.relay == Relay.ROUTER
+
+    @classmethod
+    def by_ref(cls, ref: str) -> Transfer | None:
+        """The transfer `ref` names (7, N7), or None."""
+        text = str(ref).strip().upper()
+        relay = Relay.ROUTER if text.startswith(NATIONAL_MARK) else Relay.STATE
+        number = text.removeprefix(NATIONAL_MARK)
+        if not number.isascii() or not number.isdigit() or len(number) > 18:
+            return None
+        return cls.objects.filter(relay=relay, state_ref=int(number)).first()
 
     @property
     def status_label(self) -> str:
@@ -62,7 +98,7 @@ class Transfer(models.Model):
         return self.status in Status.OPEN
 
     def folder(self) -> Path:
-        return Path(settings.HOME) / "transfers" / "district" / str(self.state_ref)
+        return Path(settings.HOME) / "transfers" / "district" / self.ref
 
 
 class TransferDocument(models.Model):
@@ -93,7 +129,7 @@ class TransferDocument(models.Model):
     @property
     def download_name(self) -> str:
         extension = EXTENSIONS.get(self.content_type, "bin")
-        return f"transfer-{self.transfer.state_ref}-{self.kind}-{self.pk}.{extension}"
+        return f"transfer-{self.transfer.ref}-{self.kind}-{self.pk}.{extension}"
 
 
 class PriorEnrollment(models.Model):
@@ -101,7 +137,7 @@ class PriorEnrollment(models.Model):
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="prior")
     person_id = models.BigIntegerField()
-    district = models.CharField(max_length=4)
+    district = models.CharField(max_length=12)
     district_name = models.CharField(max_length=100)
     school = models.CharField(max_length=100)
     school_number = models.CharField(max_length=4)

@@ -9,12 +9,13 @@ from typing import Any
 from statesync.core import catalog
 from statesync.core.sync.client import (
     NotConfigured,
+    RouterClient,
     StateClient,
     StateError,
     StateRefused,
     get_connection,
 )
-from statesync.district.models import dis_model
+from statesync.district.models import Registration, Relay, Transfer, dis_model
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,38 @@ def with_the_state(
         if client is not None:
             return work(client)
         with state_client(retries=0) as own:
+            return work(own)
+    except NotConfigured:
+        return 0
+    except StateError as exc:
+        log.warning("could not %s (will retry): %s", what, exc)
+        return 0
+
+
+def router_client(**options: Any) -> RouterClient:
+    """A client for the National Records Exchange's router, as this district registered;
+    NotConfigured (saying how) when it has not."""
+    registration = Registration.current()
+    if registration is None or registration.status != "registered":
+        raise NotConfigured(
+            "this district is not registered with the National Records Exchange: register on "
+            "its page, or run 'statesync exchange register --router URL --token T --accept-terms'"
+        )
+    return RouterClient(
+        registration.code, registration.router_url, registration.credential, **options
+    )
+
+
+def relay_client(transfer: Transfer, **options: Any) -> StateClient:
+    """A client for whoever relays `transfer`: the state, or the router."""
+    return router_client(**options) if transfer.relay == Relay.ROUTER else state_client(**options)
+
+
+def with_the_router(work: Callable[[StateClient], int], what: str) -> int:
+    """`work` through the router, as with_the_state: 0 when this district is not registered
+    or the router is down (logged)."""
+    try:
+        with router_client(retries=0) as own:
             return work(own)
     except NotConfigured:
         return 0

@@ -24,7 +24,7 @@ CREATE = "create"
 def receivable(transfer: Transfer) -> None:
     if transfer.side != Side.ASKED or transfer.status != Status.RELEASED:
         raise TransferError(
-            f"request {transfer.state_ref} has nothing to receive ({transfer.status_label.lower()})"
+            f"request {transfer.ref} has nothing to receive ({transfer.status_label.lower()})"
         )
 
 
@@ -38,7 +38,7 @@ def receive(client: StateClient, transfer: Transfer, person: int | str, by: str)
     """Take the packet in: `person` is the ID of a person here to match, or CREATE."""
     packet = fetch(client, transfer)
     with transaction.atomic():
-        target = _person(packet.person, person)
+        target = _person(packet.person, person, transfer.is_national)
         for e in packet.enrollments:
             PriorEnrollment.objects.create(
                 transfer=transfer,
@@ -71,10 +71,10 @@ def receive(client: StateClient, transfer: Transfer, person: int | str, by: str)
         transfer.received_at = timezone.now()
         transfer.save(update_fields=["person_id", "received_by", "received_at"])
     item = client.transfer(f"/{transfer.state_ref}/received")
-    return kept(item, client.district_number)
+    return kept(item, client)
 
 
-def _person(sent: wire.PacketPerson, chosen: int | str):
+def _person(sent: wire.PacketPerson, chosen: int | str, national: bool):
     """The person here the records go to: one matched by ID, or one made from the packet."""
     if chosen != CREATE:
         found = Person.objects.filter(pk=int(chosen)).first()
@@ -95,6 +95,8 @@ def _person(sent: wire.PacketPerson, chosen: int | str):
         hispanic=sent.hispanic,
         race_codes=sent.race_codes,
     )
-    if sent.state_id:  # the state's own ID for them, written as the sync down writes it
+    # The state's own ID for them, written as the sync down writes it; another state's ID is
+    # not this state's: the state gives the person one of its own.
+    if sent.state_id and not national:
         Person.objects.filter(pk=made.pk).update(**{catalog.STATE_ID_FIELD: sent.state_id})
     return made

@@ -20,15 +20,26 @@ Enrollment = dis_model(catalog.ENROLLMENT)
 def _answerable(transfer: Transfer) -> None:
     if transfer.side != Side.ROUTED or transfer.status != Status.ROUTED:
         raise TransferError(
-            f"request {transfer.state_ref} is not waiting for this district's answer "
+            f"request {transfer.ref} is not waiting for this district's answer "
             f"({transfer.status_label.lower()})"
         )
 
 
 def students(transfer: Transfer) -> list:
-    """This district's person records of the student (by state ID), the latest first."""
-    found = Person.objects.filter(**{catalog.STATE_ID_FIELD: transfer.state_id})
-    return list(found.order_by("-pk"))
+    """This district's person records of the student, the latest first: by state ID; for a
+    national request (which knows this state's ID only if the requester did), by that ID
+    where it finds them, else by name and birth date."""
+    by_id = Person.objects.filter(**{catalog.STATE_ID_FIELD: transfer.state_id})
+    if transfer.state_id and (by_id.exists() or not transfer.is_national):
+        return list(by_id.order_by("-pk"))
+    if not transfer.is_national:
+        return []
+    by_name = Person.objects.filter(
+        last_name__iexact=transfer.last_name,
+        first_name__iexact=transfer.first_name,
+        birth_date=transfer.birth_date,
+    )
+    return list(by_name.order_by("-pk"))
 
 
 def packet(transfer: Transfer, released_by: str) -> wire.Packet:
@@ -36,7 +47,9 @@ def packet(transfer: Transfer, released_by: str) -> wire.Packet:
     people = students(transfer)
     if not people:
         raise TransferError(
-            f"no person in this district has state ID {transfer.state_id}: decline, saying so"
+            f"no person in this district is {transfer.first_name} {transfer.last_name} "
+            f"(state ID {transfer.state_id or 'not given'}, born {transfer.birth_date}): "
+            "decline, saying so"
         )
     person = people[0]
     enrollments = (
@@ -111,7 +124,7 @@ def detach(transfer: Transfer, document_id: int) -> None:
     _answerable(transfer)
     document = transfer.files.filter(pk=document_id, received=False).first()
     if document is None:
-        raise TransferError(f"request {transfer.state_ref} has no attached document {document_id}")
+        raise TransferError(f"request {transfer.ref} has no attached document {document_id}")
     (transfer.folder() / document.file_name).unlink(missing_ok=True)
     document.delete()
 
@@ -130,7 +143,7 @@ def release(client: StateClient, transfer: Transfer, by: str) -> Transfer:
     _answerable(transfer)
     sent = packet(transfer, by)
     item = client.transfer(f"/{transfer.state_ref}/release", sent)
-    return kept(item, client.district_number)
+    return kept(item, client)
 
 
 def decline(client: StateClient, transfer: Transfer, reason: str, by: str) -> Transfer:
@@ -139,4 +152,4 @@ def decline(client: StateClient, transfer: Transfer, reason: str, by: str) -> Tr
         raise TransferError("say why the request is declined: the requester is told")
     answer = wire.Decline(reason=reason.strip()[:1000], declined_by=by)
     item = client.transfer(f"/{transfer.state_ref}/decline", answer)
-    return kept(item, client.district_number)
+    return kept(item, client)

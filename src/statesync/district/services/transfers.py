@@ -23,7 +23,7 @@ from statesync.district.models import (
     TransferSettings,
     dis_model,
 )
-from statesync.district.services.dis import with_the_state
+from statesync.district.services.dis import with_the_router, with_the_state
 from statesync.district.services.notify import tell
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,18 @@ class TransferError(ValueError):
 # What the state says of each transfer, kept here.
 
 
-def refresh(client: StateClient, number: str) -> list[Transfer]:
-    """Take what the state says of this district's transfers; tell people what is new."""
+def refresh(client: StateClient) -> list[Transfer]:
+    """Take what the state (or the router) says of this district's transfers; tell people
+    what is new."""
     changed = []
     for item in client.transfers():
-        transfer = _keep(item, number)
+        transfer = _keep(item, client.district_number, client.relay)
         if transfer is not None:
             changed.append(transfer)
     return changed
 
 
-def _keep(item: wire.Item, number: str) -> Transfer | None:
+def _keep(item: wire.Item, number: str, relay: str) -> Transfer | None:
     side = Side.ASKED if item.requesting_district == number else Side.ROUTED
     other = (
         (item.former_district or "", item.former_name or "")
@@ -72,8 +73,9 @@ def _keep(item: wire.Item, number: str) -> Transfer | None:
         "expires_at": dt.datetime.fromisoformat(item.expires_at),
         "reminded_at": _moment(item.reminded_at),
         "documents": item.documents,
+        "former_school": item.former_school,
     }
-    transfer, _ = Transfer.objects.update_or_create(state_ref=item.id, defaults=values)
+    transfer, _ = Transfer.objects.update_or_create(relay=relay, state_ref=item.id, defaults=values)
     news = f"{transfer.status}{'+reminded' if transfer.reminded_at else ''}"
     if transfer.told == news:
         return None
@@ -89,13 +91,15 @@ def _moment(text: str | None) -> dt.datetime | None:
 
 def _tell(transfer: Transfer, news: str) -> None:
     """A notification (and e-mail) to whom this news concerns."""
-    url = reverse("district:transfer", args=[transfer.state_ref])
-    who = f"{transfer.first_name} {transfer.last_name} (state ID {transfer.state_id})"
+    url = reverse("district:transfer", args=[transfer.ref])
+    known = f"state ID {transfer.state_id}" if transfer.state_id else f"born {transfer.birth_date}"
+    who = f"{transfer.first_name} {transfer.last_name} ({known})"
     if transfer.side == Side.ROUTED:
         if transfer.status != Status.ROUTED:
             return
         verb = "Reminder: still waiting" if transfer.reminded_at else "A records request"
-        title = f"{verb}: district {transfer.other_district} asks for {who}'s records"
+        national = " (National Records Exchange)" if transfer.is_national else ""
+        title = f"{verb}{national}: district {transfer.other_district} asks for {who}'s records"
         by = f"{transfer.expires_at:%Y-%m-%d}"
         body = f"Requested by {transfer.requested_by}. Release or decline by {by}."
         for user in releasers():
@@ -173,23 +177,21 @@ def request(client: StateClient, person, by: str) -> Transfer:
         requested_by=by,
     )
     item = client.transfer("", asked)
-    transfer = kept(item, client.district_number)
+    transfer = kept(item, client)
     transfer.person_id = person.pk
     transfer.save(update_fields=["person_id"])
     return transfer
 
 
-def kept(item: wire.Item, number: str) -> Transfer:
-    _keep(item, number)
-    return Transfer.objects.get(state_ref=item.id)
+def kept(item: wire.Item, client: StateClient) -> Transfer:
+    """The transfer as `client`'s relay just told of it, kept here."""
+    _keep(item, client.district_number, client.relay)
+    return Transfer.objects.get(relay=client.relay, state_ref=item.id)
 
 
 def choose(client: StateClient, transfer: Transfer, district: str) -> Transfer:
     """Route a request to one of the former districts the state found."""
-    return kept(
-        client.transfer(f"/{transfer.state_ref}/route", wire.Route(district)),
-        client.district_number,
-    )
+    return kept(client.transfer(f"/{transfer.state_ref}/route", wire.Route(district)), client)
 
 
 def delete(client: StateClient, transfer: Transfer) -> None:
@@ -209,9 +211,10 @@ def as_dict(transfer: Transfer) -> dict:
         *("state_ref", "side", "status", "state_id", "first_name", "last_name", "birth_date"),
         *("other_district", "other_name", "requested_by", "requested_at", "candidates"),
         *("reason", "answered_at", "expires_at", "reminded_at", "person_id", "received_at"),
+        *("is_national", "former_school"),
     )
     found = {name: getattr(transfer, name) for name in fields}
-    found["id"] = found.pop("state_ref")
+    found["id"], found["ref"] = found.pop("state_ref"), transfer.ref
     found["documents"] = [
         {"id": d.pk, "kind": d.kind, "label": d.label, "received": d.received, "size": d.size}
         for d in transfer.files.all()
@@ -223,6 +226,5 @@ def as_dict(transfer: Transfer) -> dict:
 def refresh_now(client: StateClient | None = None) -> int:
     """refresh through `client` or the DIS connection, never failing its caller (the worker
     asks every minute): how many transfers had news."""
-    return with_the_state(
-        lambda own: len(refresh(own, own.district_number)), "fetch records transfers", client
-    )
+    told = with_the_state(lambda own: len(refresh(own)), "fetch records transfers", client)
+    return told + with_the_router(lambda own: len(refresh(own)), "fetch national requests")

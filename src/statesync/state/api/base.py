@@ -4,19 +4,15 @@ share: the district number in the path, the errors each can give, reading a JSON
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
-from django.http import HttpRequest
 from ninja import Path
 
 from statesync.core import catalog, handoff, transfers, wire
-from statesync.core.http.api import ApiProblem, malformed, read_body
+from statesync.core.http.api import ApiProblem, decoded, decoding  # noqa: F401  (the operations')
 from statesync.core.http.jsonapi import JsonApi, json_answer, ref
 from statesync.state.api.auth import DistrictToken
 
-T = TypeVar("T")
 MAX_ID = 2**63 - 1
 # Records are documented as objects; the same record may also be sent as an array in the
 # object's column order (what the district sends), which each batch's description gives.
@@ -72,23 +68,3 @@ def answers(ok: str, schema: dict[str, Any], *codes: int) -> dict[str, Any]:
             **{code: json_answer(ERRORS[code], error) for code in (401, 403, *codes)},
         }
     }
-
-
-def decoded(request: HttpRequest, kind: type[T], invalid: str, empty: bytes = b"") -> T:
-    """The request's JSON body as `kind`, or a 400: `invalid` with why, or malformed JSON."""
-    return decoding(
-        read_body(request) or empty, lambda body: msgspec.json.decode(body, type=kind), invalid
-    )
-
-
-def decoding(body: bytes, decode: Callable[[bytes], T], invalid: str) -> T:
-    """`decode(body)`, or a 400 that says why: `invalid` with what the decoder found wrong,
-    malformed JSON, or JSON nested too deeply to read."""
-    try:
-        return decode(body)
-    except msgspec.ValidationError as exc:  # a DecodeError too: test it first
-        raise ApiProblem(400, invalid, str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise malformed(body, exc) from None
-    except RecursionError:
-        raise ApiProblem(400, invalid, "the JSON is nested too deeply") from None

@@ -11,13 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path
 
 from statesync.access.audit import record_by_district
+from statesync.core import relaying as relay
 from statesync.core import transfers as wire
 from statesync.core.http.api import ApiProblem, json_response
 from statesync.core.http.jsonapi import json_body, ref
 from statesync.state.api.auth import get_district
 from statesync.state.api.base import MAX_ID, NUMBER, answers, api, decoded
 from statesync.state.models.transfers import Transfer
-from statesync.state.transfers import relay, routing
+from statesync.state.transfers import routing
 
 BASE = "/districts/{number}/transfers"
 TRANSFER_ID = Path(..., ge=1, le=MAX_ID)
@@ -50,7 +51,7 @@ def step(
     answer with what the step gives: the transfer as it stands, or the packet."""
     try:
         found = work()
-    except routing.Refused as exc:
+    except relay.Refused as exc:
         raise ApiProblem(409, "refused", str(exc)) from None
     record_api(request, action, f"transfer {transfer.pk}", **detail)
     return json_response(found.as_item() if isinstance(found, Transfer) else found)
@@ -71,7 +72,7 @@ def request_records(request: HttpRequest, number: str = NUMBER) -> HttpResponse:
     asked = decoded(request, wire.Ask, "invalid request")
     try:
         transfer = routing.ask(district, asked)
-    except routing.Refused as exc:
+    except relay.Refused as exc:
         raise ApiProblem(409, "refused", str(exc)) from None
     record_api(request, "transfer.request", f"transfer {transfer.pk}", state_id=asked.state_id)
     return json_response(transfer.as_item())

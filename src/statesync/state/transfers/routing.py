@@ -5,18 +5,14 @@ before (by state ID, the latest enrollment first)."""
 from __future__ import annotations
 
 from django.db.models import Max
-from django.utils import timezone
 
 from statesync.core import catalog
 from statesync.core import transfers as wire
 from statesync.core.db.routers import state_db
+from statesync.core.relaying import Refused, route
 from statesync.core.transfers import Status
 from statesync.state.models import District, copy_rows
 from statesync.state.models.transfers import Transfer
-
-
-class Refused(ValueError):
-    """A request the state will not route; the message says why and what to do."""
 
 
 def ask(requesting: District, asked: wire.Ask) -> Transfer:
@@ -106,14 +102,6 @@ def former_districts(requesting: District, state_id: str) -> list[dict]:
         for pk, day in latest.items()
     ]
     return sorted(found, key=lambda c: c["last_enrolled"] or "", reverse=True)
-
-
-def route(transfer: Transfer, former: District) -> Transfer:
-    """Into `former`'s inbox."""
-    transfer.former, transfer.status = former, Status.ROUTED
-    transfer.routed_at, transfer.reason = timezone.now(), ""
-    transfer.save()
-    return transfer
 
 
 def choose(transfer: Transfer, number: str) -> Transfer:

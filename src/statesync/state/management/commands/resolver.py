@@ -6,12 +6,13 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from statesync.core import relaying as relay
 from statesync.core.db.routers import state_db
 from statesync.core.output import say
 from statesync.state.ingest import received
 from statesync.state.models import IdentityWork
+from statesync.state.models.transfers import Transfer
 from statesync.state.people import resolver
-from statesync.state.transfers import relay
 
 
 class Command(BaseCommand):
@@ -63,7 +64,7 @@ def _housekeeping(stop: threading.Event) -> None:
     MESSAGES_KEEP_DAYS go; transfers nobody answered are reminded, then expire (each logs
     what it did)."""
     while not stop.is_set():
-        for chore in (lambda: received.prune(state_db()), relay.housekeeping):
+        for chore in (lambda: received.prune(state_db()), lambda: relay.housekeeping(Transfer)):
             try:
                 chore()
             except Exception:  # a failed chore must not stop the resolver: tried next hour

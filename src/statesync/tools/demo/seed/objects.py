@@ -74,6 +74,7 @@ def district(g: Generation) -> None:
 def schools(g: Generation) -> None:
     rng = g.rng
     numbers = rng.sample(range(1000, 10000), g.counts["School"])
+    places = district_places(g.district_number)
     for i in range(g.counts["School"]):
         kind = rng.choices(SCHOOL_KINDS, weights=[k[1] for k in SCHOOL_KINDS])[0]
         low = "PK" if kind[0] == "ELEM" and rng.random() < 0.3 else kind[2]
@@ -86,8 +87,18 @@ def schools(g: Generation) -> None:
                 "grade_low": low,
                 "grade_high": kind[3],
                 "school_type": kind[0],
+                # Most schools in the district's own town, one in each place beside it.
+                **places[i if i < len(places) else 0],
             }
         )
+
+
+def district_places(number: str) -> list[dict[str, str]]:
+    """Three towns (city and ZIP code) of district `number`, its own first; drawn apart from
+    the district's data, so they do not change what else the seed makes."""
+    draw = random.Random(f"places-{number}")
+    cities = draw.sample(names.PLACES, 3)
+    return [{"city": city, "zip_code": f"{draw.randrange(10000, 99999)}"} for city in cities]
 
 
 def school_defects(g: Generation) -> None:

@@ -29,22 +29,22 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, no_resolver, **opts):
-        resolver = None
+        beside = []  # processes that stop with the server (`--with-parent`)
         if settings.ROLE in ("state", "both") and not no_resolver:
             # Its own process, so identity is settled on the other core while batches are judged.
-            argv = [
-                sys.executable,
-                "-m",
-                "statesync",
-                "resolver",
-                "--with-parent",
-                str(os.getpid()),
-            ]
-            resolver = subprocess.Popen(argv)
+            beside.append(["resolver"])
+        if settings.ROLE in ("router", "both"):  # the router's worker: reminders and expiry
+            beside.append(["router", "work"])
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-m", "statesync", *argv, "--with-parent", str(os.getpid())]
+            )
+            for argv in beside
+        ]
         try:
             code = run(get_config(host, port, workers))
         finally:
-            if resolver is not None:
-                resolver.terminate()
-                resolver.wait(timeout=30)
+            for child in children:
+                child.terminate()
+                child.wait(timeout=30)
         raise SystemExit(code)
