@@ -36,15 +36,17 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
 # (`year`: its rollover row in test_school_years; `transfer`: test_transfers; `demo_mover`:
-# test_demo, the demo's request.)
+# test_demo, the demo's request; `exchange` and `router`: test_exchange.)
 AUDITS_ITSELF = {
     "cancel",
     "demo_mover",
     "dis",
     "edfi_sample",
+    "exchange",
     "messages",
     "record",
     "resync",
+    "router",
     "seed",
     "selective_sync",
     "state",
@@ -100,6 +102,21 @@ AUDITED_VIEWS = {
     "transfer_release": "transfer.release (district API)",
     "transfer_decline": "transfer.decline (test_transfers, district API)",
     "transfer_receive": "transfer.receive (district API)",
+    "exchange-register": "exchange.register (test_exchange)",
+    "exchange-change": "exchange.update, .rotate, .withdraw (test_exchange)",
+    "exchange-request": "transfer.request, national (test_exchange)",
+    "district-add": "router.add-district (test_exchange)",
+    "district-revoke": "router.revoke (test_exchange)",
+    "router-register": "exchange.register at the router (test_exchange)",
+    "router-registration-update": "exchange.update at the router (test_exchange)",
+    "router-withdraw": "exchange.withdraw at the router (test_exchange)",
+    "router-rotate": "exchange.rotate at the router (test_exchange)",
+    "router-transfers": "transfer.request at the router (test_exchange)",
+    "router-transfer-release": "transfer.release at the router (test_exchange)",
+    "router-transfer-decline": "transfer.decline at the router (test_exchange)",
+    "router-transfer-packet": "transfer.fetch at the router (test_exchange)",
+    "router-transfer-received": "transfer.received at the router (test_exchange)",
+    "router-transfer-cancel": "transfer.cancel at the router",
 }
 # Deliberately not audited, and why.
 NOT_AUDITED = {

@@ -451,6 +451,10 @@ def test_na_rights_do_not_exist():
         "transfers_w",
         "transfers_d",
         "statetransfers_r",
+        "exchange_r",
+        "exchange_w",
+        "router_r",
+        "router_w",
     }
 
 

@@ -14,7 +14,7 @@ DOC = SRC.parents[1] / "docs" / "ARCHITECTURE.md"
 LAYERS = {
     "core": ["core"],
     "access": ["access"],
-    "editions": ["district", "state"],
+    "editions": ["district", "state", "router"],
     "web": ["web"],
     "tools": ["tools"],
     "entry": ["cli", "settings", "urls", "wsgi", "asgi", "__main__", "__init__"],

@@ -104,6 +104,7 @@ def audited(request: HttpRequest, action: str, target: str, **detail: Any) -> No
     "/registration",
     auth=RegistrationToken(),
     operation_id="register",
+    url_name="router-register",
     summary="Register (with the one-time registration token): terms accepted, places given",
     description="Answers the registration with the district's credential, shown this once; "
     "the registration token is used up.",
@@ -123,6 +124,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @api.get(
     "/registration",
     operation_id="registration",
+    url_name="router-registration",
     summary="The district's registration as the router holds it",
     openapi_extra=answers("The registration", ref("Registered")),
 )
@@ -133,6 +135,7 @@ def registration(request: HttpRequest) -> HttpResponse:
 @api.put(
     "/registration",
     operation_id="updateRegistration",
+    url_name="router-registration-update",
     summary="Replace the district's places and contact",
     openapi_extra={
         "requestBody": json_body("Registration"),
@@ -150,6 +153,7 @@ def update(request: HttpRequest) -> HttpResponse:
 @api.post(
     "/registration/rotate",
     operation_id="rotateCredential",
+    url_name="router-rotate",
     summary="A new credential for the district; the one that called is revoked",
     openapi_extra=answers("The new credential in `credential`", ref("Registered")),
 )
@@ -163,6 +167,7 @@ def rotate(request: HttpRequest) -> HttpResponse:
 @api.delete(
     "/registration",
     operation_id="withdraw",
+    url_name="router-withdraw",
     summary="Withdraw: the district is no longer found, its credential stops working",
     openapi_extra=answers("Withdrawn", ref("Registered")),
 )
@@ -175,6 +180,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
 @api.get(
     "/districts",
     operation_id="locate",
+    url_name="router-locate",
     summary="The District Locator: registered districts by name, state, city or ZIP code",
     openapi_extra=answers("At most 50", {"type": "array", "items": ref("Located")}, 400),
 )
@@ -203,6 +209,7 @@ def step(request: HttpRequest, transfer: Transfer, work: Callable[[], Any], acti
 @api.post(
     "/transfers",
     operation_id="requestRecords",
+    url_name="router-transfers",
     summary="Ask a registered district elsewhere for a student's records",
     openapi_extra={
         "requestBody": json_body("NationalAsk"),
@@ -219,6 +226,7 @@ def request_records(request: HttpRequest) -> HttpResponse:
 @api.get(
     "/transfers",
     operation_id="transfers",
+    url_name="router-transfer-list",
     summary="The district's requests: those it made and those asked of it",
     openapi_extra=answers("Newest first", {"type": "array", "items": ITEM}),
 )
@@ -233,6 +241,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 @api.post(
     "/transfers/{id}/release",
     operation_id="releaseTransfer",
+    url_name="router-transfer-release",
     summary="Release the student's records to the requester (the district asked)",
     openapi_extra={
         "requestBody": json_body("Packet"),
@@ -250,6 +259,7 @@ def release(request: HttpRequest, id: int = TRANSFER_ID) -> HttpResponse:
 @api.post(
     "/transfers/{id}/decline",
     operation_id="declineTransfer",
+    url_name="router-transfer-decline",
     summary="Decline a request, saying why (the district asked)",
     openapi_extra={"requestBody": json_body("Decline"), **answers("Declined", ITEM, 400, 404, 409)},
 )
@@ -263,6 +273,7 @@ def decline(request: HttpRequest, id: int = TRANSFER_ID) -> HttpResponse:
 @api.get(
     "/transfers/{id}/packet",
     operation_id="transferPacket",
+    url_name="router-transfer-packet",
     summary="The released packet, documents included (the requester)",
     openapi_extra=answers("The packet", ref("Packet"), 400, 404, 409),
 )
@@ -275,6 +286,7 @@ def packet(request: HttpRequest, id: int = TRANSFER_ID) -> HttpResponse:
 @api.post(
     "/transfers/{id}/received",
     operation_id="transferReceived",
+    url_name="router-transfer-received",
     summary="Say the packet was received: the router deletes it (the requester)",
     openapi_extra=answers("Received", ITEM, 400, 404, 409),
 )
@@ -286,6 +298,7 @@ def received(request: HttpRequest, id: int = TRANSFER_ID) -> HttpResponse:
 @api.post(
     "/transfers/{id}/cancel",
     operation_id="cancelTransfer",
+    url_name="router-transfer-cancel",
     summary="Withdraw a request still open (the requester)",
     openapi_extra=answers("Withdrawn", ITEM, 400, 404, 409),
 )
