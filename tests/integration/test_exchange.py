@@ -134,14 +134,14 @@ def test_the_locator_finds_registered_districts_only(world):
     found = exchange.locate("WI")
     assert [d.code for d in found] == [world["wi"].code]
     assert [d.code for d in exchange.locate("55802")] == [world["mn"].code]
-    invited, _ = registry.invite("Never Registered", "IA", "router operator")
+    registry.invite("Never Registered", "IA", "router operator")
     assert exchange.locate("IA") == [] and exchange.locate("Never") == []
     # Withdrawn: no longer found, and its credential stops working.
     assert world["mn_api"].delete("/registration").json()["status"] == "withdrawn"
     assert exchange.locate("Duluth") == []
     assert world["mn_api"].get("/registration").status_code == 401
+    person = Person.objects.order_by("pk").first()
     with pytest.raises(StateRefused, match="no registered district is MN-"):
-        person = Person.objects.order_by("pk").first()
         exchange.request(person, world["mn"].code, "admin")
 
 
@@ -247,13 +247,13 @@ def test_forged_and_revoked_credentials_are_refused(world):
     with router_api(base, Registration.current().credential[:-1] + "A") as altered:
         assert altered.get("/registration").status_code == 401
     # A registration token registers once.
-    member, token = registry.invite("Once Only", "OH", "router operator")
+    _, token = registry.invite("Once Only", "OH", "router operator")
     body = {"accept_terms": True, "terms_version": "2026-1", "registered_by": "x", "places": []}
     with router_api(base, token) as once:
         assert once.post("/registration", json=body).status_code == 200
         assert once.post("/registration", json=body).status_code == 401
     # Terms not accepted: refused, saying so.
-    other, token = registry.invite("Careless", "OH", "router operator")
+    _, token = registry.invite("Careless", "OH", "router operator")
     with router_api(base, token) as careless:
         refused = careless.post("/registration", json={**body, "accept_terms": False})
     assert refused.status_code == 409 and "terms" in refused.json()["detail"]
@@ -312,3 +312,44 @@ def test_the_router_command_line(world, capsys):
     assert listed[world["ours"].code] == "registered" and "invited" in listed.values()
     call_command("exchange", "status", "--json")
     assert '"status":"registered"' in capsys.readouterr().out.replace(" ", "")
+
+
+def test_the_exchange_page_searches_asks_updates_and_withdraws(world):
+    admin = client_with(superuser=True)
+    page = admin.get(reverse("district:exchange"), {"q": "Madison"})
+    assert [d.code for d in page.context["found"]] == [world["wi"].code]
+    secret = Registration.current().credential.encode()
+    assert b"Places sent to the locator" in page.content and secret not in page.content
+    change = reverse("district:exchange-change")
+    assert admin.post(change, {"action": "update"}).status_code == 302
+    assert AuditEntry.objects.filter(action="exchange.update", via="web")
+    person = Person.objects.order_by("pk").first()
+    asked = admin.post(
+        reverse("district:exchange-request"),
+        {
+            "district": world["wi"].code,
+            "last_name": person.last_name,
+            "first_name": person.first_name,
+            "birth_date": person.birth_date.isoformat(),
+            "former_school": "Lincoln",
+        },
+    )
+    (transfer,) = Transfer.objects.filter(side="asked")
+    assert asked["Location"] == reverse("district:transfer", args=[transfer.ref])
+    assert transfer.former_school == "Lincoln" and transfer.status == "routed"
+    entry = AuditEntry.objects.get(action="transfer.request", target=f"transfer {transfer.ref}")
+    assert entry.detail["national"] is True
+    # The router's people revoke a district's credentials from its registry page.
+    router = Client()
+    router.force_login(make_user("router-admin", [("router", "W")]))
+    revoke = reverse("router:district-revoke", args=[world["mn"].pk])
+    assert router.post(revoke).status_code == 302
+    assert world["mn_api"].get("/transfers").status_code == 401
+    assert AuditEntry.objects.filter(action="router.revoke", target=world["mn"].code)
+    # Withdrawing needs the box ticked; then the district is no longer found.
+    refused = admin.post(change, {"action": "withdraw"}, follow=True)
+    assert b"tick the box" in refused.content
+    admin.post(change, {"action": "withdraw", "confirm": "yes"})
+    assert Registration.current().status == "withdrawn"
+    assert world["wi_api"].get("/districts", params={"q": "IL"}).json() == []
+    assert AuditEntry.objects.filter(action="exchange.withdraw", via="web")

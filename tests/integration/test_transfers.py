@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.core import catalog
+from statesync.core import relaying as relay
 from statesync.core import transfers as wire
 from statesync.district.models import (
     Notification,
@@ -33,7 +34,6 @@ from statesync.district.models import (
 )
 from statesync.state.models import Transfer as StateTransfer
 from statesync.state.models import TransferPacket, copy_model
-from statesync.core import relaying as relay
 from tests.support.transfers import PDF, ask, make_world, packet_of
 from tests.support.users import client_with, make_user
 
@@ -157,7 +157,9 @@ def test_reminders_then_expiry_delete_what_was_released(world, settings):
     item = ask(world).json()
     held = StateTransfer.objects.get(pk=item["id"])
     now = timezone.now()
-    assert relay.housekeeping(StateTransfer, now + dt.timedelta(days=settings.TRANSFER_REMIND_DAYS + 1)) == (1, 0)
+    assert relay.housekeeping(
+        StateTransfer, now + dt.timedelta(days=settings.TRANSFER_REMIND_DAYS + 1)
+    ) == (1, 0)
     client_with(superuser=True).get(reverse("district:transfers"))  # the district hears of it
     assert Notification.objects.filter(title__startswith="Reminder").exists()
     person = wire.PacketPerson(None, "A", "B", None, None, "2010-01-01", "F", False, [])

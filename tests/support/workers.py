@@ -30,6 +30,7 @@ def worker_env(**extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url("default"),
         STATE_DATABASE_URL=database_url("state"),
+        ROUTER_DATABASE_URL=database_url("router"),
         PYTHONUNBUFFERED="1",
         STATESYNC_WAIT_POLL="0.5",  # a queued run starts soon after the one before it ends
     )

@@ -21,7 +21,7 @@ def run_outside(scale: str, as_json: bool, keep: bool = False, calls: int = 200)
     for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_QUEUE_URL"):
         env.pop(name, None)
     cleanup = []
-    for var in ("DATABASE_URL", "STATE_DATABASE_URL"):
+    for var in ("DATABASE_URL", "STATE_DATABASE_URL", "ROUTER_DATABASE_URL"):
         if env.get(var, "").startswith("postgres"):
             env[var] = fresh_postgres(env[var], f"statesync_bench_{var.split('_')[0].lower()}")
             cleanup.append(env[var])

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from statesync.core.tokens import STATE_TOKEN_PREFIX
 
 # Each edition is configured from scratch: nothing of the caller's deployment leaks in.
-EDITION_SETTINGS = ("STATESYNC_", "DATABASE_URL", "STATE_DATABASE_URL")
+EDITION_SETTINGS = ("STATESYNC_", "DATABASE_URL", "STATE_DATABASE_URL", "ROUTER_DATABASE_URL")
 
 
 class Editions:
