@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -95,7 +96,8 @@ def test_a_refused_demo_says_only_why(tmp_path):
 @pytest.mark.slow
 def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_address(tmp_path):
     sqlite_pass_only()
-    port = free_port(count=3)  # the state's, then each district's
+    port = free_port(count=6)  # the state's, each district's; the other state's, its district's
+    # and the router's (--router)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATESYNC_", "DATABASE_URL"))}
     env.pop("STATE_DATABASE_URL", None)
     log = tmp_path / "demo.log"
@@ -103,6 +105,7 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
         demo = subprocess.Popen(
             [
                 *(sys.executable, "-m", "statesync", "demo", "--districts", "2", "--edfi"),
+                "--router",
                 *("--port", str(port)),
             ],
             env={**env, "STATESYNC_HOME": str(tmp_path / "home")},
@@ -149,6 +152,31 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
                 "SELECT COUNT(*) FROM access_audit WHERE action = 'transfer.request'"
             ).fetchone()
         assert audited == (1,)
+        # --router: a district in the other state asks 0001 through the National Records
+        # Exchange; the request waits in 0001's inbox, marked national.
+        wait_for(lambda: "3 districts registered" in log.read_text(), 180, "the national request")
+        assert "District 0001 (WI): http://127.0.0.1:" in log.read_text()
+        with sqlite3.connect(tmp_path / "home" / "router" / "router.sqlite3") as db:
+            relayed = db.execute(
+                "SELECT r.state, f.state, f.name, t.status FROM router_transfer t "
+                "JOIN router_member r ON r.id = t.requesting_id "
+                "JOIN router_member f ON f.id = t.former_id"
+            ).fetchall()
+        assert relayed == [("WI", "IL", "Demo District 0001", "routed")]
+        # 0001's inbox, as its people see it (the page and the command line ask the router).
+        district = {**env, "STATESYNC_HOME": str(tmp_path / "home" / "district-0001")}
+        inbox = subprocess.run(
+            [sys.executable, "-m", "statesync", "transfer", "inbox", "--json"],
+            env={**district, "STATESYNC_ROLE": "district"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert inbox.stdout.startswith("["), inbox.stdout[:2000] + inbox.stderr[-2000:]
+        national = [t for t in json.loads(inbox.stdout) if t["is_national"]]
+        assert [(t["ref"], t["status"], t["other_district"][:3]) for t in national] == [
+            ("N1", "routed", "WI-")
+        ]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)

@@ -35,19 +35,28 @@ class Command(BaseCommand):
             "worker and web address (ports after --port); students move between neighbours.",
         )
         parser.add_argument(
+            "--router",
+            action="store_true",
+            help="With --districts: also a second state (WI) with a district of its own and the "
+            "National Records Exchange's router; every district registers, and the other "
+            "state's district asks district 0001 for a student's records (docs/EXCHANGE.md).",
+        )
+        parser.add_argument(
             "--edfi",
             action="store_true",
             help="With --districts: also an Ed-Fi district at the state (0090), fed with the Ed-Fi "
             "sample district Grand Bend through the Ed-Fi door (docs/EDFI.md).",
         )
 
-    def handle(self, *args, scale, host, port, reseed, districts, edfi, **opts):
+    def handle(self, *args, scale, host, port, reseed, districts, edfi, router, **opts):
+        if router and not districts:
+            raise CommandError("--router runs beside district editions: add --districts N")
         if districts:
             if not 1 <= districts <= 9:
                 raise CommandError(f"--districts {districts}: run 1 to 9 district editions")
-            for each in range(districts + 1):
+            for each in range(districts + 1 + (3 if router else 0)):
                 _check_free(host, port + each)
-            MultiDemo(self, host, port, scale, reseed, edfi).run(districts)
+            MultiDemo(self, host, port, scale, reseed, edfi, router).run(districts)
             return
         if settings.ROLE != "both":
             raise CommandError(
@@ -111,10 +120,17 @@ class MultiDemo:
     server and worker."""
 
     def __init__(
-        self, command: BaseCommand, host: str, port: int, scale: str, reseed: bool, edfi: bool
+        self,
+        command: BaseCommand,
+        host: str,
+        port: int,
+        scale: str,
+        reseed: bool,
+        edfi: bool,
+        router: bool = False,
     ):
         self.out, self.style, self.host, self.port = command.stdout, command.style, host, port
-        self.scale, self.reseed, self.edfi = scale, reseed, edfi
+        self.scale, self.reseed, self.edfi, self.router = scale, reseed, edfi, router
         self.home = config.get_home()
         self.editions = Editions(self.home, host, port)
 
@@ -130,6 +146,8 @@ class MultiDemo:
             editions += pool.map(lambda k: self._prepare(state, k), range(1, count + 1))
             if loaded is not None:
                 self.out.write(loaded.result())
+        if self.router:
+            editions += self._across_the_line(count)
         self._announce(editions)
         servers = [
             subprocess.Popen(server_argv(self.host, port, workers=1), env=env)
@@ -144,10 +162,17 @@ class MultiDemo:
                 server.terminate()
             raise
         argv = [sys.executable, "-m", "statesync", "worker"]
-        workers = [subprocess.Popen(argv, env=env) for _, env, _, _ in editions[1:]]
+        workers = [
+            subprocess.Popen(argv, env=env)
+            for _, env, _, _ in editions
+            if env["STATESYNC_ROLE"] == "district"
+        ]
         if count >= 2:  # while people log in: a mover's records asked for, waiting
             mover = threading.Thread(target=self._mover, args=(editions,), daemon=True)
             mover.start()
+        if self.router:  # and a student from across the state line
+            across = threading.Thread(target=self._national, args=(editions,), daemon=True)
+            across.start()
         watch([*servers, *workers])
 
     def _mover(self, editions: list[tuple]) -> None:
@@ -168,29 +193,85 @@ class MultiDemo:
             "(its page /district/transfers/)."
         )
 
+    def _across_the_line(self, count: int) -> list[tuple]:
+        """A second state with one district (seeded as district 0001 here is: the same
+        students, as if they had moved) and the National Records Exchange's router."""
+        port = self.port + count + 1
+        other = Editions(self.home / "state-wi", self.host, port)
+        state = other.state_env()
+        other.cli(state, "migrate", "-v0")
+        district = self._prepare(state, 1, other)
+        router = self.editions.env("router", "router", port + 2)
+        self.editions.cli(router, "migrate", "-v0")
+        return [
+            ("State (WI)", state, port, json.loads(other.cli(state, "demo_users"))),
+            ("District 0001 (WI)", *district[1:]),
+            ("National Records Exchange", router, port + 2, self._users(router)),
+        ]
+
+    def _users(self, env: dict[str, str]) -> dict:
+        return json.loads(self.editions.cli(env, "demo_users"))
+
+    def _national(self, editions: list[tuple]) -> None:
+        """Every district registers with the router; the other state's district then asks
+        district 0001 (IL) for its first student's records: waiting in 0001's inbox."""
+        router = editions[-1][1]
+        districts = [
+            (name, env) for name, env, *_ in editions if env["STATESYNC_ROLE"] == "district"
+        ]
+        codes = {}
+        try:
+            for name, env in districts:
+                state = "WI" if name.endswith("(WI)") else "IL"
+                codes[name] = self._register(
+                    router, env, f"Demo {name.removesuffix(' (WI)')}", state
+                )
+            mover = ("demo_mover", "--across", codes[districts[0][0]])
+            said = self.editions.cli(districts[-1][1], *mover).strip()
+        except CommandError as exc:
+            self.out.write(f"The demo's National Records Exchange request was not made: {exc}")
+            return
+        self.out.write(
+            f"National Records Exchange: {len(codes)} districts registered; {said}. It waits "
+            "in district 0001's inbox, marked National."
+        )
+
+    def _register(self, router: dict[str, str], district: dict[str, str], name: str, state: str):
+        """`district` added at the router and registered with the token it gave; its code."""
+        said = self.editions.cli(
+            router, "router", "add-district", "--name", name, "--state", state, "--json"
+        )
+        added = json.loads(said)
+        url, token = router["STATESYNC_BASE_URL"], added["registration_token"]
+        self.editions.cli(
+            district, "exchange", "register", "--router", url, "--token", token, "--accept-terms"
+        )
+        return added["code"]
+
     def _edfi_district(self, state: dict[str, str]) -> str:
         """Grand Bend loaded into Ed-Fi district 0090 at the state; what the load said."""
         self.out.write("Loading Grand Bend into Ed-Fi district 0090 at the state…")
         return self.editions.cli(state, "edfi_sample", "--number", "0090").strip()
 
-    def _prepare(self, state: dict[str, str], k: int) -> tuple:
-        """District edition `k`, ready: (name, env, port, users)."""
-        district = self.editions.prepare_district(
+    def _prepare(self, state: dict[str, str], k: int, editions: Editions | None = None) -> tuple:
+        """District edition `k` of `editions` (this state's), ready: (name, env, port, users)."""
+        editions = editions or self.editions
+        district = editions.prepare_district(
             state, k, self.scale, years=2, reseed=self.reseed, log=self.out.write
         )
-        users = json.loads(self.editions.cli(district, "demo_users"))
-        return (f"District {k:04d}", district, self.port + k, users)
+        users = json.loads(editions.cli(district, "demo_users"))
+        return (f"District {k:04d}", district, editions.port + k, users)
 
     def _announce(self, editions: list[tuple]) -> None:
         lines = []
         for name, _, port, users in editions:
             lines.append(f"\n{name}: http://{self.host}:{port}/")
             lines += [f"  {u:<7} password: {p:<14} {DEMO_USERS[u]}" for u, p in users.items()]
+        roles = [env["STATESYNC_ROLE"] for _, env, _, _ in editions]
+        started = f"{roles.count('state')} state and {roles.count('district')} district edition(s)"
+        router = " and the National Records Exchange's router" if "router" in roles else ""
         self.out.write(
-            self.style.SUCCESS(
-                "\nstatesync is starting: the state and "
-                f"{len(editions) - 1} district edition(s). Log in as:"
-            )
+            self.style.SUCCESS(f"\nstatesync is starting: {started}{router}. Log in as:")
             + "\n".join(lines)
             + "\n\nStudents move between neighbouring districts mid-year; resync each district "
             "(its batch page) and see the state's Person Matching.\nPress Ctrl-C to stop them all."

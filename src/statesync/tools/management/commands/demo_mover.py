@@ -12,10 +12,18 @@ class Command(EverydayCommand):
     help = (
         "For the demo, in a district synced after its neighbour: ask for the records of the "
         "first student who moved here from the district before (they enrolled after the "
-        "winter break); prints where the request went."
+        "winter break); with --across, of the first student, from a district in another state "
+        "through the National Records Exchange. Prints where the request went."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--across", metavar="CODE", help="The registered district to ask (e.g. IL-0001)."
+        )
+
+    def handle(self, *args, across, **options):
+        if across:
+            return self._across(across)
         # A district's own (the tools' commands load in every role):
         from statesync.district.models import SchoolYear, dis_model  # noqa: PLC0415
         from statesync.district.services import transfers  # noqa: PLC0415
@@ -37,5 +45,25 @@ class Command(EverydayCommand):
         record_command("transfer.request", f"transfer {done.state_ref}", person=person.pk)
         self.stdout.write(
             f"{person.first_name} {person.last_name}: request {done.state_ref}, "
+            f"{done.status_label.lower()} {done.other_district}"
+        )
+
+    def _across(self, code: str) -> None:
+        """The first student here asks district `code` in another state for their records."""
+        from statesync.district.models import dis_model  # noqa: PLC0415
+        from statesync.district.services import exchange  # noqa: PLC0415
+
+        enrolled = dis_model(catalog.ENROLLMENT).objects.order_by("pk").first()
+        if enrolled is None:
+            raise CommandError("this district has no enrollment: seed it first")
+        person = enrolled.person
+        school = enrolled.calendar.school.name
+        try:
+            done = exchange.request(person, code, "demo (command line)", former_school=school)
+        except (StateError, exchange.TransferError) as exc:
+            raise CommandError(f"the demo's national request was not made: {exc}") from None
+        record_command("transfer.request", f"transfer {done.ref}", person=person.pk, national=True)
+        self.stdout.write(
+            f"{person.first_name} {person.last_name}: request {done.ref}, "
             f"{done.status_label.lower()} {done.other_district}"
         )
