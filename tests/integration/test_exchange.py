@@ -11,6 +11,7 @@ through the router's API with their own credentials, as their editions would."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import httpx
@@ -21,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 
 from statesync.access.models import AuditEntry
-from statesync.core import catalog
+from statesync.core import catalog, relaying
 from statesync.core.sync.client import StateRefused
 from statesync.district.models import PriorEnrollment, Registration, Transfer, dis_model
 from statesync.district.services import exchange, transfers
@@ -353,3 +354,17 @@ def test_the_exchange_page_searches_asks_updates_and_withdraws(world):
     assert Registration.current().status == "withdrawn"
     assert world["wi_api"].get("/districts", params={"q": "IL"}).json() == []
     assert AuditEntry.objects.filter(action="exchange.withdraw", via="web")
+
+
+def test_the_routers_worker_reminds_then_expires_a_request(world, settings):
+    person = Person.objects.order_by("pk").first()
+    item = world["wi_api"].post("/transfers", json=national_ask(world["ours"], person)).json()
+    held = RouterTransfer.objects.get(pk=item["id"])
+    later = held.routed_at + dt.timedelta(days=settings.TRANSFER_REMIND_DAYS + 1)
+    assert relaying.housekeeping(RouterTransfer, later) == (1, 0)
+    transfers.refresh_now()
+    assert Transfer.by_ref(f"N{item['id']}").reminded_at is not None
+    gone = held.expires_at + dt.timedelta(days=1)
+    assert relaying.housekeeping(RouterTransfer, gone) == (0, 1)
+    expired = world["wi_api"].get("/transfers").json()[0]
+    assert expired["status"] == "expired" and world["ours"].code in expired["reason"]
