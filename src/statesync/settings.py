@@ -226,9 +226,7 @@ ANONYMOUS_MAX_BODY_BYTES = 64 * 1024
 EDFI_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
-EMAIL_BACKEND = os.environ.get(
-    "STATESYNC_EMAIL_BACKEND", "statesync.web.mail.ConsoleBackend"
-)
+EMAIL_BACKEND = os.environ.get("STATESYNC_EMAIL_BACKEND", "statesync.web.mail.ConsoleBackend")
 EMAIL_FILE_PATH = os.environ.get("STATESYNC_EMAIL_FILE_PATH", str(HOME / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("STATESYNC_FROM_EMAIL", "statesync@localhost")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 from django.conf import settings
@@ -20,6 +21,7 @@ from statesync.core import transfers as wire
 from statesync.core.transfers import Status
 
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound="RelayedTransfer")
 
 
 class Refused(ValueError):
@@ -105,7 +107,7 @@ def _must_be(transfer: RelayedTransfer, status: str, doing: str) -> None:
         )
 
 
-def route(transfer: RelayedTransfer, former: models.Model) -> RelayedTransfer:
+def route(transfer: T, former: models.Model) -> T:
     """Into `former`'s inbox."""
     transfer.former, transfer.status = former, Status.ROUTED  # type: ignore[attr-defined]
     transfer.routed_at, transfer.reason = timezone.now(), ""
@@ -126,8 +128,8 @@ def release(transfer: RelayedTransfer, packet: wire.Packet) -> RelayedTransfer:
         except wire.DocumentRefused as exc:
             raise Refused(str(exc)) from None
     with transaction.atomic(using=transfer._state.db):
-        held = _packets(transfer).objects.create(
-            transfer=transfer,
+        held = _packets(transfer)._default_manager.create(  # type: ignore[misc]
+            transfer=transfer,  # each edition's packet declares its own `transfer`
             person=msgspec.to_builtins(packet.person),
             enrollments=msgspec.to_builtins(packet.enrollments),
         )
@@ -198,7 +200,7 @@ def cancel(transfer: RelayedTransfer) -> RelayedTransfer:
 
 
 def _forget(transfer: RelayedTransfer) -> None:
-    packet = _packets(transfer).objects.filter(transfer=transfer).first()
+    packet = _packets(transfer)._default_manager.filter(pk=transfer.pk).first()
     if packet is not None:
         privatefiles.remove(packet.folder())
         packet.delete()
@@ -211,11 +213,11 @@ def housekeeping(
     past their time, with their packets. How many of each."""
     now = now or timezone.now()
     due = now - dt.timedelta(days=settings.TRANSFER_REMIND_DAYS)
-    reminded = transfers.objects.filter(
+    reminded = transfers._default_manager.filter(
         status=Status.ROUTED, routed_at__lt=due, reminded_at__isnull=True
     ).update(reminded_at=now)
     expired = 0
-    for transfer in transfers.objects.filter(status__in=Status.OPEN, expires_at__lt=now):
+    for transfer in transfers._default_manager.filter(status__in=Status.OPEN, expires_at__lt=now):
         _forget(transfer)
         transfer.status, transfer.reason = Status.EXPIRED, _expiry_reason(transfer)
         transfer.save()

@@ -7,7 +7,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import msgspec
@@ -124,7 +124,7 @@ class StateClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> StateClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -327,7 +327,9 @@ class RouterClient(StateClient):
     def _url(self, path: str) -> str:
         return path
 
-    def call(self, method: str, path: str, body: msgspec.Struct | None = None, **kwargs: Any):
+    def call(
+        self, method: str, path: str, body: msgspec.Struct | None = None, **kwargs: Any
+    ) -> Any:
         """`method` on `path` with `body` as JSON; the answer's decoded JSON."""
         content = msgspec.json.encode(body) if body is not None else None
         response = self._request(method, path, content=content, **kwargs)

@@ -56,16 +56,9 @@ def with_the_state(
     """`work` through `client` or the DIS connection; 0 when DIS is not configured or the
     state is down (logged: the worker's housekeeping tries again), so it never fails its
     caller."""
-    try:
-        if client is not None:
-            return work(client)
-        with state_client(retries=0) as own:
-            return work(own)
-    except NotConfigured:
-        return 0
-    except StateError as exc:
-        log.warning("could not %s (will retry): %s", what, exc)
-        return 0
+    if client is not None:
+        return _quietly(lambda: work(client), what)
+    return _quietly(lambda: _through(state_client, work), what)
 
 
 def router_client(**options: Any) -> RouterClient:
@@ -90,9 +83,17 @@ def relay_client(transfer: Transfer, **options: Any) -> StateClient:
 def with_the_router(work: Callable[[StateClient], int], what: str) -> int:
     """`work` through the router, as with_the_state: 0 when this district is not registered
     or the router is down (logged)."""
+    return _quietly(lambda: _through(router_client, work), what)
+
+
+def _through(make: Callable[..., StateClient], work: Callable[[StateClient], int]) -> int:
+    with make(retries=0) as own:
+        return work(own)
+
+
+def _quietly(call: Callable[[], int], what: str) -> int:
     try:
-        with router_client(retries=0) as own:
-            return work(own)
+        return call()
     except NotConfigured:
         return 0
     except StateError as exc:

@@ -87,8 +87,12 @@ class Command(EverydayCommand):
                 "transfer.request", f"transfer {done.ref}", person=person.pk, national=True
             )
             return done
-        changed = {"update": exchange.update, "rotate": exchange.rotate}.get(step)
-        done = changed(by) if step == "update" else changed() if changed else exchange.withdraw()
+        if step == "update":
+            done = exchange.update(by)
+        elif step == "rotate":
+            done = exchange.rotate()
+        else:
+            done = exchange.withdraw()
         record_command(f"exchange.{step}", done.code)
         return done
 

@@ -92,7 +92,7 @@ class Command(EverydayCommand):
             self.stdout.write(json.dumps(rows))
             return
         for row in rows:
-            places = ", ".join(row["places"]) or "no places"
+            places = ", ".join(map(str, row["places"] or [])) or "no places"
             self.stdout.write(f"{row['code']:<9} {row['status']:<10} {row['name']}  ({places})")
 
 
