@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if settings.ROLE in ("state", "both") and not no_resolver:
             # Its own process, so identity is settled on the other core while batches are judged.
             beside.append(["resolver"])
-        if settings.ROLE in ("router", "both"):  # the router's worker: reminders and expiry
+        if settings.ROLE == "router":  # the router's worker: reminders and expiry
             beside.append(["router", "work"])
         children = [
             subprocess.Popen(
