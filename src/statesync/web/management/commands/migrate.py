@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core.management.commands import migrate
 
+from statesync.core.db.routers import OWN_DATABASE
+
 
 class Command(migrate.Command):
     help = (
@@ -24,4 +26,13 @@ class Command(migrate.Command):
         for alias in settings.DATABASES:
             if options["verbosity"] >= 1 and len(settings.DATABASES) > 1:
                 self.stdout.write(self.style.MIGRATE_HEADING(f"Database {alias!r}:"))
-            super().handle(*args, **{**options, "database": alias})
+            super().handle(*apps_of(alias, args), **{**options, "database": alias})
+
+
+def apps_of(alias: str, named: tuple) -> tuple:
+    """The apps to migrate on `alias`: what was named, or on an edition's own database (the
+    state's, the router's) only that edition's app — every other app's migrations would run
+    there as no-ops, seconds each time."""
+    if named or alias == "default":
+        return named
+    return tuple(label for label, own in OWN_DATABASE.items() if own == alias)
