@@ -46,18 +46,21 @@ def main() -> None:
 
 
 def shoot_districts() -> None:
-    """The state's own-data pages and Student Records Transfer, from `statesync demo
-    --districts 2` once both districts resynced and 0002 asked for a mover's records."""
+    """The state's own-data pages, Student Records Transfer and the National Records Exchange,
+    from `statesync demo --districts 2 --router` once both districts resynced, 0002 asked for a
+    mover's records and the other state's district asked 0001 for a student's."""
     home = Path(tempfile.mkdtemp(prefix="statesync-shots-"))
     env = {**os.environ, "STATESYNC_HOME": str(home)}
     log = open(home / "demo.log", "w+")  # noqa: SIM115
-    argv = [sys.executable, "-m", "statesync", "demo", "--districts", "2", "--port", str(PORT)]
+    argv = [sys.executable, "-m", "statesync", "demo", "--districts", "2", "--router"]
+    argv += ["--port", str(PORT)]
     demo = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         password = wait_for_password(home / "demo.log")  # the state's admin comes first
         wait_for_server()
         for _ in range(600):  # the demo resyncs both districts, then 0002 asks for records
-            if "waits in district 0001's inbox" in (home / "demo.log").read_text():
+            said = (home / "demo.log").read_text()
+            if "waits in district 0001's inbox (its page" in said and "registered;" in said:
                 break
             time.sleep(0.5)
         else:
@@ -82,6 +85,7 @@ def shoot_districts() -> None:
             page.screenshot(path=OUT / "state-owned-value.png")
             page.goto(BASE + "/state/districts/0001/messages/")
             page.screenshot(path=OUT / "state-messages.png", full_page=True)
+            shoot_exchange(browser, passwords)
             shoot_transfers(browser, passwords)
             page.goto(BASE + "/state/transfers/")
             page.screenshot(path=OUT / "state-transfers.png", full_page=True)
@@ -92,6 +96,19 @@ def shoot_districts() -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def shoot_exchange(browser, passwords: list[str]) -> None:
+    """0001's National Records Exchange page with a locator search; the router's registry."""
+    one, router = (f"http://127.0.0.1:{PORT + k}" for k in (1, 5))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, one, passwords[1])
+    page.goto(one + "/district/exchange/?q=WI")
+    page.screenshot(path=OUT / "exchange.png", full_page=True)
+    log_in(page, router, passwords[-1])
+    page.goto(router + "/router/")
+    page.screenshot(path=OUT / "router.png", full_page=True)
+    page.close()
+
+
 def shoot_transfers(browser, passwords: list[str]) -> None:
     """0001's inbox and the request's page, released; then 0002's page of what came."""
     one, two = (f"http://127.0.0.1:{PORT + k}" for k in (1, 2))
@@ -99,12 +116,12 @@ def shoot_transfers(browser, passwords: list[str]) -> None:
     log_in(page, one, passwords[1])
     page.goto(one + "/district/transfers/")
     page.screenshot(path=OUT / "transfers.png", full_page=True)
-    page.locator("table.inbox a").first.click()
+    page.locator("table.inbox a").filter(has_not_text="N").first.click()  # the state's request
     page.screenshot(path=OUT / "transfer-inbox.png", full_page=True)
     page.click("button[value=release]")
     log_in(page, two, passwords[2])
     page.goto(two + "/district/transfers/")
-    page.locator("table.asked a").first.click()
+    page.locator("table.asked a").filter(has_not_text="N").first.click()
     page.screenshot(path=OUT / "transfer-receive.png", full_page=True)
     page.close()
 

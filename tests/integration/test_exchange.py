@@ -14,7 +14,6 @@ import base64
 import datetime as dt
 import json
 
-import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -29,37 +28,13 @@ from statesync.district.services import exchange, transfers
 from statesync.router import registry
 from statesync.router.models import Member, Packet
 from statesync.router.models import Transfer as RouterTransfer
+from tests.support.exchange import registered_elsewhere, router_api
 from tests.support.transfers import PDF, packet_of
 from tests.support.users import client_with, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 Person = dis_model(catalog.PERSON)
 School = dis_model(catalog.SCHOOL)
-
-
-def router_api(base: str, credential: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=f"{base}/api/router/v1",
-        headers={"Authorization": f"Bearer {credential}"},
-        timeout=30,
-    )
-
-
-def registered_elsewhere(base: str, name: str, state: str, city: str, zip_code: str):
-    """A district in another state, registered through the API as its edition would."""
-    member, token = registry.invite(name, state, "router operator")
-    with router_api(base, token) as client:
-        answer = client.post(
-            "/registration",
-            json={
-                "accept_terms": True,
-                "terms_version": "2026-1",
-                "registered_by": f"admin of {name}",
-                "places": [{"city": city, "zip_code": zip_code, "share": 1.0}],
-            },
-        )
-    assert answer.status_code == 200, answer.text
-    return member, router_api(base, answer.json()["credential"])
 
 
 @pytest.fixture
