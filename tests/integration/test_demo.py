@@ -157,7 +157,7 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
         # --router: a district in the other state asks 0001 through the National Records
         # Exchange; the request waits in 0001's inbox, marked national.
         wait_for(lambda: "3 districts registered" in log.read_text(), 180, "the national request")
-        assert "District 0001 (WI): http://127.0.0.1:" in log.read_text()
+        assert "District 0101 (WI): http://127.0.0.1:" in log.read_text()
         with sqlite3.connect(tmp_path / "home" / "router" / "router.sqlite3") as db:
             relayed = db.execute(
                 "SELECT r.state, f.state, f.name, t.status FROM router_transfer t "

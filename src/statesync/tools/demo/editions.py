@@ -69,10 +69,11 @@ class Editions:
         reseed: bool,
         log: Callable[[str], object],
         defects: bool = True,
+        number: str | None = None,
     ) -> dict[str, str]:
         """District edition `k` migrated, seeded (students shared with its neighbours) and
-        connected to the state; its environment."""
-        number = f"{k:04d}"
+        connected to the state, as district `number` (k's own by default); its environment."""
+        number = number or f"{k:04d}"
         district = self.district_env(k)
         self.cli(district, "migrate", "-v0")
         seeded = Path(district["STATESYNC_HOME"]) / "seeded"

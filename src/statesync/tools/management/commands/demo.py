@@ -200,12 +200,14 @@ class MultiDemo:
         other = Editions(self.home / "state-wi", self.host, port)
         state = other.state_env()
         other.cli(state, "migrate", "-v0")
-        district = self._prepare(state, 1, other)
+        # Seeded as 0001 here is (the same students, as if they had moved), under a number
+        # of its own: its schools are in towns of their own.
+        district = self._prepare(state, 1, other, number="0101")
         router = self.editions.env("router", "router", port + 2)
         self.editions.cli(router, "migrate", "-v0")
         return [
             ("State (WI)", state, port, json.loads(other.cli(state, "demo_users"))),
-            ("District 0001 (WI)", *district[1:]),
+            ("District 0101 (WI)", *district[1:]),
             ("National Records Exchange", router, port + 2, self._users(router)),
         ]
 
@@ -253,14 +255,17 @@ class MultiDemo:
         self.out.write("Loading Grand Bend into Ed-Fi district 0090 at the state…")
         return self.editions.cli(state, "edfi_sample", "--number", "0090").strip()
 
-    def _prepare(self, state: dict[str, str], k: int, editions: Editions | None = None) -> tuple:
+    def _prepare(
+        self, state: dict[str, str], k: int, editions: Editions | None = None, number: str = ""
+    ) -> tuple:
         """District edition `k` of `editions` (this state's), ready: (name, env, port, users)."""
         editions = editions or self.editions
+        number = number or f"{k:04d}"
         district = editions.prepare_district(
-            state, k, self.scale, years=2, reseed=self.reseed, log=self.out.write
+            state, k, self.scale, 2, self.reseed, self.out.write, number=number
         )
         users = json.loads(editions.cli(district, "demo_users"))
-        return (f"District {k:04d}", district, editions.port + k, users)
+        return (f"District {number}", district, editions.port + k, users)
 
     def _announce(self, editions: list[tuple]) -> None:
         lines = []
