@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from statesync.access.rights import PERMISSIONS
-from statesync.core.tokens import hash_token, new_token
+from statesync.core.tokens import HashedToken, new_token
 
 PERSONAL_TOKEN_PREFIX = "ssp_"
 
@@ -67,18 +67,13 @@ class AuditEntry(models.Model):
         return " ".join(parts)
 
 
-class PersonalToken(models.Model):
+class PersonalToken(HashedToken):
     """A user's API token for automation; acts with that user's rights. Only its hash is kept."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     label = models.CharField(max_length=100)
-    token_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=12)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "access_personaltoken"
@@ -101,16 +96,8 @@ class PersonalToken(models.Model):
         """The active user behind a live token, or None."""
         if not secret.startswith(PERSONAL_TOKEN_PREFIX):
             return None
-        token = (
-            cls.objects.select_related("user")
-            .filter(token_hash=hash_token(secret), revoked_at__isnull=True)
-            .first()
-        )
+        token = cls.live(secret).select_related("user").first()
         if token is None or not token.user.is_active:
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
-
-    def revoke(self) -> None:
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])

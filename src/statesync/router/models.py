@@ -10,7 +10,7 @@ from django.utils import timezone
 from statesync.core import transfers as wire
 from statesync.core.exchange import TERMS_VERSION  # noqa: F401  (the registry checks it)
 from statesync.core.relaying import RelayedPacket, RelayedTransfer
-from statesync.core.tokens import hash_token, new_token
+from statesync.core.tokens import HashedToken, new_token
 
 REGISTRATION_PREFIX = "srr_"  # a one-time token that lets a district register
 CREDENTIAL_PREFIX = "src_"  # a registered district's credential for the router's API
@@ -59,16 +59,11 @@ class Member(models.Model):
         return self.credentials.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-class Credential(models.Model):
+class Credential(HashedToken):
     REGISTRATION, CREDENTIAL = "registration", "credential"
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="credentials")
     kind = models.CharField(max_length=12)
-    token_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=12)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "router_credential"
@@ -79,11 +74,7 @@ class Credential(models.Model):
     @classmethod
     def authenticate(cls, token: str, kind: str) -> Credential | None:
         """The live token of `kind` matching `token`, or None."""
-        return (
-            cls.objects.select_related("member")
-            .filter(token_hash=hash_token(token), kind=kind, revoked_at__isnull=True)
-            .first()
-        )
+        return cls.live(token).filter(kind=kind).select_related("member").first()
 
 
 class Place(models.Model):

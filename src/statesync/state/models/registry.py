@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from statesync.core.tokens import STATE_TOKEN_PREFIX as TOKEN_PREFIX
-from statesync.core.tokens import hash_token, new_token
+from statesync.core.tokens import HashedToken, new_token
 
 
 class District(models.Model):
@@ -51,14 +51,10 @@ class District(models.Model):
         return token
 
 
-class ApiToken(models.Model):
+class ApiToken(HashedToken):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell it.")
     label = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "state_apitoken"
@@ -71,12 +67,4 @@ class ApiToken(models.Model):
         """The live token matching `token`, or None."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        return (
-            cls.objects.select_related("district")
-            .filter(token_hash=hash_token(token), revoked_at__isnull=True)
-            .first()
-        )
-
-    def revoke(self) -> None:
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
+        return cls.live(token).select_related("district").first()
