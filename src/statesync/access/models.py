@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 
 from statesync.access.rights import PERMISSIONS
-from statesync.core.tokens import HashedToken, new_token
+from statesync.core.hashedtokens import HashedToken
+from statesync.core.tokens import new_token
 
 PERSONAL_TOKEN_PREFIX = "ssp_"
 

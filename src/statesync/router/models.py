@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from statesync.core import transfers as wire
 from statesync.core.exchange import TERMS_VERSION  # noqa: F401  (the registry checks it)
+from statesync.core.hashedtokens import HashedToken
 from statesync.core.relaying import RelayedPacket, RelayedTransfer
-from statesync.core.tokens import HashedToken, new_token
+from statesync.core.tokens import new_token
 
 REGISTRATION_PREFIX = "srr_"  # a one-time token that lets a district register
 CREDENTIAL_PREFIX = "src_"  # a registered district's credential for the router's API

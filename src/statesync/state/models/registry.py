@@ -7,8 +7,9 @@ import re
 from django.db import models
 from django.utils import timezone
 
+from statesync.core.hashedtokens import HashedToken
 from statesync.core.tokens import STATE_TOKEN_PREFIX as TOKEN_PREFIX
-from statesync.core.tokens import HashedToken, new_token
+from statesync.core.tokens import new_token
 
 
 class District(models.Model):
