@@ -16,7 +16,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -25,6 +25,7 @@ from statesync.core import catalog, relaying
 from statesync.core.sync.client import StateRefused
 from statesync.district.models import PriorEnrollment, Registration, Transfer, dis_model
 from statesync.district.services import exchange, transfers
+from statesync.district.services.transfers import TransferError
 from statesync.router import registry
 from statesync.router.models import Member, Packet
 from statesync.router.models import Transfer as RouterTransfer
@@ -343,3 +344,22 @@ def test_the_routers_worker_reminds_then_expires_a_request(world, settings):
     assert relaying.housekeeping(RouterTransfer, gone) == (0, 1)
     expired = world["wi_api"].get("/transfers").json()[0]
     assert expired["status"] == "expired" and world["ours"].code in expired["reason"]
+
+
+def test_a_bad_router_address_or_token_is_refused_saying_why(live_server, seeded):
+    seeded("small", defects=False)
+    _, token = registry.invite("Demo District 0001", "IL", "router operator")
+    for address in ("", "not a url", "ftp://router.example", "http://", "/api/router/v1"):
+        with pytest.raises(TransferError, match="is not a router address"):
+            exchange.register(address, token, "admin", accept_terms=True)
+    for bad in ("srr_short", "sst_" + token[4:], token[:-1] + "é", token + "\n" + token):
+        with pytest.raises(TransferError, match="registration token is srr_"):
+            exchange.register(live_server.url, bad, "admin", accept_terms=True)
+    admin = client_with(superuser=True)
+    form = {"router": "http://no-such-host.invalid", "token": token, "accept_terms": "yes"}
+    page = admin.post(reverse("district:exchange-register"), form, follow=True)
+    assert page.status_code == 200 and b"Not registered: " in page.content
+    with pytest.raises(CommandError, match="is not a router address"):
+        call_command("exchange", "register", "--router", "nope", "--token", token, "--accept-terms")
+    assert Registration.current() is None  # nothing kept; the token still registers once
+    assert exchange.register(live_server.url, token, "admin", accept_terms=True).code

@@ -72,13 +72,13 @@ def record(
     )
 
 
-def record_by_district(request, district, action: str, target: str = "", **detail: Any):
-    """Write one audit entry at the state (or the router) for what a district's token (or
-    credential) did through the API."""
-    number = getattr(district, "code", None) or district.number
-    held = "router credential" if hasattr(district, "code") else "API token"
+def record_by_district(
+    request, district, action: str, target: str = "", *, held: str = "API token", **detail: Any
+):
+    """Write one audit entry at the state (or the router) for what a district's token (`held`:
+    its router credential there) did through the API."""
     return AuditEntry.objects.create(
-        username=f"district {number} ({held})",
+        username=f"district {district.code} ({held})",
         action=action,
         target=target[:200],
         detail=detail,

@@ -66,8 +66,9 @@ class RelayedTransfer(models.Model):
 
     @property
     def former_code(self) -> str:
-        """The former district as the requester knows it."""
-        raise NotImplementedError
+        """The former district as the requester knows it ("" until routed)."""
+        former = getattr(self, "former", None)
+        return former.code if former is not None else ""
 
     def documents_released(self) -> int:
         try:

@@ -97,7 +97,9 @@ def refusing(work: Callable[[], Any]) -> Any:
 
 
 def audited(request: HttpRequest, action: str, target: str, **detail: Any) -> None:
-    record_by_district(request, member_of(request), action, target, **detail)
+    record_by_district(
+        request, member_of(request), action, target, held="router credential", **detail
+    )
 
 
 @api.post(

@@ -112,10 +112,6 @@ class Transfer(RelayedTransfer):
             models.Index(fields=["status", "expires_at"], name="router_expiry"),
         ]
 
-    @property
-    def former_code(self) -> str:
-        return self.former.code
-
     def as_item(self) -> wire.Item:
         """The transfer as the router tells either district of it."""
         return wire.Item(

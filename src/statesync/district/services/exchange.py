@@ -6,10 +6,12 @@ inbox, marked national, and are answered and received there."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import httpx
 import msgspec
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from statesync.core import catalog
 from statesync.core import exchange as wire
@@ -54,10 +56,8 @@ def places() -> Places:
         for r in rows
         if r[f"{school}city"] and r[f"{school}zip_code"]
     ]
-    Schools = dis_model(catalog.SCHOOL)
-    unplaced = Schools.objects.filter(city__isnull=True) | Schools.objects.filter(
-        zip_code__isnull=True
-    )
+    missing = Q(city__isnull=True) | Q(city="") | Q(zip_code__isnull=True) | Q(zip_code="")
+    unplaced = dis_model(catalog.SCHOOL).objects.filter(missing)
     return Places(
         sent=[p for p in found if p.share > SLIVER],
         left_out=[p for p in found if p.share <= SLIVER],
@@ -85,6 +85,12 @@ def register(router_url: str, token: str, by: str, contact: str = "", accept_ter
     here with the credential the router issued."""
     if not accept_terms:
         raise TransferError("read the terms of service and accept them to register")
+    router_url, token = _router_address(router_url), token.strip()
+    if not REGISTRATION_TOKEN.fullmatch(token):
+        raise TransferError(
+            "the registration token is srr_ and 43 letters, digits, - or _, as the router's "
+            "people gave it"
+        )
     found = places()
     if not found.sent:
         raise TransferError(
@@ -96,6 +102,21 @@ def register(router_url: str, token: str, by: str, contact: str = "", accept_ter
     registered = msgspec.convert(answer, wire.Registered)
     Registration.objects.all().delete()  # one registration: a new one replaces the old
     return _keep(Registration(router_url=router_url), registered, found)
+
+
+REGISTRATION_TOKEN = re.compile(r"srr_[A-Za-z0-9_-]{43}")
+
+
+def _router_address(text: str) -> str:
+    """The router's address as typed, or TransferError saying what is wrong with it."""
+    text = text.strip().rstrip("/")
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or len(text) > 200:
+        raise TransferError(f"{text[:200]!r} is not a router address (https://host[:port])")
+    return text
 
 
 def _keep(registration: Registration, said: wire.Registered, found: Places | None = None):

@@ -28,6 +28,11 @@ class District(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
 
+    @property
+    def code(self) -> str:
+        """How other districts and the audit log name it: its number."""
+        return self.number
+
     @classmethod
     def register(cls, number: str, name: str) -> District:
         if not re.fullmatch(r"[0-9]{4}", number or ""):

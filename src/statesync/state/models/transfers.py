@@ -34,10 +34,6 @@ class Transfer(RelayedTransfer):
             models.Index(fields=["status", "expires_at"], name="transfer_expiry"),
         ]
 
-    @property
-    def former_code(self) -> str:
-        return self.former.number if self.former else ""
-
     def as_item(self) -> wire.Item:
         """The transfer as the state API tells either district of it."""
         former = self.former
