@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 import msgspec
-from django.db import IntegrityError, connections, transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from statesync.state.models import District, EdfiChange, EdfiDocument
+from statesync.state.models import District, EdfiDocument
 
 
 def natural_key(values: list[Any]) -> str:
@@ -28,6 +28,27 @@ _HELD = (
 _LEA = (
     "SELECT id, resource_id, body, change_version, natural_key FROM state_edfidocument "
     "WHERE district_id = %s AND resource = 'localEducationAgencies' AND body IS NOT NULL"
+)
+
+
+_ROW = (
+    "SELECT id, resource_id, body, change_version FROM state_edfidocument "
+    "WHERE district_id = %s AND resource = %s AND natural_key = %s"
+)
+
+_SLOT = (
+    "INSERT INTO state_edfidocument (district_id, resource, natural_key, resource_id) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (district_id, resource, natural_key) DO NOTHING "
+    "RETURNING id"
+)
+
+_CHANGE = (
+    "INSERT INTO state_edfichange (district_id, resource, resource_id, deleted, key_values) "
+    "VALUES (%s, %s, %s, %s, %s) RETURNING id"
+)
+
+_WRITE = (
+    "UPDATE state_edfidocument SET body = %s, change_version = %s, last_modified = %s WHERE id = %s"
 )
 
 
@@ -113,40 +134,56 @@ class Documents:
         held = self.held(resource, key)
         if held is not None:
             return held
-        lookup = {"district": self.district, "resource": resource, "natural_key": natural_key(key)}
-        found = EdfiDocument.objects.using(self.using).filter(**lookup).first()
-        if found is not None:
-            return found
-        try:
-            with transaction.atomic(using=self.using):
-                return EdfiDocument.objects.using(self.using).create(**lookup)
-        except IntegrityError:  # another request made it first
-            return EdfiDocument.objects.using(self.using).get(**lookup)
+        wanted = (resource, natural_key(key))
+        made = uuid.uuid4()
+        # One statement whether or not another request made the row first (no savepoint).
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(_SLOT, [self.district.pk, *wanted, self._uuid(made)])
+            row = cursor.fetchone()
+            if row is not None:
+                return self._document(wanted, (row[0], made, None, None))
+            cursor.execute(_ROW, [self.district.pk, *wanted])
+            return self._document(wanted, cursor.fetchone())
 
     def save(self, doc: EdfiDocument, body: dict[str, Any]) -> None:
         """Hold `body` as the document, under a new change version (one transaction)."""
-        with transaction.atomic(using=self.using):
-            doc.body = body
-            doc.change_version = self._change(doc, deleted=False)
-            doc.last_modified = timezone.now()
-            doc.save(using=self.using, update_fields=["body", "change_version", "last_modified"])
-        self._held[(doc.resource, doc.natural_key)] = doc
+        self._write(doc, body, key_values=None)
 
     def remove(self, doc: EdfiDocument, key_values: dict[str, Any]) -> None:
         """Stop holding the document; Change Queries list the delete with its key values."""
-        with transaction.atomic(using=self.using):
-            doc.body = None
-            doc.change_version = self._change(doc, deleted=True, key_values=key_values)
-            doc.last_modified = timezone.now()
-            doc.save(using=self.using, update_fields=["body", "change_version", "last_modified"])
-        self._held[(doc.resource, doc.natural_key)] = None
+        self._write(doc, None, key_values=key_values)
 
-    def _change(self, doc: EdfiDocument, deleted: bool, key_values: dict | None = None) -> int:
-        change = EdfiChange.objects.using(self.using).create(
-            district=self.district,
-            resource=doc.resource,
-            resource_id=doc.resource_id,
-            deleted=deleted,
-            key_values=key_values or {},
-        )
-        return change.pk
+    def _write(self, doc: EdfiDocument, body: dict | None, key_values: dict | None) -> None:
+        """Log the change (its ID is the change version) and store the body, in plain SQL:
+        every accepted POST does this (the ORM's save was a sixth of a POST, profiled)."""
+        connection = connections[self.using]
+        json_field = EdfiDocument._meta.get_field("body")
+        now = timezone.now()
+        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute(
+                _CHANGE,
+                [
+                    self.district.pk,
+                    doc.resource,
+                    self._uuid(doc.resource_id),
+                    body is None,
+                    json_field.get_db_prep_save(key_values or {}, connection),
+                ],
+            )
+            version = cursor.fetchone()[0]
+            cursor.execute(
+                _WRITE,
+                [
+                    json_field.get_db_prep_save(body, connection),
+                    version,
+                    connection.ops.adapt_datetimefield_value(now),
+                    doc.pk,
+                ],
+            )
+        doc.body, doc.change_version, doc.last_modified = body, version, now
+        self._held[(doc.resource, doc.natural_key)] = None if body is None else doc
+
+    def _uuid(self, value: uuid.UUID) -> Any:
+        """A UUID as this database stores it (a uuid on PostgreSQL, hex text on SQLite)."""
+        field = EdfiDocument._meta.get_field("resource_id")
+        return field.get_db_prep_value(value, connections[self.using])
