@@ -8,6 +8,10 @@ SCALE ?= small
 PORT ?= 8000
 # Line coverage of src/ by `make test COVERAGE=1` may not fall below this (README, Development).
 COVERAGE_FLOOR ?= 82
+# Python keeps each module compiled (__pycache__/, ignored by git) even where the shell says not
+# to (PYTHONDONTWRITEBYTECODE=1 on this project's machines): the tests start a few hundred
+# statesync processes, and each one compiled the whole package again (0.3 s of CPU a process).
+export PYTHONDONTWRITEBYTECODE =
 DEFAULT_WORKERS := $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 
 .PHONY: install install-dev demo test lint format bench bench-curve bench-scale screenshots clean
