@@ -23,9 +23,13 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     names = [f["name"] for f in report["figures"]]
     assert names[:2] == ["raw upsert, as is", "raw upsert, key only"]
     assert "force full resync (HTTP)" in names
-    edfi = next(f for f in report["figures"] if f["name"].startswith("Ed-Fi POSTs (lightbeam"))
+    at = next(i for i, n in enumerate(names) if n.startswith("Ed-Fi POSTs (lightbeam"))
+    edfi, ceiling = report["figures"][at : at + 2]
     assert edfi["records"] > 300 and edfi["seconds"] > 0  # its own sample, after the rest
-    native = [f for f in report["figures"] if f is not edfi]
+    # Beside it, lightbeam's own ceiling: the same sample to a server that keeps nothing.
+    assert ceiling["name"] == "  the same, to a server that keeps nothing"
+    assert ceiling["records"] == edfi["records"] and ceiling["seconds"] > 0
+    native = [f for f in report["figures"] if f not in (edfi, ceiling)]
     assert all(f["records"] == report["records"] > 0 for f in native)
     # A first resync's command goes on after its run: the state IDs it was given come down.
     force = next(f for f in report["figures"] if f["name"] == "force full resync (HTTP)")

@@ -1,12 +1,15 @@
 """The bench's Ed-Fi row: lightbeam sends the Grand Bend sample district to the running state.
 
 lightbeam is a real Ed-Fi client (a test dependency); it sends with its default 8 connections,
-one record a POST, as it would to an ODS. The rate is beside the native door's in the same run.
+one record a POST, as it would to an ODS. The rate is beside the native door's in the same run,
+and beside lightbeam's own ceiling here: the same sample sent to a server that keeps nothing
+(`nulledfi.py`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,6 +17,7 @@ import time
 from pathlib import Path
 
 from statesync.state.models import District, EdfiClient
+from statesync.tools.bench.nulledfi import NullEdfi
 from statesync.tools.bench.report import Figure
 from statesync.tools.demo.edfi import SAMPLE, convert, first_students, write
 
@@ -35,54 +39,86 @@ def why_not() -> str:
     return ""
 
 
-def lightbeam_send(url: str, students: int | None = None) -> Figure:
+def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
     """Send Grand Bend (with only its first `students`, when given) to the state at `url` as a
-    new Ed-Fi district; the rate it was taken."""
+    new Ed-Fi district, then to a server that keeps nothing: the two rates."""
     district = District.register("0042", "Grand Bend ISD (Ed-Fi)")
     client, secret = EdfiClient.issue(district, "bench")
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        records = convert(SAMPLE)
-        counts = write(first_students(records, students) if students else records, root / "data")
-        config = root / "lightbeam.yml"
-        config.write_text(
-            "\n".join(
-                [
-                    f"data_dir: {root / 'data'}",
-                    "namespace: ed-fi",
-                    "edfi_api:",
-                    f"  base_url: {url}/edfi",
-                    "  version: 3",
-                    "  mode: shared_instance",
-                    f"  client_id: {client.key}",
-                    f"  client_secret: {secret}",
-                    "connection:",
-                    f"  pool_size: {CONNECTIONS}",
-                    "  timeout: 60",
-                    "  num_retries: 3",
-                    "  backoff_factor: 1.5",
-                    "  retry_statuses: [500, 502, 503, 504]",
-                    "  verify_ssl: False",
-                    "log_level: WARNING",
-                ]
-            )
-        )
-        results = root / "send.json"
-        started = time.perf_counter()
-        subprocess.run(
-            [str(lightbeam_path()), "send", "-c", str(config), "--results-file", str(results)],
-            capture_output=True,
-            check=False,
-            timeout=3600,
-        )
-        seconds = time.perf_counter() - started
-        sent = json.loads(results.read_text())
-    failed = sent["total_records_failed"]
-    note = (
-        f"lightbeam send, {CONNECTIONS} connections, one record a POST; "
-        f"{failed:,} refused as docs/EDFI.md explains"
-    )
     name = "Ed-Fi POSTs (lightbeam, Grand Bend)"
     if students:
         name = f"Ed-Fi POSTs (lightbeam, Grand Bend, {students} students)"
-    return Figure(name, sum(counts.values()), seconds, note=note)
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        records = convert(SAMPLE)
+        count = sum(
+            write(first_students(records, students) if students else records, data).values()
+        )
+        state = _send(url, client.key, secret, data, count)
+        with NullEdfi() as null:
+            ceiling = _send(null.url, "anyone", "anything", data, count)
+    if ceiling.failed:  # nothing is refused there: a failure is the measure's own
+        raise RuntimeError(f"lightbeam failed {ceiling.failed} records at a server keeping nothing")
+    return [
+        Figure(
+            name,
+            count,
+            state.seconds,
+            note=f"lightbeam send, {CONNECTIONS} connections, one record a POST; "
+            f"{state.failed:,} refused as docs/EDFI.md explains; "
+            f"lightbeam's CPU {state.client_ms:.2f} ms a record",
+        ),
+        Figure(
+            "  the same, to a server that keeps nothing",
+            count,
+            ceiling.seconds,
+            note=f"lightbeam's ceiling here (the client and loopback alone); "
+            f"its CPU {ceiling.client_ms:.2f} ms a record",
+        ),
+    ]
+
+
+class Sent:
+    """What one `lightbeam send` took: seconds, records refused, the client's CPU a record."""
+
+    def __init__(self, seconds: float, failed: int, client_ms: float):
+        self.seconds, self.failed, self.client_ms = seconds, failed, client_ms
+
+
+def _send(base: str, key: str, secret: str, data: Path, records: int) -> Sent:
+    config = data.parent / "lightbeam.yml"
+    config.write_text(
+        "\n".join(
+            [
+                f"data_dir: {data}",
+                "namespace: ed-fi",
+                "edfi_api:",
+                f"  base_url: {base}/edfi",
+                "  version: 3",
+                "  mode: shared_instance",
+                f"  client_id: {key}",
+                f"  client_secret: {secret}",
+                "connection:",
+                f"  pool_size: {CONNECTIONS}",
+                "  timeout: 60",
+                "  num_retries: 3",
+                "  backoff_factor: 1.5",
+                "  retry_statuses: [500, 502, 503, 504]",
+                "  verify_ssl: False",
+                "log_level: WARNING",
+            ]
+        )
+    )
+    results = data.parent / "send.json"
+    before, started = os.times(), time.perf_counter()
+    subprocess.run(
+        [str(lightbeam_path()), "send", "-c", str(config), "--results-file", str(results)],
+        capture_output=True,
+        check=False,
+        timeout=3600,
+    )
+    seconds, after = time.perf_counter() - started, os.times()
+    sent = json.loads(results.read_text())
+    cpu = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return Sent(seconds, sent["total_records_failed"], cpu / records * 1000)

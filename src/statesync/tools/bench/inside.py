@@ -98,7 +98,7 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             log("Ed-Fi POSTs by lightbeam …")
             # Below the seed scale (the tests' small bench), a sample of Grand Bend's size.
             students = None if total >= edfi.WHOLE_SAMPLE_FROM else edfi.SMALL_SAMPLE
-            report.figures.append(edfi.lightbeam_send(server.url, students))
+            report.figures += edfi.lightbeam_send(server.url, students)
     report.history = message_history_at_scale(total, log)
     return report
 
