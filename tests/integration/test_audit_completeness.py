@@ -36,9 +36,10 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 # The commands that audit themselves, each proved in test_cli_audit.py.
 # (`year`: its rollover row in test_school_years; `transfer`: test_transfers; `demo_mover`:
-# test_demo, the demo's request; `exchange` and `router`: test_exchange.)
+# test_demo, the demo's request; `demo`: test_demo; `exchange` and `router`: test_exchange.)
 AUDITS_ITSELF = {
     "cancel",
+    "demo",
     "demo_mover",
     "dis",
     "edfi_sample",

@@ -73,6 +73,22 @@ def test_the_demos_worker_links_to_the_address_served(monkeypatch):
     assert env["STATESYNC_BASE_URL"] == "http://127.0.0.1:8123"  # e-mail links point there
 
 
+def test_the_demo_records_itself_once_its_databases_exist(monkeypatch, tmp_path):
+    from statesync.access.models import AuditEntry
+    from statesync.tools.management.commands import demo
+
+    ran = []
+    monkeypatch.setattr(demo, "call_command", lambda *args, **kw: ran.append(args[0]))
+    monkeypatch.setattr(demo, "_check_free", lambda *args: None)
+    monkeypatch.setattr(demo.Command, "_connect_to_state", lambda *args: None)
+    monkeypatch.setattr(demo.Command, "_serve", lambda *args: None)
+    call_command("demo", "--port", "8123")
+    assert ran == ["migrate", "seed"]  # the test databases stand for what migrate makes
+    [entry] = AuditEntry.objects.filter(action="command.demo")
+    assert entry.via == "cli" and entry.username.endswith("(command line)")
+    assert entry.detail == {"scale": "small", "port": 8123, "reseed": False}
+
+
 def test_a_refused_demo_says_only_why(tmp_path):
     sqlite_pass_only()
     with socket.socket() as busy:
@@ -182,6 +198,7 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)
+    assert "was not audited" not in log.read_text()  # each step is, in its own edition
 
 
 def _answers(url: str) -> bool:

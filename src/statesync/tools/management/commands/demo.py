@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from statesync.access import audit
 from statesync.core import catalog, config
 from statesync.tools.demo.editions import Editions, wait_listening
 from statesync.tools.demo.seed import SCALES
@@ -21,6 +22,10 @@ from statesync.web.server import server_argv
 
 class Command(BaseCommand):
     help = "Run the whole system on this machine: migrate, seed, users, web server and worker."
+    # It records itself once its databases exist (the door, before it runs, finds none in a new
+    # data folder). With --districts its own folder holds no database: each step it takes is a
+    # command audited in the edition it changes.
+    audits_itself = True
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=list(SCALES), default="small")
@@ -65,6 +70,7 @@ class Command(BaseCommand):
         _check_free(host, port)  # before anything starts or a password is printed
         self.stdout.write(f"Data folder: {config.get_home()}")
         call_command("migrate", interactive=False, verbosity=0)  # every database
+        audit.record_command("command.demo", "demo", scale=scale, port=port, reseed=reseed)
         # Both editions' apps are installed only in role "both", checked above.
         from statesync.district.models import dis_model  # noqa: PLC0415
 
