@@ -30,6 +30,7 @@ from statesync.tools.demo.editions import Editions, wait_listening
 from statesync.web.server import free_port, server_argv
 
 PROBE_EVERY = 0.5  # seconds between the real-time probe's saves
+OUTAGE_MINUTES = "2"  # how long a storm's run waits for a state that stopped answering
 # The state's access log line of a batch: its district, object, status and seconds.
 _BATCH_LINE = re.compile(
     r'"POST /api/state/v1/districts/(\d{4})/objects/(\w+)/batch [^"]*" (\d{3}) .* ([\d.]+)$'
@@ -159,7 +160,7 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         text=True,
     )
     try:
-        results = _resync_all_at_once(districts)
+        results = _resync_all_at_once(districts, home)
         stop_file.touch()
         said, errors = probe.communicate(timeout=120)
     finally:
@@ -173,7 +174,10 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
     starts, ends = [], []
     for number, result in enumerate(results, start=1):
         if result["status"] not in ("succeeded", "completed_with_errors"):
-            raise RuntimeError(f"district {number:04d}: run ended {result['status']}")
+            raise RuntimeError(
+                f"district {number:04d}: run ended {result['status']} ({result.get('message')}); "
+                f"the state's server said:\n{_tail(home / 'state-server.log')}"
+            )
         began = dt.datetime.fromisoformat(result["started_at"])
         ended = dt.datetime.fromisoformat(result["finished_at"])
         records = sum(o["processed"] for o in result["objects"])
@@ -188,12 +192,17 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         report.district_windows[district] = (round(window[0], 2), round(window[1], 2))
 
 
-def _resync_all_at_once(districts: list[dict[str, str]]) -> list[dict]:
-    """Every district's forced full resync, started together; their results."""
+def _resync_all_at_once(districts: list[dict[str, str]], home: Path) -> list[dict]:
+    """Every district's forced full resync, started together; their results. A run that
+    loses the state gives up after OUTAGE_MINUTES (not a deployment's hour): the bench's own
+    server is the state, and a bench that waits an hour for it says nothing."""
     argv = [sys.executable, "-m", "statesync", "resync", "--all", "--mode", "force"]
     runs = [
         subprocess.Popen(
-            [*argv, "--foreground", "--json"], env=env, stdout=subprocess.PIPE, text=True
+            [*argv, "--foreground", "--json"],
+            env={**env, "STATESYNC_OUTAGE_MINUTES": OUTAGE_MINUTES},
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for env in districts
     ]
@@ -202,13 +211,24 @@ def _resync_all_at_once(districts: list[dict[str, str]]) -> list[dict]:
         for env, run in zip(districts, runs, strict=True):
             out, _ = run.communicate()
             if run.returncode != 0:
-                raise RuntimeError(f"district {env['STATESYNC_HOME']}: resync failed")
+                raise RuntimeError(
+                    f"district {env['STATESYNC_HOME']}: resync failed; the state's server "
+                    f"said:\n{_tail(home / 'state-server.log')}"
+                )
             results.append(json.loads(out))
     finally:
         for run in runs:  # after a failure, the others too
             if run.poll() is None:
                 run.terminate()
     return results
+
+
+def _tail(log: Path, size: int = 3000) -> str:
+    """The end of a log the bench kept (its folder is removed when the bench ends)."""
+    try:
+        return log.read_text(errors="replace")[-size:]
+    except OSError as exc:
+        return f"(no log: {exc})"
 
 
 def probe(stop_file: str) -> None:
