@@ -116,3 +116,21 @@ def test_a_bench_server_that_fails_to_start_says_why(monkeypatch, tmp_path):
         pass
     assert "(exit code 3)" in str(refused.value)
     assert "no such table: state_district" in str(refused.value)
+
+
+def test_a_storm_whose_state_stopped_says_how_and_what_it_logged(tmp_path):
+    from statesync.tools.bench.storm import _server_said
+
+    (tmp_path / "state-server.log").write_text("Running on http://127.0.0.1:1\n")
+    stopped = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    stopped.wait()
+    said = _server_said(tmp_path, stopped)
+    assert said == "the state's server (exited with code 3) said:\nRunning on http://127.0.0.1:1\n"
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert _server_said(tmp_path / "gone", running).startswith(
+            "the state's server (still running) said:\n(no log: "
+        )
+    finally:
+        running.kill()
+        running.wait()

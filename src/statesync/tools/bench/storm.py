@@ -131,7 +131,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
             )
         wait_listening("127.0.0.1", port, server)
         log(f"{count} district(s) resyncing at once …")
-        _storm(districts, report, home)
+        _storm(districts, report, home, server)
         report.batch_ms = percentiles(_batch_seconds(access_log))
         return report
     finally:
@@ -144,7 +144,9 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
                 drop_postgres(settings["STATE_DATABASE_URL"])
 
 
-def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> None:
+def _storm(
+    districts: list[dict[str, str]], report: StormReport, home: Path, server: subprocess.Popen
+) -> None:
     stop_file = home / "storm-over"
     worker = subprocess.Popen(
         [sys.executable, "-m", "statesync", "worker"],
@@ -160,7 +162,7 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         text=True,
     )
     try:
-        results = _resync_all_at_once(districts, home)
+        results = _resync_all_at_once(districts, home, server)
         stop_file.touch()
         said, errors = probe.communicate(timeout=120)
     finally:
@@ -176,7 +178,7 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         if result["status"] not in ("succeeded", "completed_with_errors"):
             raise RuntimeError(
                 f"district {number:04d}: run ended {result['status']} ({result.get('message')}); "
-                f"the state's server said:\n{_tail(home / 'state-server.log')}"
+                f"{_server_said(home, server)}"
             )
         began = dt.datetime.fromisoformat(result["started_at"])
         ended = dt.datetime.fromisoformat(result["finished_at"])
@@ -192,7 +194,9 @@ def _storm(districts: list[dict[str, str]], report: StormReport, home: Path) -> 
         report.district_windows[district] = (round(window[0], 2), round(window[1], 2))
 
 
-def _resync_all_at_once(districts: list[dict[str, str]], home: Path) -> list[dict]:
+def _resync_all_at_once(
+    districts: list[dict[str, str]], home: Path, server: subprocess.Popen
+) -> list[dict]:
     """Every district's forced full resync, started together; their results. A run that
     loses the state gives up after OUTAGE_MINUTES (not a deployment's hour): the bench's own
     server is the state, and a bench that waits an hour for it says nothing."""
@@ -212,8 +216,7 @@ def _resync_all_at_once(districts: list[dict[str, str]], home: Path) -> list[dic
             out, _ = run.communicate()
             if run.returncode != 0:
                 raise RuntimeError(
-                    f"district {env['STATESYNC_HOME']}: resync failed; the state's server "
-                    f"said:\n{_tail(home / 'state-server.log')}"
+                    f"district {env['STATESYNC_HOME']}: resync failed; {_server_said(home, server)}"
                 )
             results.append(json.loads(out))
     finally:
@@ -223,12 +226,16 @@ def _resync_all_at_once(districts: list[dict[str, str]], home: Path) -> list[dic
     return results
 
 
-def _tail(log: Path, size: int = 3000) -> str:
-    """The end of a log the bench kept (its folder is removed when the bench ends)."""
+def _server_said(home: Path, server: subprocess.Popen, size: int = 3000) -> str:
+    """Whether the state's server still runs (a worker of hypercorn's that dies stops it all,
+    silently: its exit code says how), and the end of its log, kept here because the bench's
+    folder is removed when the bench ends."""
+    state = "still running" if server.poll() is None else f"exited with code {server.returncode}"
     try:
-        return log.read_text(errors="replace")[-size:]
+        said = (home / "state-server.log").read_text(errors="replace")[-size:]
     except OSError as exc:
-        return f"(no log: {exc})"
+        said = f"(no log: {exc})"
+    return f"the state's server ({state}) said:\n{said}"
 
 
 def probe(stop_file: str) -> None:
