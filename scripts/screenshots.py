@@ -71,24 +71,24 @@ def shoot_districts() -> None:
                 executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = new_page(browser)
             page.goto(BASE + "/login/")
             page.fill("input[name=username]", "admin")
             page.fill("input[name=password]", password)
             page.click("button[type=submit]")
             page.goto(BASE + "/state/matching/")
-            page.screenshot(path=OUT / "person-matching.png", full_page=True)
+            snap(page, "person-matching")
             page.goto(BASE + "/state/field-settings/")
-            page.screenshot(path=OUT / "field-settings.png")
+            snap(page, "field-settings", whole=False)
             page.goto(BASE + "/state/districts/0002/")
             page.locator("#set-value").scroll_into_view_if_needed()
-            page.screenshot(path=OUT / "state-owned-value.png")
+            snap(page, "state-owned-value", whole=False)
             page.goto(BASE + "/state/districts/0001/messages/")
-            page.screenshot(path=OUT / "state-messages.png", full_page=True)
+            snap(page, "state-messages")
             shoot_exchange(browser, passwords)
             shoot_transfers(browser, passwords)
             page.goto(BASE + "/state/transfers/")
-            page.screenshot(path=OUT / "state-transfers.png", full_page=True)
+            snap(page, "state-transfers")
             browser.close()
     finally:
         demo.terminate()
@@ -99,31 +99,40 @@ def shoot_districts() -> None:
 def shoot_exchange(browser, passwords: list[str]) -> None:
     """0001's National Records Exchange page with a locator search; the router's registry."""
     one, router = (f"http://127.0.0.1:{PORT + k}" for k in (1, 5))
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser)
     log_in(page, one, passwords[1])
     page.goto(one + "/district/exchange/?q=WI")
-    page.screenshot(path=OUT / "exchange.png", full_page=True)
+    snap(page, "exchange")
     log_in(page, router, passwords[-1])
     page.goto(router + "/router/")
-    page.screenshot(path=OUT / "router.png", full_page=True)
+    snap(page, "router")
     page.close()
 
 
 def shoot_transfers(browser, passwords: list[str]) -> None:
     """0001's inbox and the request's page, released; then 0002's page of what came."""
     one, two = (f"http://127.0.0.1:{PORT + k}" for k in (1, 2))
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser)
     log_in(page, one, passwords[1])
     page.goto(one + "/district/transfers/")
-    page.screenshot(path=OUT / "transfers.png", full_page=True)
+    snap(page, "transfers")
     page.locator("table.inbox a").filter(has_not_text="N").first.click()  # the state's request
-    page.screenshot(path=OUT / "transfer-inbox.png", full_page=True)
+    snap(page, "transfer-inbox")
     page.click("button[value=release]")
     log_in(page, two, passwords[2])
     page.goto(two + "/district/transfers/")
     page.locator("table.asked a").filter(has_not_text="N").first.click()
-    page.screenshot(path=OUT / "transfer-receive.png", full_page=True)
+    snap(page, "transfer-receive")
     page.close()
+
+
+def new_page(browser):
+    return browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def snap(page, name: str, whole: bool = True) -> None:
+    """The page (`whole`: all of it, not only the window), as docs/screenshots/<name>.png."""
+    page.screenshot(path=OUT / f"{name}.png", full_page=whole)
 
 
 def log_in(page, base: str, password: str) -> None:
@@ -164,13 +173,13 @@ def shoot(password: str) -> None:
                 "--disable-component-update",
             ],
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = new_page(browser)
         page.set_default_timeout(120_000)
         page.goto(BASE + "/login/")
         page.fill("input[name=username]", "admin")
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
-        page.screenshot(path=OUT / "home.png", full_page=True)
+        snap(page, "home")
 
         page.goto(BASE + "/district/batch/")
         page.check("#tick-all")
@@ -178,15 +187,15 @@ def shoot(password: str) -> None:
         page.click("button:has-text('Run')")
         page.wait_for_selector("#light-Enrollment .light.blue")
         page.wait_for_timeout(2500)
-        page.screenshot(path=OUT / "batch-running.png", full_page=True)
+        snap(page, "batch-running")
         page.wait_for_selector("#light-Day .light.amber", timeout=300_000)
         page.wait_for_timeout(2500)
-        page.screenshot(path=OUT / "batch.png", full_page=True)
+        snap(page, "batch")
 
         page.goto(BASE + "/district/errors/")  # what the state rejects now, causes first
-        page.screenshot(path=OUT / "error-log.png")
+        snap(page, "error-log", whole=False)
         page.goto(BASE + "/district/runs/1/")
-        page.screenshot(path=OUT / "run.png", full_page=True)
+        snap(page, "run")
 
         page.goto(BASE + "/district/batch/")  # a verify run: drift apart from rejections
         page.check("#tick-all")
@@ -195,49 +204,49 @@ def shoot(password: str) -> None:
         page.click("button:has-text('Run')")
         page.wait_for_selector("#run-queue:not(:has(table))", state="attached", timeout=300_000)
         page.goto(BASE + "/district/runs/2/")
-        page.screenshot(path=OUT / "verify.png")
+        snap(page, "verify", whole=False)
 
         page.goto(BASE + "/district/years/verification/?year=2024")
-        page.screenshot(path=OUT / "verification.png", full_page=True)
+        snap(page, "verification")
         page.goto(BASE + "/district/batch/?year=2023")  # the previous year, still open
-        page.screenshot(path=OUT / "batch-years.png")
+        snap(page, "batch-years", whole=False)
         page.goto(BASE + "/district/years/rollover/")  # refused: the year's resync has errors
         page.click("button:has-text('Roll over to')")
         page.wait_for_selector("#refused")
-        page.screenshot(path=OUT / "year-rollover.png", full_page=True)
+        snap(page, "year-rollover")
         page.goto(BASE + "/state/years/")
-        page.screenshot(path=OUT / "year-status.png", full_page=True)
+        snap(page, "year-status")
         page.goto(BASE + "/state/verification/?year=2024")
-        page.screenshot(path=OUT / "state-verification.png", full_page=True)
+        snap(page, "state-verification")
 
         page.goto(BASE + "/district/selective/")
         page.check("input[name=object][value=Enrollment]")
         page.fill("#id_ids", "12, 13\n14 abc 15,,999999999 -3")
         page.click("button:has-text('Sync')")
         page.wait_for_selector("section.result")
-        page.screenshot(path=OUT / "selective-sync.png", full_page=True)
+        snap(page, "selective-sync")
 
         page.goto(BASE + "/district/messages/")  # the resyncs' batches, the selective sync's
-        page.screenshot(path=OUT / "message-history.png", full_page=True)
+        snap(page, "message-history")
         page.goto(BASE + "/district/data-tool/?object=School&id=3")
-        page.screenshot(path=OUT / "data-tool.png", full_page=True)
+        snap(page, "data-tool")
         page.goto(BASE + "/state/districts/0001/record-deleter/")
         page.select_option("select[name=object]", "Calendar")
         page.fill("textarea[name=ids]", "5, 6 999999")
         page.click("button:has-text('Show what would go')")
         page.wait_for_selector("table.summary")
-        page.screenshot(path=OUT / "record-deleter.png", full_page=True)
+        snap(page, "record-deleter")
 
         page.goto(BASE + "/district/notifications/")
-        page.screenshot(path=OUT / "notifications.png")
+        snap(page, "notifications", whole=False)
         page.goto(BASE + "/state/districts/")
-        page.screenshot(path=OUT / "state-districts.png")
+        snap(page, "state-districts", whole=False)
         page.goto(BASE + "/state/districts/0001/")
-        page.screenshot(path=OUT / "state-district.png")
+        snap(page, "state-district", whole=False)
         page.goto(BASE + "/rights/?group=1")
-        page.screenshot(path=OUT / "tool-rights.png")
+        snap(page, "tool-rights", whole=False)
         page.goto(BASE + "/audit/")
-        page.screenshot(path=OUT / "audit-log.png")
+        snap(page, "audit-log", whole=False)
         browser.close()
     print(f"screenshots in {OUT}")
 

@@ -134,3 +134,27 @@ def test_a_storm_whose_state_stopped_says_how_and_what_it_logged(tmp_path):
     finally:
         running.kill()
         running.wait()
+
+
+def test_a_storms_runs_wait_minutes_not_an_hour_for_a_lost_state(monkeypatch, tmp_path):
+    from statesync.tools.bench import storm
+
+    started = []
+
+    class Run:
+        returncode = 0
+
+        def __init__(self, argv, env, **kwargs):
+            started.append(env)
+
+        def communicate(self):
+            return '{"status": "succeeded"}', None
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(storm.subprocess, "Popen", Run)
+    districts = [{"STATESYNC_HOME": str(tmp_path / f"d{k}")} for k in (1, 2)]
+    results = storm._resync_all_at_once(districts, tmp_path, server=None)
+    assert results == [{"status": "succeeded"}] * 2
+    assert [env["STATESYNC_OUTAGE_MINUTES"] for env in started] == ["2", "2"]

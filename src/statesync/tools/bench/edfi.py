@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from statesync.state.models import District, EdfiClient
 from statesync.tools.bench.nulledfi import NullEdfi
@@ -77,11 +78,12 @@ def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
     ]
 
 
-class Sent:
+class Sent(NamedTuple):
     """What one `lightbeam send` took: seconds, records refused, the client's CPU a record."""
 
-    def __init__(self, seconds: float, failed: int, client_ms: float):
-        self.seconds, self.failed, self.client_ms = seconds, failed, client_ms
+    seconds: float
+    failed: int
+    client_ms: float
 
 
 def _send(base: str, key: str, secret: str, data: Path, records: int) -> Sent:

@@ -78,17 +78,14 @@ class NullEdfi:
         config.accesslog = None
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
-        started = threading.Event()
 
         def run() -> None:
             asyncio.set_event_loop(self._loop)
-            self._loop.call_soon(started.set)
             app = application(f"{self.url}/edfi")
             self._loop.run_until_complete(serve(app, config, shutdown_trigger=self._stop.wait))
 
         self._thread = threading.Thread(target=run, name="null-edfi", daemon=True)
         self._thread.start()
-        started.wait(10)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # listening once a connection is taken
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):

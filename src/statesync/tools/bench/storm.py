@@ -30,6 +30,7 @@ from statesync.tools.demo.editions import Editions, wait_listening
 from statesync.web.server import free_port, server_argv
 
 PROBE_EVERY = 0.5  # seconds between the real-time probe's saves
+SERVER_LOG = "state-server.log"  # the state's server's own output, in the storm's folder
 OUTAGE_MINUTES = "2"  # how long a storm's run waits for a state that stopped answering
 # The state's access log line of a batch: its district, object, status and seconds.
 _BATCH_LINE = re.compile(
@@ -122,7 +123,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
                 )
             )
         access_log = home / "state-access.log"
-        with access_log.open("w") as out, (home / "state-server.log").open("w") as errors:
+        with access_log.open("w") as out, (home / SERVER_LOG).open("w") as errors:
             server = subprocess.Popen(
                 server_argv("127.0.0.1", port, workers=workers),
                 env=state,
@@ -232,7 +233,7 @@ def _server_said(home: Path, server: subprocess.Popen, size: int = 3000) -> str:
     folder is removed when the bench ends."""
     state = "still running" if server.poll() is None else f"exited with code {server.returncode}"
     try:
-        said = (home / "state-server.log").read_text(errors="replace")[-size:]
+        said = (home / SERVER_LOG).read_text(errors="replace")[-size:]
     except OSError as exc:
         said = f"(no log: {exc})"
     return f"the state's server ({state}) said:\n{said}"
