@@ -29,7 +29,11 @@ def test_bench_measures_every_figure_beside_the_raw_rate(tmp_path):
     # Beside it, lightbeam's own ceiling: the same sample to a server that keeps nothing.
     assert ceiling["name"] == "  the same, to a server that keeps nothing"
     assert ceiling["records"] == edfi["records"] and ceiling["seconds"] > 0
-    native = [f for f in report["figures"] if f not in (edfi, ceiling)]
+    # Then the bench's own seeded district, its first school as Ed-Fi JSON, taken whole.
+    seeded = report["figures"][at + 2]
+    assert seeded["name"] == "Ed-Fi POSTs (lightbeam, the seeded district's first school)"
+    assert seeded["records"] > 100 and seeded["refused"] == 0, seeded
+    native = [f for f in report["figures"] if f not in (edfi, ceiling, seeded)]
     assert all(f["records"] == report["records"] > 0 for f in native)
     # A first resync's command goes on after its run: the state IDs it was given come down.
     force = next(f for f in report["figures"] if f["name"] == "force full resync (HTTP)")

@@ -64,6 +64,20 @@ DESCRIPTORS: dict[str, dict[str, str | None]] = {
         "Preschool/early childhood": None,
         "Ungraded": None,
     },
+    # A school's focus and charter status say what its categories cannot: ALT and CHTR.
+    "SchoolTypeDescriptor": {
+        "Regular": None,
+        "Alternative": "ALT",
+        "Special Education": None,
+        "Career and Technical Education": None,
+        "Other": None,
+    },
+    "CharterStatusDescriptor": {
+        "School Charter": "CHTR",
+        "Open Enrollment": "CHTR",
+        "College/University Charter": "CHTR",
+        "Not a Charter School": None,
+    },
     "EntryTypeDescriptor": {
         "Next year school": "E1",
         "Original entry into a United States school": "E1",
@@ -205,6 +219,15 @@ def statesync_code(value: str, type_name: str) -> str:
     """The statesync code of a descriptor URI; its code value where statesync has none."""
     code = code_value(value, type_name)
     return DESCRIPTORS[type_name][code] or code
+
+
+def for_code(type_name: str, code: str) -> str:
+    """The first descriptor URI of `type_name` that stands for statesync's `code` (KeyError
+    naming both when none does): the way back, for a district's data sent as Ed-Fi."""
+    for value, statesync in DESCRIPTORS[type_name].items():
+        if statesync == code:
+            return uri(type_name, value)
+    raise KeyError(f"no {type_name} stands for statesync's {code!r}")
 
 
 def rows(type_name: str) -> list[dict[str, str]]:

@@ -140,6 +140,18 @@ class Mapper:
         return [Mapped("School", record, RESOURCES["schools"])]
 
     def _school_type(self, school: r.School, grades: list[str]) -> str | None:
+        # A charter or an alternative school is that first, whatever its grades' category.
+        for value, type_name, path in (
+            (
+                school.charter_status_descriptor,
+                "CharterStatusDescriptor",
+                "$.charterStatusDescriptor",
+            ),
+            (school.school_type_descriptor, "SchoolTypeDescriptor", "$.schoolTypeDescriptor"),
+        ):
+            code = descriptor(value, type_name, path)
+            if code in catalog.SCHOOL_TYPES:
+                return code
         for i, category in enumerate(school.school_categories):
             path = f"$.schoolCategories[{i}].schoolCategoryDescriptor"
             code = descriptor(category.school_category_descriptor, "SchoolCategoryDescriptor", path)
@@ -360,12 +372,15 @@ class Mapper:
 
     def _calendar_of(self, school_id: int, year: int, code: str | None, path: str) -> int:
         """The calendar a school's record of `year` belongs to: the one named, or the school's
-        only calendar that year."""
+        only calendar that year, or else its only one that is not a summer calendar."""
         if code is not None:
             return self._held("calendars", [code, school_id, year])
         calendars = self.docs.calendars_of(school_id, year)
         if not calendars:
             raise Unresolved(f"calendars: school {school_id} has no calendar for {year} held")
+        regular = [c for c in calendars if not _is_summer(c)]
+        if len(calendars) > 1 and len(regular) == 1:
+            return regular[0].pk
         if len(calendars) > 1:
             names = ", ".join(_body(c)["calendarCode"] for c in calendars)
             raise NotMappable(
@@ -380,6 +395,11 @@ def _body(doc: EdfiDocument) -> dict[str, Any]:
     """A held document's body (the store returns only held ones)."""
     assert doc.body is not None, f"{doc} is not held"
     return doc.body
+
+
+def _is_summer(calendar: EdfiDocument) -> bool:
+    kind = _body(calendar)["calendarTypeDescriptor"]
+    return descriptors.code_value(kind, "CalendarTypeDescriptor") == "Summer"
 
 
 def _state_school_number(school: r.School) -> str:

@@ -146,6 +146,8 @@ class School(Part):
     grade_levels: list[GradeLevel]
     local_education_agency_reference: LocalEducationAgencyReference | None = None
     school_categories: list[SchoolCategory] = []
+    school_type_descriptor: DESCRIPTOR | None = None
+    charter_status_descriptor: DESCRIPTOR | None = None
     identification_codes: list[EducationOrganizationIdentificationCode] = []
 
 

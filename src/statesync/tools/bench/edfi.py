@@ -1,8 +1,11 @@
-"""The bench's Ed-Fi row: lightbeam sends the Grand Bend sample district to the running state.
+"""The bench's Ed-Fi rows: lightbeam sends Grand Bend and the seeded district to the state.
+
+It sends the Grand Bend sample district, then the first schools of the bench's own seeded
+district as Ed-Fi JSON (`seed_edfi.py`), to the running state.
 
 lightbeam is a real Ed-Fi client (a test dependency); it sends with its default 8 connections,
-one record a POST, as it would to an ODS. The rate is beside the native door's in the same run,
-and beside lightbeam's own ceiling here: the same sample sent to a server that keeps nothing
+one record a POST, as it would to an ODS. The rates are beside the native door's in the same
+run, and beside lightbeam's own ceiling here: Grand Bend sent to a server that keeps nothing
 (`nulledfi.py`).
 """
 
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from statesync.state.models import District, EdfiClient
+from statesync.tools.bench import seed_edfi
 from statesync.tools.bench.nulledfi import NullEdfi
 from statesync.tools.bench.report import Figure
 from statesync.tools.demo.edfi import SAMPLE, convert, first_students, write
@@ -25,6 +29,9 @@ from statesync.tools.demo.edfi import SAMPLE, convert, first_students, write
 CONNECTIONS = 8  # lightbeam's default pool
 WHOLE_SAMPLE_FROM = 100_000  # records of the native district from which all of Grand Bend goes
 SMALL_SAMPLE = 60  # students of Grand Bend a smaller bench sends
+# Schools of the seeded district sent as Ed-Fi: at the seed scale about 6,000 documents (the
+# whole district, 407,447, would take lightbeam most of an hour here), below it one school.
+SEED_SCHOOLS, SMALL_SEED_SCHOOLS = 3, 1
 
 
 def lightbeam_path() -> Path:
@@ -40,11 +47,10 @@ def why_not() -> str:
     return ""
 
 
-def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
-    """Send Grand Bend (with only its first `students`, when given) to the state at `url` as a
-    new Ed-Fi district, then to a server that keeps nothing: the two rates."""
-    district = District.register("0042", "Grand Bend ISD (Ed-Fi)")
-    client, secret = EdfiClient.issue(district, "bench")
+def lightbeam_send(url: str, students: int | None, schools: int) -> list[Figure]:
+    """Send Grand Bend (with only its first `students`, when given) and the seeded district's
+    first `schools` to the state at `url`, each as a new Ed-Fi district, then Grand Bend to a
+    server that keeps nothing: the three rates."""
     name = "Ed-Fi POSTs (lightbeam, Grand Bend)"
     if students:
         name = f"Ed-Fi POSTs (lightbeam, Grand Bend, {students} students)"
@@ -54,7 +60,8 @@ def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
         count = sum(
             write(first_students(records, students) if students else records, data).values()
         )
-        state = _send(url, client.key, secret, data, count)
+        state = _send(url, *_client("0042", "Grand Bend ISD (Ed-Fi)"), data, count)
+        seeded = _send_seed(url, Path(folder) / "seed", schools)
         with NullEdfi() as null:
             ceiling = _send(null.url, "anyone", "anything", data, count)
     if ceiling.failed:  # nothing is refused there: a failure is the measure's own
@@ -67,6 +74,7 @@ def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
             note=f"lightbeam send, {CONNECTIONS} connections, one record a POST; "
             f"{state.failed:,} refused as docs/EDFI.md explains; "
             f"lightbeam's CPU {state.client_ms:.2f} ms a record",
+            refused=state.failed,
         ),
         Figure(
             "  the same, to a server that keeps nothing",
@@ -75,7 +83,30 @@ def lightbeam_send(url: str, students: int | None = None) -> list[Figure]:
             note=f"lightbeam's ceiling here (the client and loopback alone); "
             f"its CPU {ceiling.client_ms:.2f} ms a record",
         ),
+        seeded,
     ]
+
+
+def _client(number: str, name: str) -> tuple[str, str]:
+    """A new Ed-Fi district at the state, and its client's key and secret."""
+    client, secret = EdfiClient.issue(District.register(number, name), "bench")
+    return client.key, secret
+
+
+def _send_seed(url: str, data: Path, schools: int) -> Figure:
+    """The seeded district's first `schools` as Ed-Fi JSON, sent as district 0043."""
+    counts = seed_edfi.export(data, schools)
+    count = sum(counts.values())
+    sent = _send(url, *_client("0043", "Seeded district (Ed-Fi)"), data, count)
+    return Figure(
+        "Ed-Fi POSTs (lightbeam, the seeded district's "
+        + (f"first {schools} schools)" if schools > 1 else "first school)"),
+        count,
+        sent.seconds,
+        note=f"{counts['students']:,} students and {counts['sections']:,} sections among them; "
+        f"{sent.failed:,} refused; lightbeam's CPU {sent.client_ms:.2f} ms a record",
+        refused=sent.failed,
+    )
 
 
 class Sent(NamedTuple):
@@ -87,7 +118,7 @@ class Sent(NamedTuple):
 
 
 def _send(base: str, key: str, secret: str, data: Path, records: int) -> Sent:
-    config = data.parent / "lightbeam.yml"
+    config = data.parent / f"{data.name}.yml"
     config.write_text(
         "\n".join(
             [
@@ -110,7 +141,7 @@ def _send(base: str, key: str, secret: str, data: Path, records: int) -> Sent:
             ]
         )
     )
-    results = data.parent / "send.json"
+    results = data.parent / f"{data.name}.sent.json"
     before, started = os.times(), time.perf_counter()
     subprocess.run(
         [str(lightbeam_path()), "send", "-c", str(config), "--results-file", str(results)],

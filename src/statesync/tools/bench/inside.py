@@ -96,9 +96,11 @@ def run_inside(scale: str | int, calls: int = 200, log=print) -> Report:
             log(f"Ed-Fi POSTs: not measured, {reason}")
         else:
             log("Ed-Fi POSTs by lightbeam …")
-            # Below the seed scale (the tests' small bench), a sample of Grand Bend's size.
-            students = None if total >= edfi.WHOLE_SAMPLE_FROM else edfi.SMALL_SAMPLE
-            report.figures += edfi.lightbeam_send(server.url, students)
+            # Below the seed scale (the tests' small bench), smaller samples.
+            whole = total >= edfi.WHOLE_SAMPLE_FROM
+            students = None if whole else edfi.SMALL_SAMPLE
+            schools = edfi.SEED_SCHOOLS if whole else edfi.SMALL_SEED_SCHOOLS
+            report.figures += edfi.lightbeam_send(server.url, students, schools)
     report.history = message_history_at_scale(total, log)
     return report
 

@@ -53,6 +53,8 @@ class Figure:
     applied_down: int = 0
     # Seconds after the run until the state's identity resolver had settled its records.
     identity_seconds: float | None = None
+    # Records the state refused (the Ed-Fi rows: what lightbeam counted failed).
+    refused: int | None = None
     # CPU seconds by process: district, state (web), resolver, database (PostgreSQL's own).
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 

@@ -392,10 +392,14 @@ if __name__ == "__main__":
     main()
 
 
-def load(district: District, records: dict[str, list[dict[str, Any]]]) -> dict[str, list[int]]:
+def load(
+    district: District,
+    records: dict[str, list[dict[str, Any]]],
+    refusals: list[str] | None = None,
+) -> dict[str, list[int]]:
     """Send `records` into `district`'s Ed-Fi copy in dependency order, in process, through the
     door's own intake (the same checks, mapping and rules as a POST): {resource: [accepted,
-    refused]}."""
+    refused]}. Each refusal's reason is added to `refusals`, when given."""
     outcome: dict[str, list[int]] = {}
     for name in sorted(records, key=lambda n: DEPENDENCY_ORDER.get(n, 99)):
         resource = RESOURCES[name]
@@ -404,6 +408,8 @@ def load(district: District, records: dict[str, list[dict[str, Any]]]) -> dict[s
             try:
                 intake.upsert(district, resource, json.dumps(record).encode())
                 counts[0] += 1
-            except Problem:
+            except Problem as problem:
                 counts[1] += 1
+                if refusals is not None:
+                    refusals.append(f"{name}: {problem.detail} {problem.validation_errors}")
     return outcome
