@@ -76,6 +76,7 @@ class NullEdfi:
         config = Config()
         config.bind = [f"127.0.0.1:{port}"]
         config.accesslog = None
+        config.loglevel = "WARNING"  # its "Running on" line is not the bench's to print
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
 
