@@ -16,6 +16,8 @@ from statesync.tools.demo import edfi, seed
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
+# A district of 1,000 records: twelve schools, two with a summer calendar, 434 people.
+SCALE = 1000
 # What Ed-Fi carries as records of their own; the state derives the rest from calendars.
 CARRIED = ("School", "Calendar", "CourseSection", "Day", "PersonIdentity", "Enrollment")
 
@@ -28,7 +30,7 @@ def read(folder: Path, counts: dict[str, int]) -> dict[str, list[dict]]:
 
 
 def test_a_seeded_district_sent_as_ed_fi_is_taken_whole(tmp_path):
-    district = seed.generate("small", 2024, 1, defects=False)
+    district = seed.generate(SCALE, 2024, 1, defects=False)
     schools = district.rows["School"]
     kind = catalog.OBJECTS["School"].columns.index("school_type")
     for i, school_type in enumerate(("ALT", "CHTR")):  # a small seed may draw neither
@@ -58,7 +60,7 @@ def test_a_seeded_district_sent_as_ed_fi_is_taken_whole(tmp_path):
 
 
 def test_a_slice_of_schools_carries_only_what_hangs_under_them(tmp_path):
-    seed.write(seed.generate("small", 2024, 1, defects=False))
+    seed.write(seed.generate(SCALE, 2024, 1, defects=False))
     counts = seed_edfi.export(tmp_path, schools=2)
     records = read(tmp_path, counts)
 
