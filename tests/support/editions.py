@@ -15,6 +15,8 @@ from typing import Any
 import psycopg
 from django.db import connections
 
+from statesync.tools.demo.editions import MIGRATE
+
 
 class DistrictEdition:
     """One district edition: its CLI, and SQL straight into its database."""
@@ -58,7 +60,7 @@ class DistrictEdition:
             **env,
         }
         if like is None:
-            self.cli("migrate", "-v0")
+            self.cli(*MIGRATE)
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from statesync.tools.bench.outside import drop_postgres, fresh_postgres
 from statesync.tools.bench.report import machine, percentiles
-from statesync.tools.demo.editions import Editions, wait_listening
+from statesync.tools.demo.editions import MIGRATE, Editions, wait_listening
 from statesync.web.server import free_port, server_argv
 
 PROBE_EVERY = 0.5  # seconds between the real-time probe's saves
@@ -111,7 +111,7 @@ def run_storm(count: int, scale: str, log=print, keep: bool = False) -> StormRep
     state = editions.state_env(**settings)
     server = None
     try:
-        editions.cli(state, "migrate", "-v0")
+        editions.cli(state, *MIGRATE)
         log(f"preparing {count} district edition(s) of {scale} records …")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             districts = list(

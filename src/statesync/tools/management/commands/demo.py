@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from statesync.access import audit
 from statesync.core import catalog, config
-from statesync.tools.demo.editions import Editions, wait_listening
+from statesync.tools.demo.editions import MIGRATE, Editions, wait_listening
 from statesync.tools.demo.seed import SCALES
 from statesync.tools.demo.users import DEMO_USERS, demo_users
 from statesync.web.server import server_argv
@@ -143,7 +143,7 @@ class MultiDemo:
     def run(self, count: int) -> None:
         state = self.editions.state_env()
         self.out.write(f"Data folder: {self.home}")
-        self.editions.cli(state, "migrate", "-v0")
+        self.editions.cli(state, *MIGRATE)
         users = json.loads(self.editions.cli(state, "demo_users"))
         editions = [("State", state, self.port, users)]
         # Each district is prepared in its own processes: on several cores the demo starts sooner.
@@ -205,12 +205,12 @@ class MultiDemo:
         port = self.port + count + 1
         other = Editions(self.home / "state-wi", self.host, port)
         state = other.state_env()
-        other.cli(state, "migrate", "-v0")
+        other.cli(state, *MIGRATE)
         # Seeded as 0001 here is (the same students, as if they had moved), under a number
         # of its own: its schools are in towns of their own.
         district = self._prepare(state, 1, other, number="0101")
         router = self.editions.env("router", "router", port + 2)
-        self.editions.cli(router, "migrate", "-v0")
+        self.editions.cli(router, *MIGRATE)
         return [
             ("State (WI)", state, port, json.loads(other.cli(state, "demo_users"))),
             ("District 0101 (WI)", *district[1:]),
