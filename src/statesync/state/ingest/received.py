@@ -67,8 +67,9 @@ def record_batch(
         problems=problems,
     )
     # In the batch's transaction when there is one: no savepoint's two round trips a batch.
+    message.fill_buckets()
     with transaction.atomic(using=using, savepoint=False):
-        message.save(using=using)
+        bulk.insert_instance(connections[using], message)
         rows = [
             (message.pk, tenant.pk, result.object, b) for b in sorted(buckets(upserted + deleted))
         ]

@@ -73,9 +73,13 @@ class ReceivedMessage(models.Model):
         return f"message {self.pk} from {self.district_id}: {self.object}"
 
     def save(self, *args, **kwargs) -> None:
+        self.fill_buckets()
+        super().save(*args, **kwargs)
+
+    def fill_buckets(self) -> None:
+        """The hour and lag bucket the page's summary counts by."""
         self.hour = hour_of(self.received_at)
         self.lag_bucket = lag_bucket_of(self.lag_ms) or 0
-        super().save(*args, **kwargs)
 
     @property
     def origin_label(self) -> str:

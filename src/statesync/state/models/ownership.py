@@ -3,7 +3,7 @@ it finds between districts (docs/STATE_OWNED.md)."""
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 
 from statesync.core import catalog, handoff
@@ -41,8 +41,11 @@ class FieldSetting(models.Model):
     def state_owned(cls, using: str) -> set[tuple[str, str]]:
         """Every (object, field) the state owns now."""
         owned = set(STATE_OWNED_BY_DEFAULT)
-        for obj, field, owner in cls.objects.using(using).values_list("object", "field", "owner"):
-            (owned.add if owner == Owner.STATE else owned.discard)((obj, field))
+        # Every batch asks: one plain query, not the ORM's (a twentieth of an Ed-Fi POST).
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT object, field, owner FROM {cls._meta.db_table}")
+            for obj, field, owner in cursor.fetchall():
+                (owned.add if owner == Owner.STATE else owned.discard)((obj, field))
         return owned
 
     @classmethod
