@@ -13,13 +13,14 @@ import threading
 import pytest
 from django.db import connections
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test.utils import setup_databases, teardown_databases
 
 from statesync.core.db.routers import state_db
 from statesync.state.models import District
 from statesync.state.people import resolver
 from statesync.tools.demo import seed
 from tests.reliability import figures
-from tests.support import flush
+from tests.support import databases, flush
 from tests.support.fixes import issue_state_ids
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -39,6 +40,26 @@ def _quick_password_hashing(settings):
     """Tests make hundreds of users and logins; production's hasher spends about a third of a
     second on each, on purpose. Servers and workers started as processes keep it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test databases: migrated by the first worker, copied by the rest
+    (tests/support/databases.py), dropped at the end."""
+    with django_db_blocker.unblock():
+        name = databases.key()
+        with databases.first_come():
+            copied = databases.copy_in(name)
+            if not copied:
+                config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
+                databases.keep(name)
+        if copied:
+            config = setup_databases(
+                verbosity=0, interactive=False, keepdb=True, serialized_aliases=set()
+            )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture(scope="session", autouse=True)
