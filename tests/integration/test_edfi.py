@@ -412,6 +412,29 @@ def test_bad_paging_and_search_parameters_are_400s_that_name_them(edfi, query, n
     assert answer.headers["Content-Type"] == "application/problem+json"
 
 
+def test_a_group_that_fails_to_store_leaves_the_district_open_to_the_next_post(edfi, monkeypatch):
+    """A leader whose transaction fails answers its group's requests with the error, and the
+    district's next POST gets a leader of its own (it waited for ever before)."""
+    from django.db import OperationalError
+
+    from statesync.state.edfi import groups
+
+    stored = groups.GROUPS.store
+    failures = []
+
+    def fails_once(district, jobs):
+        if not failures:
+            failures.append(len(jobs))
+            raise OperationalError("database is locked")
+        stored(district, jobs)
+
+    monkeypatch.setattr(groups.GROUPS, "store", fails_once)
+    answer = edfi.post("/localEducationAgencies", json=LEA)
+    assert answer.status_code == 503, answer.text
+    assert edfi.post("/localEducationAgencies", json=LEA).status_code == 201
+    assert failures == [1]
+
+
 def test_an_id_that_is_not_one_is_404_and_a_busy_database_503_with_retry_after(edfi, monkeypatch):
     from django.db import OperationalError
 

@@ -93,7 +93,13 @@ class GroupCommit:
                     return
             try:
                 self.store(district, group)
-            except BaseException as exc:  # every waiting request hears why, then the leader
+            except Exception as exc:  # the group's requests hear why; the leader goes on
+                for job in group:
+                    job.error = job.error or exc
+            except BaseException as exc:  # the thread itself is stopping: nobody leads now
+                with self.lock:
+                    group += self.waiting.pop(district.pk, [])
+                    self.leading.discard(district.pk)
                 for job in group:
                     job.error = job.error or exc
                     job.done.set()
