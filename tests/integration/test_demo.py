@@ -132,69 +132,79 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
     try:
         try:
             wait_for(lambda: "Press Ctrl-C" in log.read_text(), 120, "the demo to start")
+            said = log.read_text()
+            # The Ed-Fi district (--edfi): Grand Bend through the Ed-Fi door's intake.
+            assert (
+                "District 0090 Grand Bend ISD (Ed-Fi):" in said and "Ed-Fi records accepted" in said
+            )
+            for name, at in (
+                ("State", port),
+                ("District 0001", port + 1),
+                ("District 0002", port + 2),
+            ):
+                assert f"{name}: http://127.0.0.1:{at}/" in said
+                wait_for(lambda a=at: _answers(f"http://127.0.0.1:{a}/login/"), 60, f"{name}")
+            # Each district edition has its own database, seeded, and its token for the state.
+            for number in ("0001", "0002"):
+                home = tmp_path / "home" / f"district-{number}"
+                assert (home / "district.sqlite3").exists() and (home / "dis.json").exists()
+            assert (tmp_path / "home" / "state" / "state.sqlite3").exists()
+            # Every worker starts once its state listens: its first contact finds it.
+            wait_for(
+                lambda: (
+                    log.read_text().count("keep_in_touch") >= 4
+                ),  # each worker's, started and ended
+                60,
+                "both district workers' first contact with the state",
+            )
+            assert "Connection refused" not in log.read_text()
+            # A mover's records, asked for by 0002, wait in 0001's inbox (routed at the state).
+            # (Its own line: the national request, below, also waits in 0001's inbox.)
+            waiting = "It waits in district 0001's inbox (its page"
+            wait_for(lambda: waiting in log.read_text(), 180, "the request")
+            state = tmp_path / "home" / "state" / "state.sqlite3"
+            with sqlite3.connect(state) as db:
+                routed = db.execute(
+                    "SELECT r.number, f.number, t.status FROM state_transfer t "
+                    "JOIN state_district r ON r.id = t.requesting_id "
+                    "JOIN state_district f ON f.id = t.former_id"
+                ).fetchall()
+            assert routed == [("0002", "0001", "routed")]
+            district = tmp_path / "home" / "district-0002" / "district.sqlite3"
+            with sqlite3.connect(district) as db:
+                audited = db.execute(
+                    "SELECT COUNT(*) FROM access_audit WHERE action = 'transfer.request'"
+                ).fetchone()
+            assert audited == (1,)
+            # --router: a district in the other state asks 0001 through the National Records
+            # Exchange; the request waits in 0001's inbox, marked national.
+            wait_for(
+                lambda: "3 districts registered" in log.read_text(), 180, "the national request"
+            )
+            assert "District 0101 (WI): http://127.0.0.1:" in log.read_text()
+            with sqlite3.connect(tmp_path / "home" / "router" / "router.sqlite3") as db:
+                relayed = db.execute(
+                    "SELECT r.state, f.state, f.name, t.status FROM router_transfer t "
+                    "JOIN router_member r ON r.id = t.requesting_id "
+                    "JOIN router_member f ON f.id = t.former_id"
+                ).fetchall()
+            assert relayed == [("WI", "IL", "Demo District 0001", "routed")]
+            # 0001's inbox, as its people see it (the page and the command line ask the router).
+            district = {**env, "STATESYNC_HOME": str(tmp_path / "home" / "district-0001")}
+            inbox = subprocess.run(
+                [sys.executable, "-m", "statesync", "transfer", "inbox", "--json"],
+                env={**district, "STATESYNC_ROLE": "district"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert inbox.stdout.startswith("["), inbox.stdout[:2000] + inbox.stderr[-2000:]
+            national = [t for t in json.loads(inbox.stdout) if t["is_national"]]
+            assert [(t["ref"], t["status"], t["other_district"][:3]) for t in national] == [
+                ("N1", "routed", "WI-")
+            ]
         except AssertionError as exc:  # what the demo said so far says where it stuck
             raise AssertionError(f"{exc}; the demo said:\n{log.read_text()[-4000:]}") from None
-        said = log.read_text()
-        # The Ed-Fi district (--edfi): Grand Bend through the Ed-Fi door's intake.
-        assert "District 0090 Grand Bend ISD (Ed-Fi):" in said and "Ed-Fi records accepted" in said
-        for name, at in (("State", port), ("District 0001", port + 1), ("District 0002", port + 2)):
-            assert f"{name}: http://127.0.0.1:{at}/" in said
-            wait_for(lambda a=at: _answers(f"http://127.0.0.1:{a}/login/"), 60, f"{name}")
-        # Each district edition has its own database, seeded, and its token for the state.
-        for number in ("0001", "0002"):
-            home = tmp_path / "home" / f"district-{number}"
-            assert (home / "district.sqlite3").exists() and (home / "dis.json").exists()
-        assert (tmp_path / "home" / "state" / "state.sqlite3").exists()
-        # Every worker starts once its state listens: its first contact finds it.
-        wait_for(
-            lambda: log.read_text().count("keep_in_touch") >= 4,  # each worker's, started and ended
-            60,
-            "both district workers' first contact with the state",
-        )
-        assert "Connection refused" not in log.read_text()
-        # A mover's records, asked for by 0002, wait in 0001's inbox (routed at the state).
-        # (Its own line: the national request, below, also waits in 0001's inbox.)
-        waiting = "It waits in district 0001's inbox (its page"
-        wait_for(lambda: waiting in log.read_text(), 180, "the request")
-        state = tmp_path / "home" / "state" / "state.sqlite3"
-        with sqlite3.connect(state) as db:
-            routed = db.execute(
-                "SELECT r.number, f.number, t.status FROM state_transfer t "
-                "JOIN state_district r ON r.id = t.requesting_id "
-                "JOIN state_district f ON f.id = t.former_id"
-            ).fetchall()
-        assert routed == [("0002", "0001", "routed")]
-        district = tmp_path / "home" / "district-0002" / "district.sqlite3"
-        with sqlite3.connect(district) as db:
-            audited = db.execute(
-                "SELECT COUNT(*) FROM access_audit WHERE action = 'transfer.request'"
-            ).fetchone()
-        assert audited == (1,)
-        # --router: a district in the other state asks 0001 through the National Records
-        # Exchange; the request waits in 0001's inbox, marked national.
-        wait_for(lambda: "3 districts registered" in log.read_text(), 180, "the national request")
-        assert "District 0101 (WI): http://127.0.0.1:" in log.read_text()
-        with sqlite3.connect(tmp_path / "home" / "router" / "router.sqlite3") as db:
-            relayed = db.execute(
-                "SELECT r.state, f.state, f.name, t.status FROM router_transfer t "
-                "JOIN router_member r ON r.id = t.requesting_id "
-                "JOIN router_member f ON f.id = t.former_id"
-            ).fetchall()
-        assert relayed == [("WI", "IL", "Demo District 0001", "routed")]
-        # 0001's inbox, as its people see it (the page and the command line ask the router).
-        district = {**env, "STATESYNC_HOME": str(tmp_path / "home" / "district-0001")}
-        inbox = subprocess.run(
-            [sys.executable, "-m", "statesync", "transfer", "inbox", "--json"],
-            env={**district, "STATESYNC_ROLE": "district"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert inbox.stdout.startswith("["), inbox.stdout[:2000] + inbox.stderr[-2000:]
-        national = [t for t in json.loads(inbox.stdout) if t["is_national"]]
-        assert [(t["ref"], t["status"], t["other_district"][:3]) for t in national] == [
-            ("N1", "routed", "WI-")
-        ]
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)
