@@ -238,6 +238,27 @@ def test_a_missing_reference_is_409_and_an_unknown_descriptor_400(edfi):
     assert "Robot" in answer.json()["validationErrors"]["$.sexDescriptor"][0]
 
 
+def test_a_charter_or_alternative_school_keeps_its_type_and_an_unknown_status_is_400(
+    edfi, registered
+):
+    district, _ = registered
+    assert edfi.post("/localEducationAgencies", json=LEA).status_code == 201
+    charter = {**SCHOOL, "charterStatusDescriptor": "uri://ed-fi.org/CharterStatusDescriptor#Nope"}
+    answer = edfi.post("/schools", json=charter)
+    assert answer.status_code == 400
+    assert "Nope" in answer.json()["validationErrors"]["$.charterStatusDescriptor"][0]
+    charter["charterStatusDescriptor"] = "uri://ed-fi.org/CharterStatusDescriptor#School Charter"
+    assert edfi.post("/schools", json=charter).status_code == 201
+    alternative = {
+        **SCHOOL,
+        "schoolId": SCHOOL_ID + 1,
+        "schoolTypeDescriptor": "uri://ed-fi.org/SchoolTypeDescriptor#Alternative",
+    }
+    assert edfi.post("/schools", json=alternative).status_code == 201
+    held = copy_model("School").objects.using(state_db()).filter(tenant=district)
+    assert sorted(held.values_list("school_type", flat=True)) == ["ALT", "CHTR"]
+
+
 @pytest.mark.parametrize(
     ("body", "path"),
     [

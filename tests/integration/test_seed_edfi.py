@@ -81,6 +81,12 @@ def test_a_slice_of_schools_carries_only_what_hangs_under_them(tmp_path):
 
 
 def _same_day_same_school(district: seed.District) -> int:
-    school_of = {row[0]: row[1] for row in district.rows["Calendar"]}  # id, school_id, …
-    keys = [(row[1], school_of[row[2]], row[5]) for row in district.rows["Enrollment"]]
+    """Enrollments Ed-Fi keys alike: the same student, school and entry date as another."""
+    calendar, enrollment = (
+        catalog.OBJECTS["Calendar"].columns,
+        catalog.OBJECTS["Enrollment"].columns,
+    )
+    school_of = {row[0]: row[calendar.index("school_id")] for row in district.rows["Calendar"]}
+    person, at, start = (enrollment.index(c) for c in ("person_id", "calendar_id", "start_date"))
+    keys = [(row[person], school_of[row[at]], row[start]) for row in district.rows["Enrollment"]]
     return len(keys) - len(set(keys))

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import django
 import psycopg
@@ -98,7 +99,7 @@ def _copy(name: str, alias: str) -> str:
 
 def _held(name: str, alias: str) -> bool:
     if connections[alias].vendor != "postgresql":
-        return (RUNS / f"{TEMPLATE_PREFIX}{name}_{alias}.sqlite3").exists()
+        return Path(_copy(name, alias)).exists()
     with _admin(alias) as admin:
         found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [_copy(name, alias)])
         return found.fetchone() is not None

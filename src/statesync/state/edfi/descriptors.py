@@ -8,6 +8,7 @@ listed here at all is unknown, and the API refuses the record naming the field.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 
@@ -221,6 +222,7 @@ def statesync_code(value: str, type_name: str) -> str:
     return DESCRIPTORS[type_name][code] or code
 
 
+@functools.cache
 def for_code(type_name: str, code: str) -> str:
     """The first descriptor URI of `type_name` that stands for statesync's `code` (KeyError
     naming both when none does): the way back, for a district's data sent as Ed-Fi."""

@@ -378,17 +378,17 @@ class Mapper:
         calendars = self.docs.calendars_of(school_id, year)
         if not calendars:
             raise Unresolved(f"calendars: school {school_id} has no calendar for {year} held")
+        if len(calendars) == 1:
+            return calendars[0].pk
         regular = [c for c in calendars if not _is_summer(c)]
-        if len(calendars) > 1 and len(regular) == 1:
+        if len(regular) == 1:
             return regular[0].pk
-        if len(calendars) > 1:
-            names = ", ".join(_body(c)["calendarCode"] for c in calendars)
-            raise NotMappable(
-                path,
-                f"school {school_id} has {len(calendars)} calendars for {year} ({names}); "
-                "send a calendarReference to say which",
-            )
-        return calendars[0].pk
+        names = ", ".join(_body(c)["calendarCode"] for c in calendars)
+        raise NotMappable(
+            path,
+            f"school {school_id} has {len(calendars)} calendars for {year} ({names}); "
+            "send a calendarReference to say which",
+        )
 
 
 def _body(doc: EdfiDocument) -> dict[str, Any]:

@@ -63,10 +63,6 @@ def _year_of(calendar: EdfiDocument) -> int:
     return int((calendar.body or {}).get("schoolYearTypeReference", {}).get("schoolYear", 0))
 
 
-def _body_of(doc: EdfiDocument) -> dict[str, Any]:
-    return doc.body or {}
-
-
 class Documents:
     """The documents of `district` in database `using`, each looked up once per request."""
 
@@ -124,17 +120,19 @@ class Documents:
         return [doc.body for doc in self._of_school("sessions", school_id, year) if doc.body]
 
     def bell_schedules_of(self, school_id: int) -> list[EdfiDocument]:
-        return self._of_school("bellSchedules", school_id, None, key_has_year=False)
+        """A school's held bell schedules (their natural keys end with the school)."""
+        return self._of_school("bellSchedules", school_id, None, f"%,{int(school_id)}]")
 
     def _of_school(
-        self, resource: str, school_id: int, year: int | None, key_has_year: bool = True
+        self, resource: str, school_id: int, year: int | None, pattern: str = ""
     ) -> list[EdfiDocument]:
         """Held documents of `resource` at a school (of `year`), in ID order. Their natural
-        keys end with the school's ID (then the year), which narrows the read to them in plain
-        SQL (the ORM's JSON lookups took 0.7 ms, this 0.03); their bodies then say it exactly."""
-        tail = [int(school_id)] + ([int(year)] if year is not None else [])
-        ends = len(tail) == 1 + key_has_year
-        pattern = "%," + ",".join(map(str, tail)) + ("]" if ends else ",%")
+        keys end with the school's ID, then the year: `pattern` (LIKE) matches that tail, so
+        the read stays in plain SQL (the ORM's JSON lookups took 0.7 ms, this 0.03), and their
+        bodies then say it exactly."""
+        if not pattern:
+            year_part = f"{int(year)}]" if year is not None else "%"
+            pattern = f"%,{int(school_id)},{year_part}"
         with connections[self.using].cursor() as cursor:
             cursor.execute(_OF_SCHOOL, [self.district.pk, resource, pattern])
             rows = cursor.fetchall()
@@ -142,7 +140,7 @@ class Documents:
         return [
             doc
             for doc in found
-            if _body_of(doc)["schoolReference"]["schoolId"] == school_id
+            if (doc.body or {})["schoolReference"]["schoolId"] == school_id
             and (year is None or _year_of(doc) == year)
         ]
 

@@ -66,8 +66,8 @@ class Scope:
         # Each school year's first session (its begin date, its name): where offerings are.
         self.first_session: dict[tuple[int, int], tuple[str, str]] = {}
 
-    def under_calendars(self, column: str = "calendar_id") -> tuple[str, list[int]]:
-        return among(column, list(self.calendars))
+    def under_calendars(self) -> tuple[str, list[int]]:
+        return among("calendar_id", list(self.calendars))
 
     def under_structures(self) -> tuple[str, list[int]]:
         return among("structure_id", list(self.structure_calendar))
