@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from statesync.access.models import AuditEntry, PersonalToken
 from statesync.access.rights import TOOLS, has_right
+from statesync.core.hashedtokens import LAST_USE_EVERY
 from statesync.core.tokens import hash_token
 from statesync.district.models import ErrorLogEntry, Run, SelectiveSync
 from statesync.state.models import District, MatchHold
@@ -479,6 +480,24 @@ def test_revoked_personal_token_is_refused(world):
     assert response.status_code == 401
     assert PersonalToken.objects.filter(token_hash=hash_token(secret)).exists()
     assert not PersonalToken.objects.filter(token_hash=secret).exists()
+
+
+def test_a_personal_tokens_last_use_is_kept_to_the_minute_without_a_write_per_call(world):
+    user = make_user("bot", [("batch", "R")])
+    token, secret = PersonalToken.issue(user, "nightly")
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    url = f"/api/district/v1/runs/{world['run']}"
+    assert client.get(url).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    assert client.get(url).status_code == 200  # within the minute: no write
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    PersonalToken.objects.filter(pk=token.pk).update(last_used_at=first - LAST_USE_EVERY * 2)
+    assert client.get(url).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first
 
 
 def test_changing_rights_is_audited_with_what_changed(world):

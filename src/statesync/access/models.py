@@ -100,5 +100,5 @@ class PersonalToken(HashedToken):
         token = cls.live(secret).select_related("user").first()
         if token is None or not token.user.is_active:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        token.record_use()
         return token.user

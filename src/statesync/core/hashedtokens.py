@@ -3,10 +3,16 @@ a district's credential at the router: its hash, never the token (core/tokens.py
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
 from statesync.core.tokens import hash_token
+
+# How fresh a token's "last used" is kept: a write on every call would make each read a writer
+# (SQLite takes one writer at a time; on PostgreSQL each is a commit to wait for).
+LAST_USE_EVERY = dt.timedelta(minutes=1)
 
 
 class HashedToken(models.Model):
@@ -26,6 +32,15 @@ class HashedToken(models.Model):
     def live(cls, token: str) -> models.QuerySet:
         """The unrevoked token that `token` is, if any (a queryset of at most one)."""
         return cls._default_manager.filter(token_hash=hash_token(token), revoked_at__isnull=True)
+
+    def record_use(self) -> None:
+        """Note that the token was used now, unless that was noted within LAST_USE_EVERY."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at > LAST_USE_EVERY:
+            type(self)._default_manager.using(self._state.db).filter(pk=self.pk).update(
+                last_used_at=now
+            )
+            self.last_used_at = now
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

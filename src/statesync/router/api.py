@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Path
 from ninja.security import HttpBearer
 
@@ -41,7 +40,7 @@ class MemberCredential(HttpBearer):
         found = Credential.authenticate(token.strip(), self.kind)
         if found is None:
             return None
-        Credential.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        found.record_use()
         return found.member
 
 

@@ -55,6 +55,12 @@ class SelectiveSync(models.Model):
             never_seen | Q(heartbeat_at__lt=stale)
         )
 
+    @classmethod
+    def create_held(cls, **fields) -> SelectiveSync:
+        """A new sync already claimed by the one who made it, to carry out at once (its claim
+        is part of the row's first write, not a second)."""
+        return cls.objects.create(heartbeat_at=timezone.now(), attempts=1, **fields)
+
     def claim(self) -> bool:
         """Take this pending sync to carry out; False if it ended or someone alive holds it."""
         now = timezone.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from statesync.access import audit
 from statesync.district.models import Run, SelectiveSync
 from statesync.district.services import selective
@@ -44,23 +46,25 @@ def start_selective_sync(
     request, object_name: str, parsed: selective.ParsedIds, via: str = "web"
 ) -> SelectiveSync:
     """Record the sync, then run it now (short lists) or in the worker (long ones)."""
-    entry = SelectiveSync.objects.create(
-        object=object_name,
-        requested_by=request.user,
-        ids_asked=parsed.ids,
-        not_ids=parsed.not_ids,
-    )
-    audit.record(
-        request,
-        "selective.sync",
-        f"selective sync {entry.pk}",
-        via=via,
-        object=object_name,
-        ids=parsed.ids[:1000],
-        count=len(parsed.ids),
-    )
-    if len(parsed.ids) <= selective.INLINE_LIMIT:
-        selective.perform(entry)
+    inline = len(parsed.ids) <= selective.INLINE_LIMIT
+    fields = {"object": object_name, "ids_asked": parsed.ids, "not_ids": parsed.not_ids}
+    # The sync and its audit row are one commit: each commit is a wait a user sees.
+    with transaction.atomic():
+        if inline:
+            entry = SelectiveSync.create_held(requested_by=request.user, **fields)
+        else:
+            entry = SelectiveSync.objects.create(requested_by=request.user, **fields)
+        audit.record(
+            request,
+            "selective.sync",
+            f"selective sync {entry.pk}",
+            via=via,
+            object=object_name,
+            ids=parsed.ids[:1000],
+            count=len(parsed.ids),
+        )
+    if inline:
+        selective.perform(entry, held=True)
     else:
         enqueue_selective(entry.pk)
     return entry

@@ -123,13 +123,16 @@ def wire_error(error: wire.RecordError) -> dict:
 INLINE_LIMIT = 200  # IDs synced within the request; more go to the worker
 
 
-def perform(entry: SelectiveSync, client: StateClient | None = None) -> SelectiveSync:
+def perform(
+    entry: SelectiveSync, client: StateClient | None = None, held: bool = False
+) -> SelectiveSync:
     """Carry out a recorded SelectiveSync entry and save what happened to it.
 
-    The entry is claimed and beaten while it runs, so if this process dies housekeeping
-    carries it out again (it is idempotent: records are sent as they are now).
+    The entry is claimed (unless it was made `held`) and beaten while it runs, so if this
+    process dies housekeeping carries it out again (it is idempotent: records are sent as
+    they are now).
     """
-    if not entry.claim():
+    if not held and not entry.claim():
         return entry  # ended, or carried out by someone alive
     with Heartbeat(entry.beat, name=f"heartbeat of selective sync {entry.pk}") as heartbeat:
         return _perform(entry, client, heartbeat)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer
 
-from statesync.core.db.routers import state_db
 from statesync.core.http.api import ApiProblem
 from statesync.state.models import ApiToken, District
-
-LAST_USE_EVERY = datetime.timedelta(minutes=1)  # how fresh a token's "last used" is kept
 
 
 class DistrictToken(HttpBearer):
@@ -32,11 +26,7 @@ class DistrictToken(HttpBearer):
                 "forbidden",
                 f"this token belongs to district {district.number}, not district {number}",
             )
-        now = timezone.now()
-        # At most one write a minute per token: a write on every call would make each read (a
-        # digest page, a poll for requests) a writer, and SQLite takes one writer at a time.
-        if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USE_EVERY:
-            ApiToken.objects.using(state_db()).filter(pk=api_token.pk).update(last_used_at=now)
+        api_token.record_use()
         return district
 
 

@@ -15,12 +15,12 @@ import uuid
 from django.db import connections, models, router
 from django.utils import timezone
 
+from statesync.core.hashedtokens import LAST_USE_EVERY
 from statesync.core.tokens import hash_token, new_token
 from statesync.state.models.registry import District
 
 EDFI_TOKEN_PREFIX = "edfi_"  # an Ed-Fi client's bearer token
 TOKEN_LIFETIME = dt.timedelta(minutes=30)  # the ODS/API's default access-token lifetime
-LAST_USE_EVERY = dt.timedelta(minutes=1)  # how fresh a client's "last used" is kept
 
 
 class EdfiClient(models.Model):

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from statesync.access import audit
 from statesync.core.commands import EverydayCommand
@@ -48,17 +49,18 @@ class Command(EverydayCommand):
             raise CommandError(
                 f"no IDs found: IDs are whole numbers; not IDs: {', '.join(parsed.not_ids[:10])}"
             )
-        entry = SelectiveSync.objects.create(
-            object=object, ids_asked=parsed.ids, not_ids=parsed.not_ids
-        )
-        audit.record_command(
-            "selective.sync",
-            f"selective sync {entry.pk}",
-            object=object,
-            ids=parsed.ids[:1000],
-            count=len(parsed.ids),
-        )
-        entry = selective.perform(entry)
+        with transaction.atomic():
+            entry = SelectiveSync.create_held(
+                object=object, ids_asked=parsed.ids, not_ids=parsed.not_ids
+            )
+            audit.record_command(
+                "selective.sync",
+                f"selective sync {entry.pk}",
+                object=object,
+                ids=parsed.ids[:1000],
+                count=len(parsed.ids),
+            )
+        entry = selective.perform(entry, held=True)
         if opts["json"]:
             self.stdout.write(json.dumps(entry.as_dict()))
         else:
