@@ -17,6 +17,9 @@ class Kind(Enum):
     UNREADABLE = "unreadable"  # the district's row cannot be read
 
 
+SAME, CHANGED = Kind.SAME, Kind.CHANGED
+
+
 @dataclass(slots=True)
 class Change:
     kind: Kind
@@ -40,10 +43,9 @@ def compare(
             s = next(state, None)
         elif d is not None and s is not None:  # the same ID on both sides
             if isinstance(d, Unreadable):
-                yield Change(Kind.UNREADABLE, d.id, d, held=True)
-            else:
-                kind = Kind.SAME if d.digest == s[1] else Kind.CHANGED
-                yield Change(kind, d.id, d, held=True)
+                yield Change(Kind.UNREADABLE, d.id, d, True)
+            else:  # most of a differential: positional, the cheapest call
+                yield Change(SAME if d.digest == s[1] else CHANGED, d.id, d, True)
             d = next(district, None)
             s = next(state, None)
 

@@ -157,10 +157,13 @@ class ObjectSync:
                 for n, change in enumerate(compare(district_side, state_side), start=1):
                     if skip_same and change.kind is Kind.SAME:
                         judged.append(change.id)
+                        # Nothing to send grew: only the clock can make a flush due.
+                        due = n % CLOCK_EVERY == 0 and self._flush_due(n)
                     else:
                         self.take(change)
+                        due = self._flush_due(n)
                     self.position = change.id
-                    if self._flush_due(n):
+                    if due:
                         self.flush()
                         judged = self.judged
                 self.flush()
