@@ -4,10 +4,12 @@ that records what it was given (the served tests in tests/reliability do the sam
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.http import HttpResponse, StreamingHttpResponse
 
 from statesync.web import whole_requests
 from statesync.web.whole_requests import WholeRequests
@@ -120,6 +122,41 @@ def test_an_answer_without_a_body_is_sent_with_its_headers():
     sent = converse(app, head, [chunk(b"", False)])
     assert sent[0] == {"type": "http.response.start", "status": 200, "headers": sent[0]["headers"]}
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+class DjangoAnswers:
+    """A WSGI app answering as Django does: an HttpResponse (whole, `streaming` False) or a
+    StreamingHttpResponse; it notes the thread each was closed on."""
+
+    def __init__(self, streaming: bool) -> None:
+        self.streaming, self.closed_on = streaming, ""
+
+    def __call__(self, environ: dict, start_response: Any):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if self.streaming:
+            answer = StreamingHttpResponse(iter([b"one,", b"two"]))
+        else:
+            answer = HttpResponse(b"whole")
+        answer._resource_closers.append(
+            lambda: setattr(self, "closed_on", threading.current_thread().name)
+        )
+        return answer
+
+
+def test_a_whole_answer_is_sent_at_once_and_closed_on_its_thread():
+    app = DjangoAnswers(streaming=False)
+    sent = converse(WholeRequests(app), scope(), [chunk(b"", False)])
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1] == {"type": "http.response.body", "body": b"whole", "more_body": False}
+    assert app.closed_on.startswith("asyncio")  # the worker thread, where its connections are
+
+
+def test_a_streamed_answer_is_sent_chunk_by_chunk():
+    app = DjangoAnswers(streaming=True)
+    sent = converse(WholeRequests(app), scope(), [chunk(b"", False)])
+    assert [m.get("body") for m in sent[1:]] == [b"one,", b"two", b""]
+    assert [m.get("more_body") for m in sent[1:]] == [True, True, False]
+    assert app.closed_on.startswith("asyncio")
 
 
 def test_lifespan_is_answered():
