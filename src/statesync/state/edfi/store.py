@@ -175,7 +175,8 @@ class Documents:
         connection = connections[self.using]
         json_field = EdfiDocument._meta.get_field("body")
         now = timezone.now()
-        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+        # No savepoint inside a group's transaction: a failure there fails the group.
+        with transaction.atomic(using=self.using, savepoint=False), connection.cursor() as cursor:
             cursor.execute(
                 _CHANGE,
                 [
