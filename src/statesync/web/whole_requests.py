@@ -137,12 +137,9 @@ class WholeRequests:
             ]
 
         result = self.wsgi_app(environ, start_response)
-        if getattr(result, "streaming", True) is False:
-            try:
-                return started, b"".join(result)
-            finally:
-                result.close()  # on this thread: Django's request_finished closes its connections
         try:
+            if getattr(result, "streaming", True) is False:
+                return started, b"".join(result)
             head_sent = False
             for chunk in result:
                 if not head_sent:
@@ -154,6 +151,7 @@ class WholeRequests:
                 send(started)
             send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            # On this thread, where Django's request_finished closes its connections.
             if hasattr(result, "close"):
                 result.close()
         return None
