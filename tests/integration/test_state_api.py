@@ -8,13 +8,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from statesync.access.models import PersonalToken
 from statesync.core import catalog, wire
 from statesync.core.db.routers import state_db
 from statesync.state.ingest import apply as ingest
-from statesync.state.models import District, DownChange, Rejection, copy_model
+from statesync.state.models import ApiToken, District, DownChange, Rejection, copy_model
 from statesync.state.rules import Context
 
 CalendarCopy = copy_model("Calendar")
@@ -486,3 +489,33 @@ def test_a_copy_sent_without_a_version_does_not_replace_one_that_has_one(api):
     assert (unversioned["stale"], unversioned["updated"]) == (1, 0)
     copy = SchoolCopy.objects.get(record_id=10)
     assert (copy.name, copy.version) == ("Lincoln Elementary", 5)  # its version kept
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_token_read_in_plain_sql_is_what_the_orm_reads(registered):
+    district, secret = registered
+    token = district.tokens.get()
+    token.record_use()  # a date in each of its date columns, as the database gives it back
+    found = ApiToken.authenticate(secret)
+    orm = ApiToken.objects.select_related("district").get(pk=token.pk)
+    assert _fields(found) == _fields(orm)
+    assert _fields(found.district) == _fields(orm.district)
+    assert found.last_used_at.tzinfo is not None
+    assert found._state.db == found.district._state.db == state_db()
+    token.revoke()
+    assert ApiToken.authenticate(secret) is None
+
+
+def test_a_personal_tokens_user_read_in_plain_sql_is_what_the_orm_reads(transactional_db):
+    user = get_user_model().objects.create_user("reader", last_login=timezone.now())
+    secret = PersonalToken.issue(user, "nightly")[1]
+    assert _fields(PersonalToken.authenticate(secret)) == _fields(
+        get_user_model().objects.get(pk=user.pk)
+    )
+    assert PersonalToken.live_with(secret, "user").user.last_login.tzinfo is not None
+    user.is_active = False
+    user.save()
+    assert PersonalToken.authenticate(secret) is None

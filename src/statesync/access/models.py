@@ -97,7 +97,7 @@ class PersonalToken(HashedToken):
         """The active user behind a live token, or None."""
         if not secret.startswith(PERSONAL_TOKEN_PREFIX):
             return None
-        token = cls.live(secret).select_related("user").first()
+        token = cls.live_with(secret, "user")
         if token is None or not token.user.is_active:
             return None
         token.record_use()

@@ -73,4 +73,4 @@ class ApiToken(HashedToken):
         """The live token matching `token`, or None."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        return cls.live(token).select_related("district").first()
+        return cls.live_with(token, "district")
