@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from statesync.core.config import DisConnection
-from statesync.core.sync.client import StateClient, tls_context
+from statesync.core.sync.client import FIRST_DIGEST_PAGE, StateClient, tls_context
 
 
 def test_every_client_shares_the_processs_tls_context():
@@ -12,3 +14,22 @@ def test_every_client_shares_the_processs_tls_context():
     with StateClient("0001", connection) as first, StateClient("0002", connection) as second:
         contexts = {id(c.http._transport._pool._ssl_context) for c in (first, second)}
     assert contexts == {id(tls_context())}
+
+
+def test_a_comparison_asks_a_small_first_page_of_digests_then_full_ones():
+    asked = []
+
+    def state(request: httpx.Request) -> httpx.Response:
+        after, limit = int(request.url.params["after"]), int(request.url.params["limit"])
+        asked.append(limit)
+        ids = [i for i in range(after + 1, 100_001)][:limit]
+        more = ids[-1] if ids and ids[-1] < 100_000 else None
+        return httpx.Response(200, json={"items": [[i, "d"] for i in ids], "next_after": more})
+
+    with StateClient("0001", DisConnection("http://state.example", "sst_token")) as client:
+        client.http = httpx.Client(
+            base_url=client.http.base_url, transport=httpx.MockTransport(state)
+        )
+        pages = list(client.digest_pages("PersonIdentity", 2026))
+    assert asked == [FIRST_DIGEST_PAGE, 50_000, 50_000]
+    assert sum(len(p) for p in pages) == 100_000 and pages[-1][-1] == (100_000, "d")

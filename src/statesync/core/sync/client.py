@@ -34,6 +34,7 @@ class StateRefused(StateError):
 
 
 CONFLICT = 409
+FIRST_DIGEST_PAGE = 5_000  # digests in the first page of a comparison (the rest: 50,000)
 
 
 @dataclass
@@ -208,9 +209,13 @@ class StateClient:
     def digest_pages(
         self, name: str, school_year: int | None, after: int = 0, limit: int = 50_000
     ) -> Iterator[list[tuple[int, str]]]:
-        """Pages of (ID, digest) the state accepted for `name`, in ID order, after `after`."""
+        """Pages of (ID, digest) the state accepted for `name`, in ID order, after `after`.
+
+        The first page is small: comparing waits for it, and starts while the state reads the
+        rest."""
+        size = min(limit, FIRST_DIGEST_PAGE)
         while True:
-            params: dict[str, Any] = {"after": after, "limit": limit}
+            params: dict[str, Any] = {"after": after, "limit": size}
             if school_year is not None:
                 params["school_year"] = school_year
             response = self._request("GET", f"/objects/{name}/digest", params=params)
@@ -218,7 +223,7 @@ class StateClient:
             yield page.items
             if page.next_after is None:
                 return
-            after = page.next_after
+            after, size = page.next_after, limit
 
     def records(self, name: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The state's accepted copies of `ids` of `name`: ID → {column: value}."""
