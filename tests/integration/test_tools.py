@@ -155,6 +155,30 @@ def test_long_selective_lists_go_to_the_worker(admin_client, synced):
     assert b'hx-trigger="every 1s"' in page.content
 
 
+def test_a_selective_sync_that_cannot_be_audited_is_not_carried_out(
+    admin_client, synced, monkeypatch
+):
+    # The sync, its claim and its audit row are one commit: none stands without the others.
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the audit log is away")
+
+    monkeypatch.setattr("statesync.access.audit.record", refuse)
+    monkeypatch.setattr("statesync.access.audit.record_command", refuse)
+    with pytest.raises(RuntimeError, match="the audit log is away"):
+        admin_client.post(reverse("district:selective"), {"object": "PersonIdentity", "ids": "1"})
+    from django.core.management import call_command
+
+    with pytest.raises(RuntimeError, match="the audit log is away"):
+        call_command("selective_sync", "--object", "PersonIdentity", "--ids", "1")
+    assert not SelectiveSync.objects.exists()
+
+
+def test_a_selective_sync_carried_out_at_once_is_claimed_once(admin_client, synced):
+    admin_client.post(reverse("district:selective"), {"object": "PersonIdentity", "ids": "1"})
+    entry = SelectiveSync.objects.get()
+    assert entry.status == "done" and entry.attempts == 1 and entry.heartbeat_at is not None
+
+
 def test_batch_page_says_when_dis_is_not_enabled(admin_client, registered, monkeypatch, tmp_path):
     monkeypatch.setattr("statesync.core.config.connection_file", lambda: tmp_path / "none.json")
     page = admin_client.get(reverse("district:batch"))

@@ -17,9 +17,6 @@ class Kind(Enum):
     UNREADABLE = "unreadable"  # the district's row cannot be read
 
 
-SAME, CHANGED = Kind.SAME, Kind.CHANGED
-
-
 @dataclass(slots=True)
 class Change:
     kind: Kind
@@ -45,7 +42,7 @@ def compare(
             if isinstance(d, Unreadable):
                 yield Change(Kind.UNREADABLE, d.id, d, True)
             else:  # most of a differential: positional, the cheapest call
-                yield Change(SAME if d.digest == s[1] else CHANGED, d.id, d, True)
+                yield Change(Kind.SAME if d.digest == s[1] else Kind.CHANGED, d.id, d, True)
             d = next(district, None)
             s = next(state, None)
 
