@@ -18,6 +18,7 @@ from django.db import OperationalError
 from statesync.core.commands import is_disk_full
 from statesync.core.config import ConfigError
 from statesync.core.gctune import collect_less_often
+from statesync.core.stacks import dump_stacks_on_signal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +47,7 @@ def _main(argv: list[str] | None) -> int:
     if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
     collect_less_often()  # a resync or a worker makes rows and records by the hundred thousand
+    dump_stacks_on_signal()
     execute_from_command_line(["statesync", *args])  # audited at the door (access/door.py)
     return 0
 

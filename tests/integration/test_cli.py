@@ -242,3 +242,29 @@ def test_the_console_script_keeps_sigpipe_ignored():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert shown.stdout.strip().splitlines()[-1] == "True", shown.stderr
+
+
+def test_a_command_that_seems_stuck_says_where_on_sigusr1_and_goes_on(tmp_path):
+    # `kill -USR1 PID`: every thread's stack on standard error, and the command carries on.
+    env = {**os.environ, "STATESYNC_ROLE": "district", "STATESYNC_HOME": str(tmp_path)}
+    waiting = "import sys, time; print('waiting', flush=True); sys.stdin.readline(); print('on')"
+    shell = subprocess.Popen(
+        [sys.executable, "-m", "statesync", "shell", "--no-imports", "-c", waiting],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert shell.stdout.readline() == "waiting\n"
+        shell.send_signal(signal.SIGUSR1)
+        said = shell.stderr.readline() + shell.stderr.readline()
+        shell.stdin.write("\n")
+        shell.stdin.flush()
+        out, err = shell.communicate(timeout=60)
+    finally:
+        shell.kill()
+    assert said.startswith(("Thread 0x", "Current thread 0x")), said + err
+    assert 'File "<string>", line 1 in <module>' in said + err
+    assert out == "on\n" and shell.returncode == 0

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from statesync.tools.demo.editions import Editions
 from statesync.web.server import free_port
 from tests.support.vendors import sqlite_pass_only
 from tests.support.workers import wait_for
@@ -204,7 +206,9 @@ def test_the_demo_with_districts_runs_the_state_and_each_district_at_its_own_add
                 ("N1", "routed", "WI-")
             ]
         except AssertionError as exc:  # what the demo said so far says where it stuck
-            raise AssertionError(f"{exc}; the demo said:\n{log.read_text()[-4000:]}") from None
+            os.killpg(demo.pid, signal.SIGUSR1)  # every process's threads: where they wait
+            time.sleep(2)
+            raise AssertionError(f"{exc}; the demo said:\n{log.read_text()[-40000:]}") from None
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(30)
@@ -216,3 +220,13 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_demo_step_that_runs_too_long_is_stopped_saying_where_it_waited(tmp_path):
+    editions = Editions(tmp_path, "127.0.0.1", free_port())
+    sleeping = "import time; time.sleep(120)"
+    with pytest.raises(CommandError) as stopped:
+        editions.cli(editions.state_env(), "shell", "--no-imports", "-c", sleeping, timeout=5)
+    said = str(stopped.value)
+    assert said.startswith("statesync shell --no-imports was still running after 5 s: ")
+    assert 'File "<string>", line 1 in <module>' in said, said  # its stack, as it waited

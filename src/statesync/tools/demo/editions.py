@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import PIPE
 
 from django.core.management.base import CommandError
 
+from statesync.core import stacks
 from statesync.core.tokens import STATE_TOKEN_PREFIX
 
 # An edition's databases made, without Django's system checks: its `serve` runs them when it
@@ -55,14 +57,21 @@ class Editions:
     def district_env(self, k: int) -> dict[str, str]:
         return self.env("district", f"district-{k:04d}", self.port + k)
 
-    def cli(self, env: dict[str, str], *args: str) -> str:
-        """`statesync *args` in the edition of `env`; its output, or an error that says why."""
-        done = subprocess.run(
-            [sys.executable, "-m", "statesync", *args], env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise CommandError(f"statesync {' '.join(args[:2])} failed: {done.stderr.strip()}")
-        return done.stdout
+    def cli(self, env: dict[str, str], *args: str, timeout: float | None = None) -> str:
+        """`statesync *args` in the edition of `env`; its output, or an error that says why
+        (for a command still running after `timeout` seconds, where each of its threads was)."""
+        argv = [sys.executable, "-m", "statesync", *args]
+        what = f"statesync {' '.join(args[:2])}"
+        with subprocess.Popen(argv, env=env, stdout=PIPE, stderr=PIPE, text=True) as command:
+            try:
+                out, err = command.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                err = stopped_saying_where(command)
+                said = f"{what} was still running after {timeout:.0f} s: {err}"
+                raise CommandError(said) from None
+        if command.returncode != 0:
+            raise CommandError(f"{what} failed: {err.strip()}")
+        return out
 
     def prepare_district(
         self,
@@ -120,3 +129,14 @@ def wait_listening(host: str, port: int, server: subprocess.Popen, seconds: floa
         time.sleep(0.2)
     server.terminate()
     raise CommandError(f"the web server for port {port} did not start within {seconds:.0f} s")
+
+
+def stopped_saying_where(command: subprocess.Popen) -> str:
+    """Stop a statesync command that ran too long, after it printed every thread's stack
+    (core/stacks.py); what it said on standard error, its end."""
+    if stacks.SIGNAL is not None:
+        command.send_signal(stacks.SIGNAL)
+        time.sleep(1)  # faulthandler writes at once; a second is plenty
+    command.kill()
+    _, err = command.communicate()
+    return err.strip()[-8000:]

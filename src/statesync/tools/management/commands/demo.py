@@ -19,6 +19,10 @@ from statesync.tools.demo.seed import SCALES
 from statesync.tools.demo.users import DEMO_USERS, demo_users
 from statesync.web.server import server_argv
 
+# Seconds one of the demo's own requests (a resync, a records request) may take; past that it
+# is stopped and the demo's output says where it waited.
+STEP_TIMEOUT = 150
+
 
 class Command(BaseCommand):
     help = "Run the whole system on this machine: migrate, seed, users, web server and worker."
@@ -189,8 +193,8 @@ class MultiDemo:
         people = ("--objects", catalog.ENROLLMENT, "--check-dependencies", "--foreground")
         try:
             for env in (first, second):
-                self.editions.cli(env, "resync", *people)
-            said = self.editions.cli(second, "demo_mover").strip()
+                self.editions.cli(env, "resync", *people, timeout=STEP_TIMEOUT)
+            said = self.editions.cli(second, "demo_mover", timeout=STEP_TIMEOUT).strip()
         except CommandError as exc:
             self.out.write(f"The demo's records request was not made: {exc}")
             return
@@ -235,7 +239,7 @@ class MultiDemo:
                     router, env, f"Demo {name.removesuffix(' (WI)')}", state
                 )
             mover = ("demo_mover", "--across", codes[districts[0][0]])
-            said = self.editions.cli(districts[-1][1], *mover).strip()
+            said = self.editions.cli(districts[-1][1], *mover, timeout=STEP_TIMEOUT).strip()
         except CommandError as exc:
             self.out.write(f"The demo's National Records Exchange request was not made: {exc}")
             return
