@@ -115,7 +115,7 @@ def _sqlite(name: str, path: Path | None = None) -> dict:
     # write lock up front so concurrent writers wait (timeout) instead of failing to upgrade.
     # synchronous=NORMAL is durable across process crashes in WAL mode (never OFF).
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "statesync.core.db.sqlite3",
         "NAME": path or HOME / f"{name}.sqlite3",
         # Keep connections: reopening SQLite (and its PRAGMAs) per request cost ~10% of ingest.
         "CONN_MAX_AGE": 600,
