@@ -1,4 +1,4 @@
-"""statesync's SQLite backend (core/db/sqlite3): Django's, converting a query's placeholders once."""
+"""statesync's SQLite backend (core/db/sqlite3): Django's, converting placeholders once."""
 
 from __future__ import annotations
 

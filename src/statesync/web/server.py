@@ -15,11 +15,14 @@ import contextlib
 import random
 import socket
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from hypercorn.config import Config
+from hypercorn.logging import Logger
 
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(l)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
@@ -37,7 +40,53 @@ def get_config(host: str, port: int, workers: int) -> Config:
     # hypercorn's default line, then the seconds the request took (what a slow state shows).
     config.access_log_format = ACCESS_LOG_FORMAT
     config.errorlog = "-"
+    config.logger_class = AccessLogger
     return config
+
+
+class AccessLogger(Logger):
+    """hypercorn's logger, each access line's values made only from what ACCESS_LOG_FORMAT
+    prints: hypercorn's own copy every header and every environment variable for each line
+    (5.9 % of the state's CPU on an Ed-Fi POST, py-spy)."""
+
+    def atoms(self, request: Any, response: Any, request_time: float) -> dict[str, str]:
+        return access_line_values(request, response, request_time)
+
+
+class _LineValues(dict):
+    def __missing__(self, key: str) -> str:
+        return "-"  # as hypercorn's: a format asking more than it has prints a dash
+
+
+def access_line_values(request: Any, response: Any, request_time: float) -> dict[str, str]:
+    """The values of an access line, as hypercorn's AccessLogAtoms has them ("-" for none)."""
+    asked = _headers(request["headers"])
+    sent = _headers(response.get("headers", [])) if response is not None else {}
+    client = request.get("client")
+    method = request["method"] if request["type"] == "http" else "GET"
+    protocol = request.get("http_version", "ws")
+    return _LineValues(
+        {
+            "h": str(client and ":".join(str(part) for part in client)),  # "None", as theirs
+            "l": "-",
+            "t": time.strftime("[%d/%b/%Y:%H:%M:%S %z]"),
+            "r": f"{method} {request['path']} {protocol}",
+            "s": str(response["status"]) if response is not None else "-",
+            "b": sent.get(b"content-length", "-"),
+            "f": asked.get(b"referer", "-"),
+            "a": asked.get(b"user-agent", "-"),
+            "L": f"{request_time:.6f}",
+        }
+    )
+
+
+def _headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The headers the access line prints, by lower-case name (the last of a repeated one)."""
+    return {
+        name.lower(): value.decode("latin1")
+        for name, value in pairs
+        if name.lower() in (b"content-length", b"referer", b"user-agent")
+    }
 
 
 def server_argv(host: str, port: int, workers: int) -> list[str]:
