@@ -19,6 +19,8 @@ def dump_stacks_on_signal() -> None:
     # faulthandler writes to a file descriptor: a standard error replaced by one without
     # (a test's capture) leaves the process's own.
     for stream in (sys.stderr, sys.__stderr__):
+        if stream is None:
+            continue
         try:
             faulthandler.register(SIGNAL, file=stream, all_threads=True, chain=False)
             return
