@@ -11,6 +11,7 @@ from statesync.core import catalog
 from statesync.core.db.routers import state_db
 from statesync.state.models import (
     District,
+    EdfiChange,
     EdfiClient,
     EdfiDocument,
     ReceivedMessage,
@@ -395,6 +396,12 @@ def test_posts_at_once_are_stored_together_and_a_refused_one_spares_the_rest(edf
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda s: edfi.post("/students", json=s).status_code, students))
     assert answers == [201] * 24
+    # Saved together, each document's change version is its own change's (matched by its ID).
+    kept = EdfiDocument.objects.filter(resource="students", body__isnull=False)
+    changes = EdfiChange.objects.filter(resource="students", deleted=False)
+    change_of = dict(changes.values_list("id", "resource_id"))
+    assert len(change_of) == kept.count() == 1 + 24
+    assert [change_of[doc.change_version] for doc in kept] == [doc.resource_id for doc in kept]
     associations = [
         {**SEOA, "studentReference": {"studentUniqueId": s["studentUniqueId"]}} for s in students
     ]

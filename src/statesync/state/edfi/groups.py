@@ -141,6 +141,7 @@ def store_group(district: District, jobs: list[Job]) -> None:
         job_of = {id(m): job for job in jobs for m in job.mapped}
         for item, rejected in judge_and_store(district, [m for j in jobs for m in j.mapped]):
             job_of[id(item)].error = problems.rejected(item.resource, item.object, rejected.errors)
+        changed = []
         for job in jobs:
             if job.error is not None:
                 continue
@@ -148,7 +149,9 @@ def store_group(district: District, jobs: list[Job]) -> None:
                 job.status = 200
                 continue
             job.status = 201 if job.doc.body is None else 200
-            job.docs.save(job.doc, job.body)
+            changed.append((job.doc, job.body))
+        if changed:  # every job's district and database are the group's
+            jobs[0].docs.save_all(changed)
 
 
 def judge_and_store(district: District, mapped: list[Mapped]) -> list[tuple[Mapped, wire.Rejected]]:
