@@ -477,3 +477,27 @@ def test_an_id_that_is_not_one_is_404_and_a_busy_database_503_with_retry_after(e
     answer = edfi.post("/localEducationAgencies", json=LEA)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
     assert answer.json()["type"] == "urn:ed-fi:api:service-unavailable"
+
+
+def test_a_groups_document_rows_are_found_or_made_in_a_statement_or_two(registered):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from statesync.state.edfi.store import Documents
+
+    docs = Documents(registered[0], state_db())
+    held = docs.slot("students", ["1"])
+    docs.save(held, {"studentUniqueId": "1"})
+    unheld = docs.slot("students", ["2"])  # a row, never held (a refused first POST)
+    keys = [("students", ["3"]), ("students", ["1"]), ("students", ["2"]), ("students", ["4"])]
+    with CaptureQueriesContext(connections[state_db()]) as statements:
+        slots = docs.slots(keys)
+    assert len(statements) == 2  # the rows there, then the missing made: whatever their number
+    assert [doc.natural_key for doc in slots] == ['["3"]', '["1"]', '["2"]', '["4"]']
+    assert (slots[1].pk, slots[1].body) == (held.pk, {"studentUniqueId": "1"})
+    assert (slots[2].pk, slots[2].body) == (unheld.pk, None)
+    made = EdfiDocument.objects.filter(pk__in=[slots[0].pk, slots[3].pk])
+    assert sorted((d.natural_key, d.resource_id, d.body) for d in made) == sorted(
+        (d.natural_key, d.resource_id, None) for d in (slots[0], slots[3])
+    )
+    assert docs.slots(keys) == slots  # the same rows, found

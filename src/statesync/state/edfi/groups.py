@@ -131,8 +131,9 @@ def store_group(district: District, jobs: list[Job]) -> None:
     problem, the others their status."""
     using = jobs[0].docs.using
     with transaction.atomic(using=using):
-        for job in jobs:
-            job.doc = job.docs.slot(job.resource.name, job.key)
+        slots = jobs[0].docs.slots([(job.resource.name, job.key) for job in jobs])
+        for job, doc in zip(jobs, slots, strict=True):
+            job.doc = doc
             try:
                 job.mapped = job.mapper.records(job.resource, job.doc.pk, job.typed)
             except (NotMappable, Unresolved) as exc:

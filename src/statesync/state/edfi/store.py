@@ -38,15 +38,16 @@ _OF_SCHOOL = (
     "ORDER BY id"
 )
 
-_ROW = (
-    "SELECT id, resource_id, body, change_version FROM state_edfidocument "
-    "WHERE district_id = %s AND resource = %s AND natural_key = %s"
+# Rows by natural key, held or not (a list of keys follows).
+_ROWS = (
+    "SELECT id, resource_id, body, change_version, natural_key FROM state_edfidocument "
+    "WHERE district_id = %s AND resource = %s AND natural_key IN "
 )
 
-_SLOT = (
-    "INSERT INTO state_edfidocument (district_id, resource, natural_key, resource_id) "
-    "VALUES (%s, %s, %s, %s) ON CONFLICT (district_id, resource, natural_key) DO NOTHING "
-    "RETURNING id"
+_SLOTS = "INSERT INTO state_edfidocument (district_id, resource, natural_key, resource_id) VALUES "
+_SLOTS_END = (
+    " ON CONFLICT (district_id, resource, natural_key) DO NOTHING "
+    "RETURNING id, resource, natural_key"
 )
 
 _CHANGES = (
@@ -146,19 +147,40 @@ class Documents:
     def slot(self, resource: str, key: list[Any]) -> EdfiDocument:
         """The document row for this natural key, made (not yet held) if there is none: its
         primary key is the statesync record's ID, so it is fixed before the record is judged."""
-        held = self.held(resource, key)
-        if held is not None:
-            return held
-        wanted = (resource, natural_key(key))
-        made = uuid.uuid4()
-        # One statement whether or not another request made the row first (no savepoint).
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(_SLOT, [self.district.pk, *wanted, self._uuid(made)])
-            row = cursor.fetchone()
-            if row is not None:
-                return self._document(wanted, (row[0], made, None, None))
-            cursor.execute(_ROW, [self.district.pk, *wanted])
-            return self._document(wanted, cursor.fetchone())
+        return self.slots([(resource, key)])[0]
+
+    def slots(self, keys: list[tuple[str, list[Any]]]) -> list[EdfiDocument]:
+        """slot() for each (resource, natural key), none twice (a group's, at most a few
+        hundred): the rows there are read in one statement a resource, the missing made in
+        one more, whatever their number (on PostgreSQL, a round trip each)."""
+        wanted = [(resource, natural_key(key)) for resource, key in keys]
+        found: dict[tuple[str, str], EdfiDocument] = {}
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            for resource in dict.fromkeys(resource for resource, _ in wanted):
+                named = [key for of, key in wanted if of == resource]
+                marks = ", ".join(["%s"] * len(named))
+                cursor.execute(_ROWS + f"({marks})", [self.district.pk, resource, *named])
+                for *row, key in cursor.fetchall():
+                    found[(resource, key)] = self._document((resource, key), tuple(row))
+            made = {one: uuid.uuid4() for one in wanted if one not in found}
+            if made:
+                rows = ", ".join(["(%s, %s, %s, %s)"] * len(made))
+                params = [
+                    value
+                    for one, resource_id in made.items()
+                    for value in (self.district.pk, *one, self._uuid(resource_id))
+                ]
+                # One statement whether or not another request made a row first (no savepoint).
+                cursor.execute(_SLOTS + rows + _SLOTS_END, params)
+                for pk, resource, key in cursor.fetchall():
+                    one = (resource, key)
+                    found[one] = self._document(one, (pk, made[one], None, None))
+            for one in wanted:
+                if one not in found:  # made by another request since it was read
+                    cursor.execute(_ROWS + "(%s)", [self.district.pk, *one])
+                    found[one] = self._document(one, cursor.fetchone()[:-1])
+        return [found[one] for one in wanted]
 
     def save(self, doc: EdfiDocument, body: dict[str, Any]) -> None:
         """Hold `body` as the document, under a new change version (one transaction)."""
