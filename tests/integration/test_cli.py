@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -19,7 +21,10 @@ from statesync.district.models import Run, RunStatus
 from statesync.district.services.resync import execute
 from statesync.state.models import ApiToken, District
 from statesync.web.management.commands import worker
+from statesync.web.server import free_port
+from tests.support.servers import Served
 from tests.support.vendors import sqlite_pass_only
+from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -268,3 +273,39 @@ def test_a_command_that_seems_stuck_says_where_on_sigusr1_and_goes_on(tmp_path):
     assert said.startswith(("Thread 0x", "Current thread 0x")), said + err
     assert 'File "<string>", line 1 in <module>' in said + err
     assert out == "on\n" and shell.returncode == 0
+
+
+def test_the_server_its_worker_and_resolver_say_where_on_sigusr1(transactional_db, tmp_path):
+    log = tmp_path / "serve.log"
+    server = Served(free_port(), log=log).start()
+    group = server.process.pid
+    try:
+        # `statesync serve`, hypercorn's worker process (Django's) and the identity resolver,
+        # each once it has set itself up to answer the signal.
+        wait_for(lambda: len(_catching_sigusr1(group)) == 3, 60, "three answering SIGUSR1")
+        for pid in _catching_sigusr1(group):
+            os.kill(pid, signal.SIGUSR1)
+        where = ("commands/serve.py", "hypercorn/asyncio/run.py", "people/resolver.py")
+        wait_for(lambda: all(p in log.read_text(errors="replace") for p in where), 30, "stacks")
+        assert httpx.get(server.url + "/login/", timeout=10).status_code == 200  # gone on
+        assert len(_catching_sigusr1(group)) == 3
+    finally:
+        server.stop()
+
+
+def _catching_sigusr1(group: int) -> list[int]:
+    """The processes of process group `group` that catch SIGUSR1 (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != group:
+                continue
+            status = Path(f"/proc/{entry}/status").read_text()
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+        caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+        if caught >> (signal.SIGUSR1 - 1) & 1:
+            found.append(int(entry))
+    return found
