@@ -80,13 +80,13 @@ def access_line_values(request: Any, response: Any, request_time: float) -> dict
     )
 
 
+PRINTED_HEADERS = frozenset({b"content-length", b"referer", b"user-agent"})
+
+
 def _headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
     """The headers the access line prints, by lower-case name (the last of a repeated one)."""
-    return {
-        name.lower(): value.decode("latin1")
-        for name, value in pairs
-        if name.lower() in (b"content-length", b"referer", b"user-agent")
-    }
+    lowered = ((name.lower(), value) for name, value in pairs)
+    return {name: value.decode("latin1") for name, value in lowered if name in PRINTED_HEADERS}
 
 
 def server_argv(host: str, port: int, workers: int) -> list[str]:

@@ -18,13 +18,6 @@ def natural_key(values: list[Any]) -> str:
     return msgspec.json.encode(values).decode()
 
 
-# A held document by its natural key: the lookup every reference and mapping makes, several
-# times a record, so it skips the ORM's query building (most of a POST's time, profiled).
-_HELD = (
-    "SELECT id, resource_id, body, change_version FROM state_edfidocument "
-    "WHERE district_id = %s AND resource = %s AND natural_key = %s AND body IS NOT NULL"
-)
-
 _LEA = (
     "SELECT id, resource_id, body, change_version, natural_key FROM state_edfidocument "
     "WHERE district_id = %s AND resource = 'localEducationAgencies' AND body IS NOT NULL"
@@ -38,7 +31,9 @@ _OF_SCHOOL = (
     "ORDER BY id"
 )
 
-# Rows by natural key, held or not (a list of keys follows).
+# Rows by natural key, held or not (a list of keys follows): the lookup every reference,
+# mapping and slot makes, several times a record, so it skips the ORM's query building (most
+# of a POST's time, profiled).
 _ROWS = (
     "SELECT id, resource_id, body, change_version, natural_key FROM state_edfidocument "
     "WHERE district_id = %s AND resource = %s AND natural_key IN "
@@ -79,9 +74,10 @@ class Documents:
         wanted = (resource, natural_key(key))
         if wanted not in self._held:
             with connections[self.using].cursor() as cursor:
-                cursor.execute(_HELD, [self.district.pk, *wanted])
+                cursor.execute(_ROWS + "(%s)", [self.district.pk, *wanted])
                 row = cursor.fetchone()
-            self._held[wanted] = None if row is None else self._document(wanted, row)
+            held = row is not None and row[2] is not None  # a row without a body is not held
+            self._held[wanted] = self._document(wanted, row[:-1]) if held else None
         return self._held[wanted]
 
     def _document(self, wanted: tuple[str, str], row: tuple) -> EdfiDocument:
