@@ -283,10 +283,18 @@ def test_the_server_its_worker_and_resolver_say_where_on_sigusr1(transactional_d
         # `statesync serve`, hypercorn's worker process (Django's) and the identity resolver,
         # each once it has set itself up to answer the signal.
         wait_for(lambda: len(_catching_sigusr1(group)) == 3, 60, "three answering SIGUSR1")
-        for pid in _catching_sigusr1(group):
-            os.kill(pid, signal.SIGUSR1)
         where = ("commands/serve.py", "hypercorn/asyncio/run.py", "people/resolver.py")
-        wait_for(lambda: all(p in log.read_text(errors="replace") for p in where), 30, "stacks")
+
+        def said_where() -> bool:
+            for pid in _catching_sigusr1(group):  # asked again until each has said it
+                os.kill(pid, signal.SIGUSR1)
+            return all(place in log.read_text(errors="replace") for place in where)
+
+        try:
+            wait_for(said_where, 60, "their stacks")
+        except AssertionError as exc:  # which process did not: what the log holds says
+            said = log.read_text(errors="replace")[-6000:]
+            raise AssertionError(f"{exc}; the log:\n{said}") from None
         assert httpx.get(server.url + "/login/", timeout=10).status_code == 200  # gone on
         assert len(_catching_sigusr1(group)) == 3
     finally:
