@@ -5,11 +5,13 @@ running from ./var is never touched, the suite leaves nothing behind in the chec
 workers the tests start see the same folder.
 """
 
+import fcntl
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import configuration
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,24 @@ os.environ.setdefault("STATESYNC_STALE_AFTER", "8")
 os.environ.setdefault("STATESYNC_OUTAGE_MINUTES", "0.05")
 for name in ("STATESYNC_STATE_URL", "STATESYNC_STATE_TOKEN", "STATESYNC_ROLE"):
     os.environ.pop(name, None)
+
+# One run of the suite per checkout at a time: two would share the folders above (and Redis's
+# test database), and one's teardown would delete the other's databases mid-test.
+if not WORKER:
+    RUNS.mkdir(parents=True, exist_ok=True)
+    _RUN_LOCK = (RUNS / "run.lock").open("a+")
+    try:
+        fcntl.flock(_RUN_LOCK, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _RUN_LOCK.seek(0)
+        holder = _RUN_LOCK.read().strip() or "another process"
+        raise pytest.UsageError(
+            f"another test run of this checkout is going on ({holder}); the two would share "
+            f"{RUNS}. Wait for it to end, or run the tests from another clone."
+        ) from None
+    _RUN_LOCK.truncate(0)
+    _RUN_LOCK.write(f"pid {os.getpid()}")
+    _RUN_LOCK.flush()
 
 # A killed run leaves SQLite's -wal/-shm files beside the test databases; Django recreates
 # the databases but not those, and the stale journal then corrupts the new files.

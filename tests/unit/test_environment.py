@@ -1,6 +1,11 @@
 """The test run itself: its data (databases, queue, Hypothesis's examples, figures) is kept
-outside the checkout, so a run leaves nothing behind in it; and tests/README.md, the tests by
-area, names every test module."""
+outside the checkout, so a run leaves nothing behind in it, and a second run of the same
+checkout is refused while one goes on; and tests/README.md, the tests by area, names every
+test module."""
+
+import os
+import subprocess
+import sys
 
 from hypothesis import configuration
 
@@ -27,3 +32,23 @@ def test_the_tests_readme_names_every_test_module():
         if f"`{path.relative_to(tests).as_posix()}`" not in index
     ]
     assert unnamed == []
+
+
+def test_a_second_run_of_this_checkout_is_refused_while_this_one_goes_on():
+    # This run holds the checkout's lock (its controller does, under pytest-xdist); a second
+    # run started now would share its databases, and its teardown would delete them.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STATESYNC_HOME"))}
+    only = "tests/unit/test_names.py"
+    second = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", only],
+        cwd=environment.CHECKOUT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = second.stdout + second.stderr
+    assert second.returncode == 4, said  # pytest's usage error: nothing ran
+    assert "another test run of this checkout is going on (pid " in said
+    assert str(environment.RUNS) in said
+    assert "passed" not in said
