@@ -225,6 +225,37 @@ def test_a_state_id_issued_while_the_resolver_matched_is_seen_before_it_writes(
     assert StatePerson.objects.filter(last_name="Lee").count() == 1
 
 
+@pytest.mark.settled_by_test
+@pytest.mark.parametrize("guess_off_by", [0, 5])
+def test_what_the_resolver_made_before_its_write_transaction_is_made_again_if_numbers_moved(
+    live_server, monkeypatch, guess_off_by
+):
+    # The state IDs, their rows and each copy's new digest are made before the transaction
+    # from a guess of the next number; a guess the reserved numbers do not bear out (another
+    # reserved first) is not written: it is all made again from the numbers reserved.
+    a = SendingDistrict(live_server.url, "0002")
+    bo = {"gender": "M", "last_name": "Kim", "first_name": "Bo", "birth_date": "2009-01-01"}
+    values = {"district_id": 1, "state_id": None, "middle_name": None, "suffix": None}
+    values |= {"hispanic": False, "race_codes": ["WH"]}
+    a.send(catalog.PERSON, [values | ANA | {"id": 7}, values | bo | {"id": 8}])  # one batch
+    guessed = resolver.next_number
+    monkeypatch.setattr(resolver, "next_number", lambda using: guessed(using) + guess_off_by)
+    made = []
+    gift = stateowned.StateIdPlan.gift
+    monkeypatch.setattr(
+        stateowned.StateIdPlan, "gift", lambda plan, first: made.append(first) or gift(plan, first)
+    )
+    settle()
+    issued = dict(StatePerson.objects.values_list("first_name", "pk"))
+    assert made == ([issued["Ana"]] if guess_off_by == 0 else [issued["Ana"] + 5, issued["Ana"]])
+    assert state_id_at_state("0002", 7) == state_id_for(issued["Ana"])
+    assert state_id_at_state("0002", 8) == state_id_for(issued["Bo"])
+    # The digest of each copy is its record with the state ID given: nothing to send again.
+    sent = [c["value"] for c in a.http.get("/changes").json()["items"]]
+    assert sent == [state_id_for(issued["Ana"]), state_id_for(issued["Bo"])]
+    assert a.person(7, **ANA | {"state_id": sent[0]})["unchanged"] == 1
+
+
 def _person_of(number: int, person: dict) -> tuple:
     """`person` as StatePerson.issue takes them."""
     last, first, born = (

@@ -41,7 +41,12 @@ from statesync.state.models import (
     StatePerson,
     copy_model,
 )
-from statesync.state.models.people import check_digit_holds, reserve_numbers, state_id_for
+from statesync.state.models.people import (
+    check_digit_holds,
+    next_number,
+    reserve_numbers,
+    state_id_for,
+)
 from statesync.web.server import free_port
 from tests.support.districts import SendingDistrict, settle
 
@@ -350,9 +355,11 @@ def test_dis_pull_is_audited_and_a_state_that_is_down_is_said_plainly(dis, seede
 
 def test_numbers_reserved_for_state_ids_are_consecutive_and_never_given_twice():
     using = "state"
+    guesses = [next_number(using)]  # what the resolver guesses before its transaction
     with transaction.atomic(using=using):
         first = reserve_numbers(using, 3)
         StatePerson.issue(using, [_person(n) for n in first])
+    guesses.append(next_number(using))
     with transaction.atomic(using=using):
         second = reserve_numbers(using, 2)
         # Reserving holds the issuing lock until the numbers are issued (PostgreSQL; SQLite
@@ -362,6 +369,7 @@ def test_numbers_reserved_for_state_ids_are_consecutive_and_never_given_twice():
     assert _issuing_lock_is_free(using)
     assert first == list(range(first[0], first[0] + 3))
     assert second == [first[-1] + 1, first[-1] + 2]
+    assert guesses == [first[0], second[0]]
     assert reserve_numbers(using, 0) == []
     # A person saved the ordinary way takes the next number, above every one reserved.
     later = StatePerson.objects.using(using).create(

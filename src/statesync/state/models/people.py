@@ -82,6 +82,22 @@ def reserve_numbers(using: str, count: int) -> list[int]:
         return list(range(top + 1, top + count + 1))
 
 
+def next_number(using: str) -> int:
+    """The first number reserve_numbers would give now: a guess, made without the issuing
+    lock, that whoever reserves next checks (someone else may reserve first)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence('state_person', 'id')")
+            sequence = cursor.fetchone()[0]  # a name from the catalog, not from anyone's input
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+            last, called = cursor.fetchone()
+            return last + 1 if called else last
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'state_person'")
+        row = cursor.fetchone()
+        return (row[0] if row else 0) + 1
+
+
 class StatePerson(models.Model):
     """One person as the state knows them, with the state ID it issued.
 

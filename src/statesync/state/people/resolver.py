@@ -31,8 +31,8 @@ from statesync.core.db import planner
 from statesync.state import rules
 from statesync.state.ingest import copies, locks, store
 from statesync.state.models import District, IdentityWork
+from statesync.state.models.people import next_number
 from statesync.state.people import matching, stateowned
-from statesync.state.people.stateowned import StateIdPlan
 from statesync.state.rules import Context
 from statesync.state.rules.context import PRIMARY
 
@@ -121,13 +121,17 @@ def resolve_next(using: str, known: matching.Known | None = None) -> Resolved | 
 
 @dataclass
 class _Prepared:
-    """A queued batch decoded, and its people matched, before the write transaction."""
+    """A queued batch decoded, its people matched and what settling them writes made, before
+    the write transaction: SQLite's one write lock, which every batch waits for, is then held
+    for the writes alone (the run was bounded by the time each held it, docs/PERFORMANCE.md)."""
 
     ctx: Context
     obj: catalog.DisObject
     records: list
     digests: list[bytes]
     plan: stateowned.StateIdPlan | None = None
+    gift: stateowned.Gift | None = None
+    writes: _PeopleWrites | None = None
     known: matching.Known | None = None
 
 
@@ -138,8 +142,10 @@ def _prepare(using: str, head: IdentityWork, known: matching.Known) -> _Prepared
     records, digests = msgspec.msgpack.decode(bytes(head.payload), type=_payload(obj.name))
     ahead = _Prepared(ctx, obj, records, digests)
     if obj.name == PERSON:
-        live = [record for record, _ in _still_held(ctx, obj, records, digests)]
-        ahead.plan = stateowned.plan_state_ids(ctx, live, known)
+        live = _still_held(ctx, obj, records, digests)
+        ahead.plan = stateowned.plan_state_ids(ctx, [record for record, _ in live], known)
+        ahead.gift = ahead.plan.gift(next_number(using))
+        ahead.writes = _people_writes(obj, live, ahead.gift.given)
     ahead.known = known
     return ahead
 
@@ -152,7 +158,7 @@ def _settle(using: str, head: IdentityWork, ahead: _Prepared) -> Resolved:
     done = Resolved(head.pk, ctx.tenant_number, obj.name, head.run, len(ahead.records))
     done.superseded = len(ahead.records) - len(live)
     if ahead.plan is not None:
-        done.outcomes = _settle_people(ctx, obj, live, ahead.plan, ahead.known)
+        done.outcomes = _settle_people(ctx, obj, live, ahead)
     else:
         done.outcomes = _settle_enrollments(ctx, obj, live, head.run)
     _audit(done)
@@ -219,36 +225,55 @@ def _still_held(
 
 
 def _settle_people(
-    ctx: Context,
-    obj: catalog.DisObject,
-    live: list[tuple[Any, bytes]],
-    plan: StateIdPlan,
-    known: matching.Known | None,
+    ctx: Context, obj: catalog.DisObject, live: list[tuple[Any, bytes]], ahead: _Prepared
 ) -> dict[str, int]:
     """Give each person the state ID matching found (or hold them), write it into their copy
-    with the digest of the record as the district will hold it, and queue it down. The plan
-    made before the transaction is made again here if a record changed or a state ID was
-    issued since."""
+    with the digest of the record as the district will hold it, and queue it down. What
+    `ahead` made before the transaction is written as it is unless a record changed or a
+    state ID was issued or reserved since: then it is made again here."""
     people = [record for record, _ in live]
+    plan, gift, writes = ahead.plan, ahead.gift, ahead.writes
+    assert plan is not None
     if not plan.still_holds(ctx, people):
-        plan = stateowned.plan_state_ids(ctx, people, known)
-    given = plan.give(ctx, known)
-    updates, values, changes = [], [], []
-    outcomes = {"issued": 0, "matched": 0, "sent": 0, "held": 0}
+        plan, gift = stateowned.plan_state_ids(ctx, people, ahead.known), None
+    written = plan.give(ctx, ahead.known, gift)
+    if written is not gift or writes is None:
+        writes = _people_writes(obj, live, written.given)
+    copies.set_where_digest(ctx.using, obj, ctx.tenant_id, writes.updates, STATE_ID, writes.values)
+    stateowned.queue_down(ctx, writes.changes)
+    return dict(writes.outcomes)
+
+
+@dataclass
+class _PeopleWrites:
+    """What settling a batch's people writes: each copy's state ID and new digest, where it
+    still holds the digest queued (`updates`: new digest, record ID, old digest, and
+    `values`), the down changes, and the count of each outcome."""
+
+    updates: list[tuple[bytes, int, bytes]] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    changes: list[tuple] = field(default_factory=list)
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: {"issued": 0, "matched": 0, "sent": 0, "held": 0}
+    )
+
+
+def _people_writes(
+    obj: catalog.DisObject, live: list[tuple[Any, bytes]], given: dict[int, tuple[str, str, str]]
+) -> _PeopleWrites:
+    writes = _PeopleWrites()
     for record, digest in live:
         if record.id not in given:
-            outcomes["held"] += 1
+            writes.outcomes["held"] += 1
             continue
         state_id, why, outcome = given[record.id]
-        outcomes[outcome] += 1
+        writes.outcomes[outcome] += 1
         stored = msgspec.structs.replace(record, state_id=state_id)
-        updates.append((wire.digest(stored), record.id, digest))
-        values.append(state_id)
+        writes.updates.append((wire.digest(stored), record.id, digest))
+        writes.values.append(state_id)
         if record.state_id != state_id:
-            changes.append((obj.name, record.id, STATE_ID, wire.json_text(state_id), why))
-    copies.set_where_digest(ctx.using, obj, ctx.tenant_id, updates, STATE_ID, values)
-    stateowned.queue_down(ctx, changes)
-    return outcomes
+            writes.changes.append((obj.name, record.id, STATE_ID, wire.json_text(state_id), why))
+    return writes
 
 
 def _settle_enrollments(

@@ -10,6 +10,7 @@ is sent again.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,36 +120,57 @@ class StateIdPlan:
         """Whether it was planned for these records, and nobody issued a state ID since."""
         return [r.id for r in records] == self.ids and issued_through(ctx) == self.issued_through
 
-    def give(
-        self, ctx: Context, known: matching.Known | None = None
-    ) -> dict[int, tuple[str, str, str]]:
-        """Number the new people, issue them and hold the likely matches: each record's
-        (state ID, why, outcome: "sent", "matched", "issued" or "held"). `known` learns the
-        people issued once they are committed."""
-        numbers = reserve_numbers(ctx.using, len(self.new))
+    def gift(self, first: int) -> Gift:
+        """The new people numbered from `first` on, and everything giving them writes."""
+        numbers = range(first, first + len(self.new))
         people = [
             matching.Person(*person[:4], number)
             for (person, _), number in zip(self.new, numbers, strict=True)
         ]
         issued = [_state_person(p, record) for p, (_, record) in zip(people, self.new, strict=True)]
-        StatePerson.issue(ctx.using, issued)
-        if known is not None and numbers:
-            learn = functools.partial(known.learn, people, numbers[-1])
-            transaction.on_commit(learn, using=ctx.using)
         holds = [
-            _hold(ctx, record, [_numbered(c, numbers) for c in candidates])
+            _hold(record, [_numbered(c, numbers) for c in candidates])
             for record, candidates in self.holds
         ]
-        insert_rows(ctx, "state_matchhold", HOLD_COLUMNS, holds)
         given = {}
         for record_id, (ref, outcome) in self.given.items():
             state_id = state_id_for(numbers[ref]) if isinstance(ref, int) else ref
             why = self.why.get(record_id) or _REASONS[outcome](state_id)
             given[record_id] = (state_id, why, outcome)
-        return given
+        return Gift(first, people, issued, holds, given)
+
+    def give(
+        self, ctx: Context, known: matching.Known | None = None, gift: Gift | None = None
+    ) -> Gift:
+        """Reserve the numbers, issue the new people and hold the likely matches; what was
+        written. `gift`, made beforehand from a guess of the first number (next_number), is
+        written as it is when the numbers reserved start there, else it is made again. `known`
+        learns the people issued once they are committed."""
+        numbers = reserve_numbers(ctx.using, len(self.new))
+        if gift is None or (numbers and numbers[0] != gift.first):
+            gift = self.gift(numbers[0] if numbers else 0)
+        StatePerson.issue(ctx.using, gift.issued)
+        if known is not None and numbers:
+            learn = functools.partial(known.learn, gift.people, numbers[-1])
+            transaction.on_commit(learn, using=ctx.using)
+        insert_rows(ctx, "state_matchhold", HOLD_COLUMNS, gift.holds)
+        return gift
 
 
-def _numbered(candidate: matching.Candidate, numbers: list[int]) -> matching.Candidate:
+@dataclass
+class Gift:
+    """A plan's new people numbered, with the rows giving them writes and each record's state
+    ID: made by the resolver before its write transaction, so that SQLite's one write lock,
+    which every batch waits for, is held for the writes alone (docs/PERFORMANCE.md)."""
+
+    first: int  # the number of the first new person
+    people: list[matching.Person]  # the new people, numbered
+    issued: list[tuple]  # their StatePerson rows
+    holds: list[tuple]  # the MatchHold rows of the likely matches
+    given: dict[int, tuple[str, str, str]]  # record ID → (state ID, why, outcome)
+
+
+def _numbered(candidate: matching.Candidate, numbers: Sequence[int]) -> matching.Candidate:
     """A candidate new in this batch, with the number it was given."""
     pk = candidate.person.pk
     if pk is None or pk >= 0:
@@ -285,7 +307,7 @@ def _new_reason(state_id: str) -> str:
 _REASONS = {"sent": _sent_reason, "matched": _exact_reason, "issued": _new_reason}
 
 
-def _hold(ctx: Context, record: Any, likely: list[matching.Candidate]) -> tuple:
+def _hold(record: Any, likely: list[matching.Candidate]) -> tuple:
     values = wire.json_text({name: getattr(record, name) for name in record.__struct_fields__})
     candidates = wire.json_text([c.as_dict() for c in likely[:5]])
     return (record.id, values, candidates, MatchHold.Status.PENDING, "", "")
