@@ -15,6 +15,7 @@ QUERIES = [
     "SELECT id FROM t WHERE a = %s AND b LIKE '50%%' AND c = '%%s'",
     "SELECT 1",
     "SELECT " + ", ".join(["%s"] * (LONGEST // 4)),  # longer than LONGEST: not remembered
+    "SELECT '%%s', '100%%', " + ", ".join(["%s"] * (LONGEST // 4)),  # long, with a %%
 ]
 
 
@@ -39,6 +40,7 @@ def test_a_short_query_is_converted_once_and_a_long_one_each_time(cursors):
     for _ in range(3):
         ours.convert_query(QUERIES[1])
         ours.convert_query(QUERIES[-1])
+        ours.convert_query(QUERIES[-2])
     seen = to_qmark.cache_info()
     assert (seen.misses, seen.hits, seen.currsize) == (1, 2, 1)
 

@@ -3,7 +3,9 @@
 Django converts the placeholders on every execution with a regular expression behind a lazy
 object: 4 µs a query, 6.7 % of the state's CPU on an Ed-Fi POST (py-spy). The same few hundred
 queries run over and over, so each one's conversion is remembered (0.07 µs); a long one (an
-IN list of many IDs) is rare and converted as before, so the memory stays small.
+IN list of many IDs) is not remembered, so the memory stays small, and one without a `%%`
+needs no regular expression (an IN list of 2,000 took 42 µs so, 2 % of a forced resync's
+intake; a plain replace is the same conversion there).
 """
 
 from __future__ import annotations
@@ -23,11 +25,18 @@ def to_qmark(query: str) -> str:
     return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
 
 
+def long_to_qmark(query: str) -> str:
+    """to_qmark, not remembered; without a `%%` every `%s` is a placeholder."""
+    if "%%" in query:
+        return to_qmark.__wrapped__(query)
+    return query.replace("%s", "?")
+
+
 class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
     def convert_query(self, query: str, *, param_names: Any = None) -> str:
-        if param_names is None and len(query) <= LONGEST:
-            return to_qmark(query)
-        return super().convert_query(query, param_names=param_names)
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        return to_qmark(query) if len(query) <= LONGEST else long_to_qmark(query)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
