@@ -4,8 +4,8 @@ Django converts the placeholders on every execution with a regular expression be
 object: 4 µs a query, 6.7 % of the state's CPU on an Ed-Fi POST (py-spy). The same few hundred
 queries run over and over, so each one's conversion is remembered (0.07 µs); a long one (an
 IN list of many IDs) is not remembered, so the memory stays small, and one without a `%%`
-needs no regular expression (an IN list of 2,000 took 42 µs so, 2 % of a forced resync's
-intake; a plain replace is the same conversion there).
+needs no regular expression (an IN list of 2,000 IDs: 164 µs so, 39 with a plain replace, which
+is the same conversion there; 2,699 of them in a seed-scale forced resync's intake).
 """
 
 from __future__ import annotations
