@@ -35,6 +35,11 @@ class StateRefused(StateError):
 
 CONFLICT = 409
 FIRST_DIGEST_PAGE = 5_000  # digests in the first page of a comparison (the rest: 50,000)
+# Every this many batches, the client asks the state to close the connection after answering:
+# the next batch opens a new one, which the state's least busy server process accepts. Kept
+# alive, a connection pinned a district to one process for its whole run (ten districts at
+# once: nine on one of two processes, the tenth at 2.4 times their rate; docs/PERFORMANCE.md).
+RECONNECT_EVERY = 4
 
 
 @dataclass
@@ -121,6 +126,7 @@ class StateClient:
             verify=tls_context(),
         )
         self.district_number = district_number
+        self.batches_sent = 0
 
     def close(self) -> None:
         self.http.close()
@@ -203,7 +209,15 @@ class StateClient:
         body = batch_body(upserts, deletes, run, school_year, deleted_as_of)
         if trace is not None:
             trace.body = body
-        response = self._request("POST", f"/objects/{name}/batch", content=body, trace=trace)
+        self.batches_sent += 1
+        last = self.batches_sent % RECONNECT_EVERY == 0
+        response = self._request(
+            "POST",
+            f"/objects/{name}/batch",
+            content=body,
+            trace=trace,
+            headers={"Connection": "close"} if last else None,
+        )
         return msgspec.json.decode(response.content, type=wire.BatchResult)
 
     def digest_pages(
