@@ -232,12 +232,13 @@ def _settle_people(
     `ahead` made before the transaction is written as it is unless a record changed or a
     state ID was issued or reserved since: then it is made again here."""
     people = [record for record, _ in live]
-    plan, gift, writes = ahead.plan, ahead.gift, ahead.writes
+    plan, gift = ahead.plan, ahead.gift
     assert plan is not None
     if not plan.still_holds(ctx, people):
         plan, gift = stateowned.plan_state_ids(ctx, people, ahead.known), None
     written = plan.give(ctx, ahead.known, gift)
-    if written is not gift or writes is None:
+    writes = ahead.writes if written is ahead.gift else None
+    if writes is None:  # what was made before does not stand
         writes = _people_writes(obj, live, written.given)
     copies.set_where_digest(ctx.using, obj, ctx.tenant_id, writes.updates, STATE_ID, writes.values)
     stateowned.queue_down(ctx, writes.changes)
