@@ -135,8 +135,16 @@ def _database(env_name: str, sqlite_name: str) -> dict:
     if url.startswith("sqlite:///"):
         return _sqlite(sqlite_name, Path(url.removeprefix("sqlite:///")))
     db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
-    db.setdefault("OPTIONS", {})
+    options = db.setdefault("OPTIONS", {})
+    # Every session costs random reads as reads of cached pages (PostgreSQL's own advice for
+    # data in memory or on SSD). At the default (4, a spinning disk's) a batch's 2,000 key
+    # probes, the resolver's and the district's sync-down look dearer than scanning a whole
+    # copy: 30 ms where the probes take 2 to 12 (docs/PERFORMANCE.md).
+    options["options"] = f"{options.get('options', '')} -c random_page_cost={PAGE_COST}".strip()
     return db
+
+
+PAGE_COST = "1.1"  # random_page_cost of statesync's PostgreSQL sessions
 
 
 if ROLE == "both":

@@ -34,17 +34,3 @@ def analyse_once(connection: BaseDatabaseWrapper, table: str) -> bool:
 def forget() -> None:
     """Check every table again (tests that drop and recreate their databases)."""
     _ANALYSED.clear()
-
-
-# PostgreSQL's own advice for data held in memory or on SSD.
-CACHED_PAGE_COST = "1.1"
-
-
-def cost_pages_as_cached(connection: BaseDatabaseWrapper) -> None:
-    """For the current transaction, cost random reads as reads of cached pages: a batch's
-    lookups probe the keys of rows written moments ago. At the default random_page_cost (4, a
-    spinning disk's) 2,000 probes look dearer than scanning a district's whole copy, which
-    took 30 ms where the probes take 2 to 12 (120,000 people, measured)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('random_page_cost', %s, true)", [CACHED_PAGE_COST])

@@ -15,12 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from statesync.core import catalog, versions, wire
-from statesync.core.db import planner
 from statesync.core.db.routers import state_db
 from statesync.state import rules
 from statesync.state.ingest import locks, received, removal, store
@@ -145,10 +144,8 @@ def _record_years(
 def _begin(ctx: rules.Context, obj: catalog.DisObject) -> None:
     """One batch of a district's object at a time, so what one judged stale or deleted is
     still so when it writes. SQLite's writers are one at a time already; PostgreSQL's are
-    not, so they queue on a lock of that district and object until the transaction ends. Its
-    lookups are planned as reads of cached pages (planner.cost_pages_as_cached)."""
+    not, so they queue on a lock of that district and object until the transaction ends."""
     locks.hold_district_object(ctx.using, ctx.tenant_id, obj)
-    planner.cost_pages_as_cached(connections[ctx.using])
 
 
 def _stale(

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from statesync.access.models import AuditEntry
 from statesync.core import catalog, wire
-from statesync.core.db import planner
 from statesync.state import rules
 from statesync.state.ingest import copies, locks, store
 from statesync.state.models import District, IdentityWork
@@ -109,7 +108,6 @@ def resolve_next(using: str, known: matching.Known | None = None) -> Resolved | 
             locks.hold_resolving(using)
             # Before the plan is checked: nobody issues a state ID from here to commit.
             locks.hold_issuing(using)
-            planner.cost_pages_as_cached(connections[using])  # its lookups probe by key
             if not IdentityWork.objects.using(using).filter(pk=head.pk).delete()[0]:
                 return Resolved(head.pk, "", head.object, head.run, 0)  # another resolver's
             return _settle(using, head, ahead)
