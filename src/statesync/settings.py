@@ -7,6 +7,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import dj_database_url
 
@@ -135,7 +136,7 @@ def _database(env_name: str, sqlite_name: str) -> dict:
     if url.startswith("sqlite:///"):
         return _sqlite(sqlite_name, Path(url.removeprefix("sqlite:///")))
     db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
-    options = db.setdefault("OPTIONS", {})
+    options = cast(dict[str, Any], db.setdefault("OPTIONS", {}))
     # Every session costs random reads as reads of cached pages (PostgreSQL's own advice for
     # data in memory or on SSD). At the default (4, a spinning disk's) a batch's 2,000 key
     # probes, the resolver's and the district's sync-down look dearer than scanning a whole
