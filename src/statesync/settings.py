@@ -129,12 +129,22 @@ def _sqlite(name: str, path: Path | None = None) -> dict:
     }
 
 
-def _database(env_name: str, sqlite_name: str) -> dict:
-    url = os.environ.get(env_name)
+# Where each edition reads its database's address ("both" reads every one), and the name of
+# its SQLite file when none is set.
+DATABASE_URLS = {
+    "district": "DATABASE_URL",
+    "state": "STATE_DATABASE_URL",
+    "router": "ROUTER_DATABASE_URL",
+}
+PAGE_COST = "1.1"  # random_page_cost of statesync's PostgreSQL sessions
+
+
+def _database(edition: str) -> dict:
+    url = os.environ.get(DATABASE_URLS[edition])
     if not url:
-        return _sqlite(sqlite_name)
+        return _sqlite(edition)
     if url.startswith("sqlite:///"):
-        return _sqlite(sqlite_name, Path(url.removeprefix("sqlite:///")))
+        return _sqlite(edition, Path(url.removeprefix("sqlite:///")))
     db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     options = cast(dict[str, Any], db.setdefault("OPTIONS", {}))
     # Every session costs random reads as reads of cached pages (PostgreSQL's own advice for
@@ -145,25 +155,18 @@ def _database(env_name: str, sqlite_name: str) -> dict:
     return db
 
 
-PAGE_COST = "1.1"  # random_page_cost of statesync's PostgreSQL sessions
-
-
 if ROLE == "both":
     DATABASES = {
-        "default": _database("DATABASE_URL", "district"),
-        "state": _database("STATE_DATABASE_URL", "state"),
-        "router": _database("ROUTER_DATABASE_URL", "router"),
+        "default": _database("district"),
+        "state": _database("state"),
+        "router": _database("router"),
     }
     # A test database is made by running every app's migrations; the router's holds five tables,
     # and running the rest there as no-ops doubled each test worker's start. Its tables are made
     # from the models instead (its migrations run for real in `statesync migrate`, tested).
     DATABASES["router"].setdefault("TEST", {})["MIGRATE"] = False
-elif ROLE == "state":
-    DATABASES = {"default": _database("STATE_DATABASE_URL", "state")}
-elif ROLE == "router":
-    DATABASES = {"default": _database("ROUTER_DATABASE_URL", "router")}
 else:
-    DATABASES = {"default": _database("DATABASE_URL", "district")}
+    DATABASES = {"default": _database(ROLE)}
 DATABASE_ROUTERS = ["statesync.core.db.routers.StateRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -9,25 +9,18 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-# Where each edition reads its database's address; "both" reads every one.
-DATABASE_URL_OF = {
-    "district": "DATABASE_URL",
-    "state": "STATE_DATABASE_URL",
-    "router": "ROUTER_DATABASE_URL",
-}
-
 
 def unread_database_urls(role: str, environ: Mapping[str, str]) -> list[str]:
     """Why an edition that fell back to SQLite was probably meant to use another database: its
     own URL is unset while another edition's names a database server, which it ignores."""
-    own = DATABASE_URL_OF.get(role)
+    own = settings.DATABASE_URLS.get(role)
     if own is None or environ.get(own):
         return []
     return [
         f"STATESYNC_ROLE={role} keeps its data in SQLite under STATESYNC_HOME because {own} is "
         f"not set, though {name} names a database server, which only the {edition} edition "
         f"reads: set {own} to that address if this edition is to use it"
-        for edition, name in DATABASE_URL_OF.items()
+        for edition, name in settings.DATABASE_URLS.items()
         if edition != role and environ.get(name, "").split(":", 1)[0] not in ("", "sqlite")
     ]
 

@@ -235,8 +235,8 @@ def _settle_people(
     if not plan.still_holds(ctx, people):
         plan, gift = stateowned.plan_state_ids(ctx, people, ahead.known), None
     written = plan.give(ctx, ahead.known, gift)
-    writes = ahead.writes if written is ahead.gift else None
-    if writes is None:  # what was made before does not stand
+    writes = ahead.writes  # what was made before stands only if its gift was written
+    if writes is None or written is not ahead.gift:
         writes = _people_writes(obj, live, written.given)
     copies.set_where_digest(ctx.using, obj, ctx.tenant_id, writes.updates, STATE_ID, writes.values)
     stateowned.queue_down(ctx, writes.changes)
