@@ -15,9 +15,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 _ANALYSED: dict[str, set[str]] = {}
 
 
-def analyse_once(connection: BaseDatabaseWrapper, table: str) -> bool:
-    """Analyse `table` if PostgreSQL has never done so; whether it did. Call it after writing:
-    in the writing transaction, ANALYZE counts the rows it wrote."""
+def analyse_once(connection: BaseDatabaseWrapper, table: str, written: int = 0) -> bool:
+    """Analyse `table` if PostgreSQL has never done so, or if its statistics count fewer rows
+    than the `written` just put in it (they were taken when it held less: emptied since, or
+    analysed young); whether it did. Once per table and process. Call it after writing: in
+    the writing transaction, ANALYZE counts the rows it wrote."""
     known = _ANALYSED.setdefault(connection.alias, set())
     if connection.vendor != "postgresql" or table in known:
         return False
@@ -25,10 +27,11 @@ def analyse_once(connection: BaseDatabaseWrapper, table: str) -> bool:
         # reltuples is -1 until a table is analysed or vacuumed; COPY does not set it.
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         (tuples,) = cursor.fetchone()
-        if tuples < 0:
+        stale = tuples < 0 or tuples < written
+        if stale:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     known.add(table)
-    return tuples < 0
+    return stale
 
 
 def forget() -> None:

@@ -120,7 +120,7 @@ def _store(
         # another writer of this district's object out until commit, so plain inserts do.
         fresh = len(rows) == result.inserted
         copies.upsert(ctx.using, obj, rows, fresh)
-        planner.analyse_once(connections[ctx.using], obj.state_table)
+        planner.analyse_once(connections[ctx.using], obj.state_table, len(rows))
     return digests
 
 
